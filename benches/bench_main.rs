@@ -1,0 +1,71 @@
+//! Criterion benchmarks: one entry per algorithm, named `<what>/<backend>/<size>`.
+//!
+//! Run: `cargo bench --bench bench_main` (add `-- svd_fit` to run one group). Data is
+//! synthetic and generated outside the timed closures; see `docs/benchmarks.md`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use burnrec::data::synthetic::random_ratings;
+use burnrec::model::{BiasedMfModule, RatingModule};
+use burnrec::prelude::*;
+use burn::tensor::{Int, Tensor, TensorData};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+const SIZES: [(usize, usize, usize); 2] = [(1_000, 2_000, 50_000), (6_000, 4_000, 200_000)];
+
+fn bench_classic(c: &mut Criterion) {
+    let mut g = c.benchmark_group("classic_fit");
+    g.sample_size(10);
+    for &(u, i, n) in &SIZES {
+        let data = random_ratings(u, i, n, 42);
+        let size = format!("{u}u-{i}i-{n}r");
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("global_mean/-", &size), &data, |b, d| {
+            b.iter(|| GlobalMeanParams.fit(black_box(d)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("baseline_als/-", &size), &data, |b, d| {
+            b.iter(|| BaselineParams::default().fit(black_box(d)).unwrap())
+        });
+        // One SGD epoch at Surprise's default 100 factors.
+        g.bench_with_input(BenchmarkId::new("svd_epoch/-", &size), &data, |b, d| {
+            b.iter(|| SvdParams { n_epochs: 1, ..Default::default() }.fit(black_box(d)).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn bench_burn_mf(c: &mut Criterion) {
+    let mut g = c.benchmark_group("burn_mf");
+    g.sample_size(10);
+    for backend in [Backend::Flex, Backend::Ndarray] {
+        let device = backend.device();
+        // One training epoch (Adam, batch 1024, 64 factors) over 200k ratings.
+        let (u, i, n) = SIZES[1];
+        let data = random_ratings(u, i, n, 42);
+        let params = MfParams { train: TrainConfig { epochs: 1, progress: false, ..Default::default() }, ..Default::default() };
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
+            b.iter(|| params.fit(black_box(&data), &device).unwrap())
+        });
+        // Forward pass of a 4096 batch (inference).
+        let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
+        let ids: Vec<i64> = (0..4096).collect();
+        let t = Tensor::<1, Int>::from_data(TensorData::new(ids, [4096]), &device);
+        g.throughput(Throughput::Elements(4096));
+        g.bench_function(format!("forward/{backend}/4096"), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(module.forward(t.clone(), t.clone()));
+                }
+                device.sync().unwrap();
+                start.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_classic, bench_burn_mf);
+criterion_main!(benches);

@@ -1,0 +1,32 @@
+//! # burnrec-data
+//!
+//! Rating data for burnrec: loaders for MovieLens 100K / 1M / latest and generic delimited
+//! files, raw-id ↔ index maps, the bundled MovieLens latest-small dataset, seeded splits, and
+//! the [`RatingPredictor`] trait that every model (classic or neural) implements.
+//!
+//! ```
+//! use burnrec_data::{DatasetSpec, DelimitedFormat, split::random_split};
+//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+//! let split = random_split(&data.interactions, 0.2, 42)?;
+//! assert_eq!(split.train.len() + split.test.len(), 100_836);
+//! # Ok::<(), burnrec_data::DataError>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod bundled;
+pub mod dataset;
+pub mod error;
+pub mod ids;
+pub mod loader;
+pub mod predict;
+pub mod spec;
+pub mod split;
+pub mod synthetic;
+
+pub use dataset::{Dataset, Interactions, Rating};
+pub use error::DataError;
+pub use ids::IdMap;
+pub use loader::{DelimitedFormat, load_ratings, read_ratings};
+pub use predict::{KnownSet, Prediction, RatingPredictor};
+pub use spec::DatasetSpec;
+pub use split::{Split, random_split};

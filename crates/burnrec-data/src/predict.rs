@@ -1,0 +1,73 @@
+//! The one trait every rating model implements, classic and neural alike.
+//!
+//! Evaluation (`burnrec-eval`) is written once against [`RatingPredictor`]; the runner holds
+//! models as `Box<dyn RatingPredictor>`.
+
+use crate::dataset::Interactions;
+
+/// A predicted rating, with whether the model had training data for the user and the item.
+///
+/// A model asked about a user or item it never saw in training does not fail: it falls back
+/// (global mean, or mean plus the known bias) and clears the matching flag, so that evaluation
+/// can count fallbacks instead of hiding them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prediction {
+    /// Predicted rating, in the training data's units (not clipped; evaluation clips).
+    pub rating: f32,
+    /// The user had at least one training rating.
+    pub known_user: bool,
+    /// The item had at least one training rating.
+    pub known_item: bool,
+}
+
+impl Prediction {
+    /// Whether the model had to fall back for this pair (unknown user or item).
+    pub fn is_fallback(&self) -> bool {
+        !(self.known_user && self.known_item)
+    }
+}
+
+/// Something that predicts explicit ratings for (user, item) index pairs.
+pub trait RatingPredictor {
+    /// Predicts every pair of `pairs` (`[n]` of `(user index, item index)`); returns `[n]`
+    /// predictions in the same order. Indices outside the model's index space are treated as
+    /// unknown users/items, never as an error.
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction>;
+
+    /// Predicts one pair.
+    fn predict(&self, user: u32, item: u32) -> Prediction {
+        self.predict_batch(&[(user, item)])
+            .pop()
+            .expect("predict_batch returns one prediction per pair")
+    }
+}
+
+/// Which users and items have at least one training rating.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KnownSet {
+    users: Vec<bool>,
+    items: Vec<bool>,
+}
+
+impl KnownSet {
+    /// Marks the users and items that occur in `train`.
+    pub fn from_train(train: &Interactions) -> Self {
+        let mut users = vec![false; train.n_users()];
+        let mut items = vec![false; train.n_items()];
+        for r in train.ratings() {
+            users[r.user as usize] = true;
+            items[r.item as usize] = true;
+        }
+        Self { users, items }
+    }
+
+    /// Whether `user` had training ratings (false for indices outside the space).
+    pub fn user(&self, user: u32) -> bool {
+        self.users.get(user as usize).copied().unwrap_or(false)
+    }
+
+    /// Whether `item` had training ratings (false for indices outside the space).
+    pub fn item(&self, item: u32) -> bool {
+        self.items.get(item as usize).copied().unwrap_or(false)
+    }
+}

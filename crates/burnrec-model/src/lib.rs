@@ -1,0 +1,25 @@
+//! # burnrec-model
+//!
+//! Neural recommenders as Burn 0.22 modules, trained on a [`Backend`] chosen at run time
+//! (flex, ndarray or wgpu). Every model implements [`RatingModule`] and is trained by the one
+//! loop in [`trainer`]; the trained model implements [`burnrec_data::RatingPredictor`], so it
+//! is evaluated by the same code as the classic models.
+//!
+//! ```no_run
+//! use burnrec_data::{DatasetSpec, DelimitedFormat, random_split};
+//! use burnrec_model::{Backend, MfParams};
+//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv()).unwrap();
+//! let split = random_split(&data.interactions, 0.2, 42).unwrap();
+//! let model = MfParams::default().fit(&split.train, &Backend::Flex.device()).unwrap();
+//! let report = burnrec_eval::evaluate_ratings(&model, &split.test, Some((0.5, 5.0))).unwrap();
+//! println!("RMSE {:.4}", report.rmse);
+//! ```
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod mf;
+pub mod trainer;
+
+pub use backend::Backend;
+pub use mf::{BiasedMfModule, BurnMf, MfParams};
+pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit};

@@ -1,0 +1,19 @@
+//! # burnrec-runner
+//!
+//! The `burnrec` CLI as a library: argument definitions ([`cli`]), the `compare` pipeline
+//! ([`compare`]) and report formatting ([`report`]).
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod compare;
+pub mod report;
+
+/// Runs one parsed command line.
+///
+/// # Errors
+/// Any data, training or output error, with context naming what failed.
+pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    match cli.command {
+        cli::Command::Compare(args) => compare::compare(&args),
+    }
+}

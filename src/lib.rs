@@ -1,0 +1,39 @@
+//! # burnrec
+//!
+//! Recommender systems in pure Rust on [Burn](https://burn.dev): one place to load rating
+//! data, train classic collaborative filtering and neural models on the CPU or GPU chosen at
+//! run time, and compare them honestly on the same split.
+//!
+//! The architecture is a pipeline of crates, re-exported here:
+//! [`data`] → [`classic`] | [`model`] → [`eval`] → `burnrec-runner` (the `burnrec` CLI).
+//! Every model, classic or neural, implements [`data::RatingPredictor`], and evaluation is
+//! written once against it.
+//!
+//! ```no_run
+//! use burnrec::prelude::*;
+//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+//! let split = random_split(&data.interactions, 0.2, 42)?;
+//! let svd = SvdParams::default().fit(&split.train)?;
+//! let mf = MfParams::default().fit(&split.train, &Backend::Flex.device())?;
+//! for (name, model) in [("svd", &svd as &dyn RatingPredictor), ("burn-mf", &mf)] {
+//!     let r = evaluate_ratings(model, &split.test, split.train.rating_range()).unwrap();
+//!     println!("{name}: RMSE {:.4}, MAE {:.4}", r.rmse, r.mae);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+pub use burnrec_classic as classic;
+pub use burnrec_data as data;
+pub use burnrec_eval as eval;
+pub use burnrec_model as model;
+
+/// The names most programs need.
+pub mod prelude {
+    pub use burnrec_classic::{BaselineParams, Fit, GlobalMeanParams, SvdParams};
+    pub use burnrec_data::{
+        Dataset, DatasetSpec, DelimitedFormat, Interactions, Prediction, RatingPredictor, random_split,
+    };
+    pub use burnrec_eval::{RatingReport, evaluate_ratings, mae, rmse};
+    pub use burnrec_model::{Backend, MfParams, TrainConfig};
+}
