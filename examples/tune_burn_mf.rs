@@ -11,9 +11,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let inner = random_split(&outer.train, 0.2, 7)?; // validation carved from its train part
     let clip = inner.train.rating_range();
     println!("dim  l2      lr      epochs  valid_rmse");
-    for dim in [32, 64] {
-        for l2 in [0.02, 0.05, 0.1] {
-            for lr in [0.002, 0.005] {
+    for dim in [32, 64, 128] {
+        for l2 in [0.05, 0.1, 0.2, 0.3] {
+            for lr in [0.005] {
                 let mut p = MfParams { dim, ..Default::default() };
                 p.train = TrainConfig { l2, lr, progress: false, ..p.train };
                 let model = p.fit(&inner.train, &backend.device())?;

@@ -9,7 +9,7 @@ use burnrec::prelude::*;
 fn write_csv(data: &Interactions) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     writeln!(f, "who;what;stars").unwrap();
-    for r in data.ratings() {
+    for r in data.iter() {
         writeln!(f, "u{};i{};{}", r.user, r.item, r.rating).unwrap();
     }
     f
@@ -24,9 +24,9 @@ fn csv_to_models_to_metrics() {
     let data = spec.load(&fmt).unwrap();
     assert_eq!(data.len(), planted.observed.len());
     // Ids round-trip through the file: raw "u7" names the planted user 7.
-    let first = data.interactions.ratings()[0];
+    let first = data.interactions.get(0);
     let raw = data.users.raw(first.user).unwrap();
-    assert_eq!(raw, format!("u{}", planted.observed.ratings()[0].user));
+    assert_eq!(raw, format!("u{}", planted.observed.get(0).user));
 
     let split = random_split(&data.interactions, 0.2, 42).unwrap();
     let clip = split.train.rating_range();

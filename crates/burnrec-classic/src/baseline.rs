@@ -116,15 +116,15 @@ pub(crate) fn als_biases(train: &Interactions, mu: f64, n_epochs: usize, reg_u: 
     let mut acc_u = vec![0f64; nu];
     for _ in 0..n_epochs {
         acc_i.iter_mut().for_each(|a| *a = 0.0);
-        for r in train.ratings() {
-            acc_i[r.item as usize] += f64::from(r.rating) - mu - bu[r.user as usize];
+        for ((&u, &i), &r) in train.users().iter().zip(train.items()).zip(train.values()) {
+            acc_i[i as usize] += f64::from(r) - mu - bu[u as usize];
         }
         for i in 0..ni {
             bi[i] = acc_i[i] / (reg_i + f64::from(ci[i]));
         }
         acc_u.iter_mut().for_each(|a| *a = 0.0);
-        for r in train.ratings() {
-            acc_u[r.user as usize] += f64::from(r.rating) - mu - bi[r.item as usize];
+        for ((&u, &i), &r) in train.users().iter().zip(train.items()).zip(train.values()) {
+            acc_u[u as usize] += f64::from(r) - mu - bi[i as usize];
         }
         for u in 0..nu {
             bu[u] = acc_u[u] / (reg_u + f64::from(cu[u]));

@@ -116,18 +116,18 @@ impl Fit for SvdParams {
         let mut bu = vec![0f32; train.n_users()];
         let mut bi = vec![0f32; train.n_items()];
         let (lr, reg) = (self.lr, self.reg);
-        let ratings = train.ratings();
-        let mut order: Vec<u32> = (0..ratings.len() as u32).collect();
+        let (users, items, values) = (train.users(), train.items(), train.values());
+        let mut order: Vec<u32> = (0..train.len() as u32).collect();
         for epoch in 1..=self.n_epochs {
             order.shuffle(&mut rng);
             let mut sse = 0f64;
             for &k_r in &order {
-                let r = ratings[k_r as usize];
-                let (u, i) = (r.user as usize, r.item as usize);
+                let k_r = k_r as usize;
+                let (u, i) = (users[k_r] as usize, items[k_r] as usize);
                 let pu = &mut p[u * k..(u + 1) * k];
                 let qi = &mut q[i * k..(i + 1) * k];
                 let dot: f32 = pu.iter().zip(qi.iter()).map(|(a, b)| a * b).sum();
-                let err = r.rating - (mu + bu[u] + bi[i] + dot);
+                let err = values[k_r] - (mu + bu[u] + bi[i] + dot);
                 sse += f64::from(err * err);
                 if self.biased {
                     bu[u] += lr * (err - reg * bu[u]);

@@ -73,7 +73,7 @@ mod tests {
         let mean = d.interactions.global_mean().unwrap();
         assert!((mean - 3.50156).abs() < 1e-5, "mean {mean}");
         assert_eq!(d.interactions.rating_range(), Some((0.5, 5.0)));
-        let half = d.interactions.ratings().iter().filter(|r| r.rating == 0.5).count();
+        let half = d.interactions.values().iter().filter(|&&v| v == 0.5).count();
         assert_eq!(half, 1370);
         let toy = d.items.index("1").unwrap();
         assert_eq!(d.item_title(toy), Some("Toy Story (1995)"));

@@ -22,50 +22,142 @@ pub struct Rating {
     pub timestamp: Option<i64>,
 }
 
-/// A list of ratings over a fixed user × item index space.
+/// A list of ratings over a fixed user × item index space, stored as struct-of-arrays
+/// (`users`, `items`, `values`: `[len]` each; `timestamps`: `[len]` or absent).
 ///
 /// Train and test parts of a split share the index space of the dataset they come from:
 /// `n_users` and `n_items` are the *dataset's* counts, so a user who has ratings only in the
 /// test part still has an index (and models treat it as unknown).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interactions {
-    ratings: Vec<Rating>,
+    users: Vec<u32>,
+    items: Vec<u32>,
+    values: Vec<f32>,
+    timestamps: Option<Vec<i64>>,
     n_users: usize,
     n_items: usize,
 }
 
 impl Interactions {
-    /// Wraps `ratings` in an index space of `n_users` × `n_items`.
+    /// Builds the columns from a list of [`Rating`]s in an index space of
+    /// `n_users` × `n_items`. Timestamps are kept if every rating has one.
     ///
     /// # Errors
-    /// [`DataError::Spec`] if a rating's user or item index is outside the space, or a rating
-    /// is not finite.
+    /// [`DataError::Spec`] if an index is outside the space, a rating is not finite, or only
+    /// some ratings have timestamps.
     pub fn new(ratings: Vec<Rating>, n_users: usize, n_items: usize) -> Result<Self, DataError> {
-        if let Some((k, r)) = ratings.iter().enumerate().find(|(_, r)| {
-            r.user as usize >= n_users || r.item as usize >= n_items || !r.rating.is_finite()
-        }) {
+        let with_ts = ratings.iter().filter(|r| r.timestamp.is_some()).count();
+        if with_ts != 0 && with_ts != ratings.len() {
+            return Err(DataError::Spec(format!(
+                "{with_ts} of {} ratings have a timestamp; either all or none must",
+                ratings.len()
+            )));
+        }
+        let timestamps =
+            (with_ts > 0).then(|| ratings.iter().map(|r| r.timestamp.unwrap_or_default()).collect());
+        Self::from_columns(
+            ratings.iter().map(|r| r.user).collect(),
+            ratings.iter().map(|r| r.item).collect(),
+            ratings.iter().map(|r| r.rating).collect(),
+            timestamps,
+            n_users,
+            n_items,
+        )
+    }
+
+    /// Wraps columns of equal length (`[len]` each) in an index space of `n_users` × `n_items`.
+    ///
+    /// # Errors
+    /// [`DataError::Spec`] if the columns differ in length, an index is outside the space, or
+    /// a value is not finite.
+    pub fn from_columns(
+        users: Vec<u32>,
+        items: Vec<u32>,
+        values: Vec<f32>,
+        timestamps: Option<Vec<i64>>,
+        n_users: usize,
+        n_items: usize,
+    ) -> Result<Self, DataError> {
+        let n = users.len();
+        if items.len() != n || values.len() != n || timestamps.as_ref().is_some_and(|t| t.len() != n) {
+            return Err(DataError::Spec("interaction columns differ in length".into()));
+        }
+        let bad = (0..n).find(|&k| {
+            users[k] as usize >= n_users || items[k] as usize >= n_items || !values[k].is_finite()
+        });
+        if let Some(k) = bad {
             return Err(DataError::Spec(format!(
                 "rating #{k} (user {}, item {}, rating {}) is outside the {n_users} users × \
                  {n_items} items index space or not finite",
-                r.user, r.item, r.rating
+                users[k], items[k], values[k]
             )));
         }
-        Ok(Self { ratings, n_users, n_items })
+        Ok(Self { users, items, values, timestamps, n_users, n_items })
+    }
+
+    /// The `k`-th rating.
+    ///
+    /// # Panics
+    /// If `k >= len()`.
+    #[track_caller]
+    pub fn get(&self, k: usize) -> Rating {
+        Rating {
+            user: self.users[k],
+            item: self.items[k],
+            rating: self.values[k],
+            timestamp: self.timestamps.as_ref().map(|t| t[k]),
+        }
     }
 
     /// The ratings, in their stored order.
-    pub fn ratings(&self) -> &[Rating] {
-        &self.ratings
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Rating> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+
+    /// The ratings at positions `idx`, in that order, over the same index space.
+    ///
+    /// # Panics
+    /// If a position is `>= len()`.
+    #[track_caller]
+    pub fn select(&self, idx: &[usize]) -> Interactions {
+        Interactions {
+            users: idx.iter().map(|&k| self.users[k]).collect(),
+            items: idx.iter().map(|&k| self.items[k]).collect(),
+            values: idx.iter().map(|&k| self.values[k]).collect(),
+            timestamps: self.timestamps.as_ref().map(|t| idx.iter().map(|&k| t[k]).collect()),
+            n_users: self.n_users,
+            n_items: self.n_items,
+        }
+    }
+
+    /// User indices `[len]`.
+    pub fn users(&self) -> &[u32] {
+        &self.users
+    }
+
+    /// Item indices `[len]`.
+    pub fn items(&self) -> &[u32] {
+        &self.items
+    }
+
+    /// Rating values `[len]`, in the dataset's units.
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Unix timestamps in seconds `[len]`, if the source has them.
+    pub fn timestamps(&self) -> Option<&[i64]> {
+        self.timestamps.as_deref()
     }
 
     /// Number of ratings.
     pub fn len(&self) -> usize {
-        self.ratings.len()
+        self.users.len()
     }
 
     /// Whether there are no ratings.
     pub fn is_empty(&self) -> bool {
-        self.ratings.is_empty()
+        self.users.is_empty()
     }
 
     /// Size of the user index space.
@@ -80,26 +172,23 @@ impl Interactions {
 
     /// Mean rating μ, or `None` when empty. Accumulated in `f64`.
     pub fn global_mean(&self) -> Option<f64> {
-        if self.ratings.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let sum: f64 = self.ratings.iter().map(|r| f64::from(r.rating)).sum();
-        Some(sum / self.ratings.len() as f64)
+        Some(self.values.iter().map(|&v| f64::from(v)).sum::<f64>() / self.len() as f64)
     }
 
     /// `(min, max)` rating, or `None` when empty.
     pub fn rating_range(&self) -> Option<(f32, f32)> {
-        let first = self.ratings.first()?.rating;
-        Some(self.ratings.iter().fold((first, first), |(lo, hi), r| {
-            (lo.min(r.rating), hi.max(r.rating))
-        }))
+        let first = *self.values.first()?;
+        Some(self.values.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v))))
     }
 
     /// Number of ratings per user: `[n_users]`.
     pub fn user_counts(&self) -> Vec<u32> {
         let mut c = vec![0u32; self.n_users];
-        for r in &self.ratings {
-            c[r.user as usize] += 1;
+        for &u in &self.users {
+            c[u as usize] += 1;
         }
         c
     }
@@ -107,10 +196,49 @@ impl Interactions {
     /// Number of ratings per item: `[n_items]`.
     pub fn item_counts(&self) -> Vec<u32> {
         let mut c = vec![0u32; self.n_items];
-        for r in &self.ratings {
-            c[r.item as usize] += 1;
+        for &i in &self.items {
+            c[i as usize] += 1;
         }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(user: u32, item: u32, rating: f32, timestamp: Option<i64>) -> Rating {
+        Rating { user, item, rating, timestamp }
+    }
+
+    #[test]
+    fn columns_round_trip_and_select() {
+        let d = Interactions::new(vec![r(0, 1, 4.5, Some(7)), r(1, 0, 2.0, Some(3))], 2, 2).unwrap();
+        assert_eq!(d.users(), &[0, 1]);
+        assert_eq!(d.values(), &[4.5, 2.0]);
+        assert_eq!(d.timestamps(), Some(&[7i64, 3][..]));
+        assert_eq!(d.get(1), r(1, 0, 2.0, Some(3)));
+        let s = d.select(&[1, 1, 0]);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![d.get(1), d.get(1), d.get(0)]);
+        assert_eq!((s.n_users(), s.n_items()), (2, 2));
+    }
+
+    #[test]
+    fn invalid_inputs_are_errors() {
+        let mixed = Interactions::new(vec![r(0, 0, 1.0, Some(1)), r(0, 1, 1.0, None)], 1, 2);
+        assert_eq!(mixed.unwrap_err().to_string(), "1 of 2 ratings have a timestamp; either all or none must");
+        assert!(Interactions::new(vec![r(2, 0, 1.0, None)], 2, 2).is_err());
+        assert!(Interactions::new(vec![r(0, 0, f32::NAN, None)], 1, 1).is_err());
+        assert!(Interactions::from_columns(vec![0], vec![], vec![1.0], None, 1, 1).is_err());
+    }
+
+    #[test]
+    fn summaries() {
+        let d = Interactions::new(vec![r(0, 0, 1.0, None), r(0, 1, 4.0, None), r(2, 1, 2.5, None)], 3, 2).unwrap();
+        assert_eq!(d.global_mean(), Some(2.5));
+        assert_eq!(d.rating_range(), Some((1.0, 4.0)));
+        assert_eq!(d.user_counts(), vec![2, 0, 1]);
+        assert_eq!(d.item_counts(), vec![1, 2]);
     }
 }
 

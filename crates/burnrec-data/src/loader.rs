@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::dataset::{Dataset, Interactions, Rating};
+use crate::dataset::{Dataset, Interactions};
 use crate::error::DataError;
 use crate::ids::IdMap;
 
@@ -228,7 +228,10 @@ struct Builder<'a> {
     fmt: &'a DelimitedFormat,
     users: IdMap,
     items: IdMap,
-    ratings: Vec<Rating>,
+    user_idx: Vec<u32>,
+    item_idx: Vec<u32>,
+    values: Vec<f32>,
+    timestamps: Vec<i64>,
     lines: Vec<u64>,
 }
 
@@ -239,7 +242,10 @@ impl<'a> Builder<'a> {
             fmt,
             users: IdMap::new(),
             items: IdMap::new(),
-            ratings: Vec::new(),
+            user_idx: Vec::new(),
+            item_idx: Vec::new(),
+            values: Vec::new(),
+            timestamps: Vec::new(),
             lines: Vec::new(),
         }
     }
@@ -310,40 +316,42 @@ impl<'a> Builder<'a> {
         };
         let user = self.users.get_or_insert(user);
         let item = self.items.get_or_insert(item);
-        self.ratings.push(Rating { user, item, rating, timestamp });
+        self.user_idx.push(user);
+        self.item_idx.push(item);
+        self.values.push(rating);
+        if let Some(t) = timestamp {
+            self.timestamps.push(t);
+        }
         self.lines.push(line);
         Ok(())
     }
 
     fn finish(self) -> Result<Dataset, DataError> {
-        if self.ratings.is_empty() {
+        if self.values.is_empty() {
             return Err(DataError::Empty { source_name: self.source.to_string() });
         }
         // Duplicate (user, item) pairs: sort row numbers by pair, then look at neighbours.
-        let mut order: Vec<usize> = (0..self.ratings.len()).collect();
-        let r = &self.ratings;
-        order.sort_unstable_by_key(|&k| (r[k].user, r[k].item, self.lines[k]));
-        let first_dup = order
-            .windows(2)
-            .filter(|w| r[w[0]].user == r[w[1]].user && r[w[0]].item == r[w[1]].item)
-            .min_by_key(|w| self.lines[w[1]]);
+        let (us, is) = (&self.user_idx, &self.item_idx);
+        let mut order: Vec<usize> = (0..us.len()).collect();
+        order.sort_unstable_by_key(|&k| (us[k], is[k], self.lines[k]));
+        let same = |a: usize, b: usize| us[a] == us[b] && is[a] == is[b];
+        let first_dup = order.windows(2).filter(|w| same(w[0], w[1])).min_by_key(|w| self.lines[w[1]]);
         if let Some(w) = first_dup {
             let (a, b) = (w[0], w[1]);
             // The pair's first line is the smallest line of that pair; report it with `b`.
-            let first = order
-                .iter()
-                .find(|&&k| r[k].user == r[a].user && r[k].item == r[a].item)
-                .map_or(self.lines[a], |&k| self.lines[k]);
+            let first = order.iter().find(|&&k| same(k, a)).map_or(self.lines[a], |&k| self.lines[k]);
             return Err(DataError::Duplicate {
                 source_name: self.source.to_string(),
-                user: self.users.raw(r[a].user).unwrap_or_default().to_string(),
-                item: self.items.raw(r[a].item).unwrap_or_default().to_string(),
+                user: self.users.raw(us[a]).unwrap_or_default().to_string(),
+                item: self.items.raw(is[a]).unwrap_or_default().to_string(),
                 first_line: first,
                 second_line: self.lines[b],
             });
         }
         let (n_users, n_items) = (self.users.len(), self.items.len());
-        let interactions = Interactions::new(self.ratings, n_users, n_items)?;
+        let timestamps = self.fmt.timestamp_col.map(|_| self.timestamps);
+        let interactions =
+            Interactions::from_columns(self.user_idx, self.item_idx, self.values, timestamps, n_users, n_items)?;
         Ok(Dataset {
             name: self.source.to_string(),
             interactions,
@@ -357,6 +365,7 @@ impl<'a> Builder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::Rating;
 
     fn parse(text: &str, fmt: &DelimitedFormat) -> Result<Dataset, DataError> {
         read_ratings(text.as_bytes(), "t.csv", fmt)
@@ -367,7 +376,7 @@ mod tests {
         let d = parse("196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t1\t1\n", &DelimitedFormat::ml100k())
             .unwrap();
         assert_eq!((d.n_users(), d.n_items(), d.len()), (2, 2, 3));
-        let r = d.interactions.ratings();
+        let r: Vec<Rating> = d.interactions.iter().collect();
         assert_eq!(r[0], Rating { user: 0, item: 0, rating: 3.0, timestamp: Some(881250949) });
         assert_eq!(r[2], Rating { user: 0, item: 1, rating: 1.0, timestamp: Some(1) });
         assert_eq!(d.users.raw(1), Some("186"));
@@ -379,8 +388,8 @@ mod tests {
         let d = parse("1::1193::5::978300760\r\n1::661::3::978302109\r\n2::1193::4::978298413\r\n", &DelimitedFormat::ml1m())
             .unwrap();
         assert_eq!((d.n_users(), d.n_items(), d.len()), (2, 2, 3));
-        assert_eq!(d.interactions.ratings()[2].rating, 4.0);
-        assert_eq!(d.interactions.ratings()[1].timestamp, Some(978302109));
+        assert_eq!(d.interactions.get(2).rating, 4.0);
+        assert_eq!(d.interactions.get(1).timestamp, Some(978302109));
     }
 
     #[test]
@@ -388,7 +397,7 @@ mod tests {
         let text = "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,0.5,964981247\r\n2,3,3.5,1\r\n";
         let d = parse(text, &DelimitedFormat::ml_latest()).unwrap();
         assert_eq!(d.len(), 3);
-        let ratings: Vec<f32> = d.interactions.ratings().iter().map(|r| r.rating).collect();
+        let ratings: Vec<f32> = d.interactions.values().to_vec();
         assert_eq!(ratings, vec![4.0, 0.5, 3.5]);
         assert_eq!(d.users.raw_ids(), &["1".to_string(), "2".to_string()]);
         assert_eq!(d.items.raw_ids(), &["1".to_string(), "3".to_string()]);
@@ -407,8 +416,8 @@ mod tests {
         let d = parse("item;score;who\nbook-a;5;alice\nbook-b; 2 ;bob\n", &fmt).unwrap();
         assert_eq!(d.users.raw_ids(), &["alice".to_string(), "bob".to_string()]);
         assert_eq!(d.items.raw(1), Some("book-b"));
-        assert_eq!(d.interactions.ratings()[1].rating, 2.0);
-        assert_eq!(d.interactions.ratings()[1].timestamp, None);
+        assert_eq!(d.interactions.get(1).rating, 2.0);
+        assert_eq!(d.interactions.get(1).timestamp, None);
     }
 
     #[test]

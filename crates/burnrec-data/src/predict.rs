@@ -54,9 +54,11 @@ impl KnownSet {
     pub fn from_train(train: &Interactions) -> Self {
         let mut users = vec![false; train.n_users()];
         let mut items = vec![false; train.n_items()];
-        for r in train.ratings() {
-            users[r.user as usize] = true;
-            items[r.item as usize] = true;
+        for &u in train.users() {
+            users[u as usize] = true;
+        }
+        for &i in train.items() {
+            items[i as usize] = true;
         }
         Self { users, items }
     }

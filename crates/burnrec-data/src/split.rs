@@ -28,13 +28,13 @@ impl Split {
     /// Number of test ratings whose user has no training rating.
     pub fn test_users_unseen_in_train(&self) -> usize {
         let counts = self.train.user_counts();
-        self.test.ratings().iter().filter(|r| counts[r.user as usize] == 0).count()
+        self.test.users().iter().filter(|&&u| counts[u as usize] == 0).count()
     }
 
     /// Number of test ratings whose item has no training rating.
     pub fn test_items_unseen_in_train(&self) -> usize {
         let counts = self.train.item_counts();
-        self.test.ratings().iter().filter(|r| counts[r.item as usize] == 0).count()
+        self.test.items().iter().filter(|&&i| counts[i as usize] == 0).count()
     }
 }
 
@@ -68,14 +68,8 @@ pub fn random_split(data: &Interactions, test_ratio: f64, seed: u64) -> Result<S
     for &k in &idx[..n_test] {
         in_test[k] = true;
     }
-    let (mut train, mut test) = (Vec::with_capacity(n - n_test), Vec::with_capacity(n_test));
-    for (r, &t) in data.ratings().iter().zip(&in_test) {
-        if t { test.push(*r) } else { train.push(*r) }
-    }
-    Ok(Split {
-        train: Interactions::new(train, data.n_users(), data.n_items())?,
-        test: Interactions::new(test, data.n_users(), data.n_items())?,
-    })
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&k| in_test[k]);
+    Ok(Split { train: data.select(&train), test: data.select(&test) })
 }
 
 #[cfg(test)]
@@ -97,8 +91,8 @@ mod tests {
         let d = grid(30, 40); // 1200 ratings
         let s = random_split(&d, 0.2, 42).unwrap();
         assert_eq!((s.train.len(), s.test.len()), (960, 240));
-        let train: HashSet<(u32, u32)> = s.train.ratings().iter().map(|r| (r.user, r.item)).collect();
-        let test: HashSet<(u32, u32)> = s.test.ratings().iter().map(|r| (r.user, r.item)).collect();
+        let train: HashSet<(u32, u32)> = s.train.iter().map(|r| (r.user, r.item)).collect();
+        let test: HashSet<(u32, u32)> = s.test.iter().map(|r| (r.user, r.item)).collect();
         assert!(train.is_disjoint(&test));
         assert_eq!(train.len() + test.len(), 1200);
         assert_eq!((s.train.n_users(), s.test.n_items()), (30, 40));
@@ -134,7 +128,7 @@ mod tests {
             if let Ok(s) = random_split(&d, ratio, seed) {
                 prop_assert_eq!(s.train.len() + s.test.len(), d.len());
                 prop_assert_eq!(s.test.len(), (d.len() as f64 * ratio).round() as usize);
-                let mut all: Vec<_> = s.train.ratings().iter().chain(s.test.ratings()).map(|r| (r.user, r.item)).collect();
+                let mut all: Vec<_> = s.train.iter().chain(s.test.iter()).map(|r| (r.user, r.item)).collect();
                 all.sort();
                 all.dedup();
                 prop_assert_eq!(all.len(), d.len());

@@ -94,7 +94,7 @@ mod tests {
         let n = a.observed.len() as f64;
         assert!((n / 2000.0 - 0.5).abs() < 0.05, "density {}", n / 2000.0);
         // Observed ratings are the truth plus small noise.
-        for r in a.observed.ratings() {
+        for r in a.observed.iter() {
             assert!((r.rating - a.truth(r.user, r.item)).abs() < 0.6);
         }
     }
@@ -102,10 +102,10 @@ mod tests {
     #[test]
     fn random_ratings_are_distinct_cells() {
         let d = random_ratings(10, 10, 60, 1);
-        let mut cells: Vec<_> = d.ratings().iter().map(|r| (r.user, r.item)).collect();
+        let mut cells: Vec<_> = d.iter().map(|r| (r.user, r.item)).collect();
         cells.sort();
         cells.dedup();
         assert_eq!(cells.len(), 60);
-        assert!(d.ratings().iter().all(|r| (1.0..=5.0).contains(&r.rating)));
+        assert!(d.iter().all(|r| (1.0..=5.0).contains(&r.rating)));
     }
 }

@@ -73,8 +73,8 @@ pub fn evaluate_ratings(
     test: &Interactions,
     clip: Option<(f32, f32)>,
 ) -> Option<RatingReport> {
-    let pairs: Vec<(u32, u32)> = test.ratings().iter().map(|r| (r.user, r.item)).collect();
-    let truth: Vec<f32> = test.ratings().iter().map(|r| r.rating).collect();
+    let pairs: Vec<(u32, u32)> = test.users().iter().copied().zip(test.items().iter().copied()).collect();
+    let truth = test.values();
     let start = Instant::now();
     let preds = model.predict_batch(&pairs);
     let predict_s = start.elapsed().as_secs_f64();
@@ -87,8 +87,8 @@ pub fn evaluate_ratings(
         })
         .collect();
     Some(RatingReport {
-        rmse: rmse(&values, &truth)?,
-        mae: mae(&values, &truth)?,
+        rmse: rmse(&values, truth)?,
+        mae: mae(&values, truth)?,
         n: pairs.len(),
         n_unknown_user: preds.iter().filter(|p| !p.known_user).count(),
         n_unknown_item: preds.iter().filter(|p| !p.known_item).count(),

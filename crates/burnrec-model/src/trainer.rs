@@ -142,9 +142,10 @@ pub fn train_explicit<M: RatingModule>(
     let device = device.clone().autodiff();
     let mut optim = AdamConfig::new().init();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let ratings = train.ratings();
-    let mut order: Vec<u32> = (0..ratings.len() as u32).collect();
-    let n_batches = ratings.len().div_ceil(cfg.batch_size);
+    let (tu, ti, tv) = (train.users(), train.items(), train.values());
+    let n = train.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let n_batches = n.div_ceil(cfg.batch_size);
     let mut logs = Vec::with_capacity(cfg.epochs);
     let (mut users, mut items, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     for epoch in 1..=cfg.epochs {
@@ -157,10 +158,10 @@ pub fn train_explicit<M: RatingModule>(
             items.clear();
             targets.clear();
             for &k in chunk {
-                let r = ratings[k as usize];
-                users.push(i64::from(r.user));
-                items.push(i64::from(r.item));
-                targets.push(r.rating - mu);
+                let k = k as usize;
+                users.push(i64::from(tu[k]));
+                items.push(i64::from(ti[k]));
+                targets.push(tv[k] - mu);
             }
             let u = index_tensor(&users, &device);
             let i = index_tensor(&items, &device);
@@ -182,13 +183,13 @@ pub fn train_explicit<M: RatingModule>(
             .expect("at least one batch")
             .try_into_scalar::<f64>()
             .map_err(|e| TrainError::Backend(format!("{e:?}")))?;
-        let mse = sse / ratings.len() as f64;
+        let mse = sse / n as f64;
         let seconds = start.elapsed().as_secs_f64();
         bar.finish_with_message(format!("train mse {mse:.4}"));
         if !mse.is_finite() {
             return Err(TrainError::Diverged { epoch, mse });
         }
-        logs.push(EpochLog { epoch, train_mse: mse, seconds, samples_per_s: ratings.len() as f64 / seconds });
+        logs.push(EpochLog { epoch, train_mse: mse, seconds, samples_per_s: n as f64 / seconds });
     }
     Ok((model, logs))
 }
