@@ -5,7 +5,7 @@ use burnrec::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backend: Backend = std::env::args().nth(1).as_deref().unwrap_or("flex").parse()?;
-    let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+    let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
     let split = random_split(&data.interactions, 0.2, 42)?;
     let model = MfParams::default().fit(&split.train, &backend.device())?;
     for e in &model.history {

@@ -4,7 +4,7 @@
 use burnrec::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+    let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
     let split = random_split(&data.interactions, 0.2, 42)?;
     let model = SvdParams::default().fit(&split.train)?;
     let r = evaluate_ratings(&model, &split.test, split.train.rating_range()).expect("non-empty test");

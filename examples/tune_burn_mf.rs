@@ -6,7 +6,7 @@ use burnrec::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backend: Backend = std::env::args().nth(1).as_deref().unwrap_or("flex").parse()?;
-    let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+    let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
     let outer = random_split(&data.interactions, 0.2, 42)?; // the compare split
     let inner = random_split(&outer.train, 0.2, 7)?; // validation carved from its train part
     let clip = inner.train.rating_range();

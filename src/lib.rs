@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use burnrec::prelude::*;
-//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+//! let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
 //! let split = random_split(&data.interactions, 0.2, 42)?;
 //! let svd = SvdParams::default().fit(&split.train)?;
 //! let mf = MfParams::default().fit(&split.train, &Backend::Flex.device())?;
@@ -32,7 +32,7 @@ pub use burnrec_model as model;
 pub mod prelude {
     pub use burnrec_classic::{BaselineParams, Fit, GlobalMeanParams, SvdParams};
     pub use burnrec_data::{
-        Dataset, DatasetSpec, DelimitedFormat, Interactions, Prediction, RatingPredictor, random_split,
+        Dataset, DatasetSpec, DelimitedFormat, Interactions, LoadOptions, Prediction, RatingPredictor, random_split,
     };
     pub use burnrec_eval::{RatingReport, evaluate_ratings, mae, rmse};
     pub use burnrec_model::{Backend, MfParams, TrainConfig};

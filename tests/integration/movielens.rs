@@ -20,7 +20,7 @@ fn ml100k_loads_and_svd_beats_baseline() {
         return;
     };
     let data: DatasetSpec = format!("ml-100k:{}", dir.display()).parse().unwrap();
-    let data = data.load(&DelimitedFormat::csv()).unwrap();
+    let data = data.load(&LoadOptions::default()).unwrap();
     // The release's own u.info: 943 users, 1682 items, 100000 ratings.
     assert_eq!((data.n_users(), data.n_items(), data.len()), (943, 1682, 100_000));
     let mean = data.interactions.global_mean().unwrap();
@@ -38,7 +38,7 @@ fn ml100k_loads_and_svd_beats_baseline() {
 
 #[test]
 fn bundled_split_is_the_documented_one() {
-    let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv()).unwrap();
+    let data = DatasetSpec::Bundled.load(&LoadOptions::default()).unwrap();
     let split = random_split(&data.interactions, 0.2, 42).unwrap();
     // round(100836 × 0.2) = 20167.
     assert_eq!((split.train.len(), split.test.len()), (80_669, 20_167));

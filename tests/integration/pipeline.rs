@@ -19,9 +19,9 @@ fn write_csv(data: &Interactions) -> tempfile::NamedTempFile {
 fn csv_to_models_to_metrics() {
     let planted = planted_low_rank(150, 100, 3, 0.3, 0.1, 5);
     let file = write_csv(&planted.observed);
-    let fmt = DelimitedFormat { sep: ";".into(), header: true, ..DelimitedFormat::csv() };
+    let csv = DelimitedFormat { sep: ";".into(), header: true, ..DelimitedFormat::csv() };
     let spec: DatasetSpec = format!("csv:{}", file.path().display()).parse().unwrap();
-    let data = spec.load(&fmt).unwrap();
+    let data = spec.load(&LoadOptions { csv, ..Default::default() }).unwrap();
     assert_eq!(data.len(), planted.observed.len());
     // Ids round-trip through the file: raw "u7" names the planted user 7.
     let first = data.interactions.get(0);

@@ -13,7 +13,8 @@ use flate2::read::GzDecoder;
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
-use crate::loader::{DelimitedFormat, read_ml_latest_titles, read_ratings};
+use crate::loader::{DelimitedFormat, LoadOptions, read_ratings};
+use crate::side::read_ml_latest_movies;
 
 /// Name under which the bundled dataset reports itself.
 pub const BUNDLED_NAME: &str = "bundled:ml-latest-small";
@@ -39,14 +40,16 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Loads the bundled MovieLens latest-small ratings with movie titles.
+/// Loads the bundled MovieLens latest-small ratings with movie titles and genres, under the
+/// duplicate and scale policies of `opts` (there are no duplicates; the scale is 0.5–5).
 ///
 /// # Errors
-/// None in practice (the bytes are fixed at build time); the `Result` keeps the signature of
-/// the other loaders.
-pub fn load() -> Result<Dataset, DataError> {
-    let mut d = read_ratings(&ratings_csv()[..], BUNDLED_NAME, &DelimitedFormat::ml_latest())?;
-    d.item_titles = read_ml_latest_titles(&movies_csv()[..], "bundled:movies.csv", &d.items)?;
+/// Only if `opts.scale` excludes some of the data's ratings.
+pub fn load(opts: &LoadOptions) -> Result<Dataset, DataError> {
+    let mut d = read_ratings(&ratings_csv()[..], BUNDLED_NAME, &DelimitedFormat::ml_latest(), opts)?;
+    let (titles, genres) = read_ml_latest_movies(&movies_csv()[..], "bundled:movies.csv", &d.items)?;
+    d.item_titles = titles;
+    d.item_features = Some(genres);
     Ok(d)
 }
 
@@ -68,7 +71,7 @@ mod tests {
 
     #[test]
     fn statistics_match_the_release() {
-        let d = load().unwrap();
+        let d = load(&LoadOptions::default()).unwrap();
         assert_eq!((d.n_users(), d.n_items(), d.len()), (610, 9724, 100_836));
         let mean = d.interactions.global_mean().unwrap();
         assert!((mean - 3.50156).abs() < 1e-5, "mean {mean}");
@@ -78,5 +81,10 @@ mod tests {
         let toy = d.items.index("1").unwrap();
         assert_eq!(d.item_title(toy), Some("Toy Story (1995)"));
         assert!(d.item_titles.iter().all(Option::is_some), "every rated movie has a title");
+        let genres = d.item_features.as_ref().unwrap();
+        assert_eq!(genres.n_features(), 19, "18 genres + IMAX; `(no genres listed)` is none");
+        let mut toy_genres = genres.row_names(toy as usize);
+        toy_genres.sort_unstable();
+        assert_eq!(toy_genres, ["genre=Adventure", "genre=Animation", "genre=Children", "genre=Comedy", "genre=Fantasy"]);
     }
 }

@@ -184,6 +184,15 @@ impl Interactions {
         Some(self.values.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v))))
     }
 
+    /// Implicit positives: the ratings `>= threshold`, each with value 1 (e.g. 4+ stars as
+    /// "liked"). Same index space; timestamps kept.
+    pub fn binarize(&self, threshold: f32) -> Interactions {
+        let keep: Vec<usize> = (0..self.len()).filter(|&k| self.values[k] >= threshold).collect();
+        let mut out = self.select(&keep);
+        out.values.iter_mut().for_each(|v| *v = 1.0);
+        out
+    }
+
     /// Number of ratings per user: `[n_users]`.
     pub fn user_counts(&self) -> Vec<u32> {
         let mut c = vec![0u32; self.n_users];
@@ -233,6 +242,14 @@ mod tests {
     }
 
     #[test]
+    fn binarize_keeps_positives_as_ones() {
+        let d = Interactions::new(vec![r(0, 0, 3.5, Some(1)), r(0, 1, 4.0, Some(2)), r(1, 1, 5.0, Some(3))], 2, 2).unwrap();
+        let b = d.binarize(4.0);
+        assert_eq!(b.iter().collect::<Vec<_>>(), vec![r(0, 1, 1.0, Some(2)), r(1, 1, 1.0, Some(3))]);
+        assert_eq!((b.n_users(), b.n_items()), (2, 2));
+    }
+
+    #[test]
     fn summaries() {
         let d = Interactions::new(vec![r(0, 0, 1.0, None), r(0, 1, 4.0, None), r(2, 1, 2.5, None)], 3, 2).unwrap();
         assert_eq!(d.global_mean(), Some(2.5));
@@ -256,6 +273,12 @@ pub struct Dataset {
     pub items: IdMap,
     /// Item titles by item index (`[n_items]`), when the source has them; otherwise empty.
     pub item_titles: Vec<Option<String>>,
+    /// Rating scale `(min, max)`: declared when loading, or inferred from the data.
+    pub scale: (f32, f32),
+    /// Item side features (genres, …), rows by item index, when loaded.
+    pub item_features: Option<crate::features::FeatureTable>,
+    /// User side features (age bucket, gender, occupation, …), rows by user index, when loaded.
+    pub user_features: Option<crate::features::FeatureTable>,
 }
 
 impl Dataset {

@@ -5,8 +5,8 @@
 //! the [`RatingPredictor`] trait that every model (classic or neural) implements.
 //!
 //! ```
-//! use burnrec_data::{DatasetSpec, DelimitedFormat, split::random_split};
-//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv())?;
+//! use burnrec_data::{DatasetSpec, LoadOptions, split::random_split};
+//! let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
 //! let split = random_split(&data.interactions, 0.2, 42)?;
 //! assert_eq!(split.train.len() + split.test.len(), 100_836);
 //! # Ok::<(), burnrec_data::DataError>(())
@@ -14,19 +14,27 @@
 #![warn(missing_docs)]
 
 pub mod bundled;
+pub mod csr;
 pub mod dataset;
 pub mod error;
+pub mod features;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod ids;
 pub mod loader;
 pub mod predict;
+pub mod sampling;
+pub mod side;
 pub mod spec;
 pub mod split;
+pub mod stats;
 pub mod synthetic;
 
 pub use dataset::{Dataset, Interactions, Rating};
 pub use error::DataError;
 pub use ids::IdMap;
-pub use loader::{DelimitedFormat, load_ratings, read_ratings};
+pub use features::FeatureTable;
+pub use loader::{Column, DelimitedFormat, DuplicatePolicy, LoadOptions, load_ratings, read_ratings};
 pub use predict::{KnownSet, Prediction, RatingPredictor};
 pub use spec::DatasetSpec;
 pub use split::{Split, random_split};

@@ -1,35 +1,46 @@
 //! The dataset specification used everywhere in the CLI: `bundled`, `ml-100k:PATH`,
-//! `ml-1m:PATH`, `ml-latest:PATH` or `csv:PATH`.
+//! `ml-1m:PATH`, `ml-latest:PATH`, `lastfm:PATH`, `csv:PATH`, or — after `burnrec fetch` — the
+//! bare archive name (`ml-1m`).
 //!
-//! For the MovieLens kinds, `PATH` may name the dataset's folder or its ratings file
-//! (`u.data`, `ratings.dat`, `ratings.csv`). For `csv`, `PATH` names the file, and its layout
-//! comes from a [`DelimitedFormat`] (CLI flags `--sep`, `--header`, `--user-col`, …).
+//! For the MovieLens and Last.fm kinds, `PATH` may name the dataset's folder or its ratings file
+//! (`u.data`, `ratings.dat`, `ratings.csv`, `user_artists.dat`); side files found beside it
+//! (titles, genres, demographics, artist names) are loaded too. For `csv`, `PATH` names the
+//! file, laid out as [`LoadOptions::csv`] says (CLI flags `--sep`, `--header`, `--user-col`, …).
 
 use std::fmt;
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
-use crate::loader::{DelimitedFormat, load_ratings, read_ml_latest_titles};
+use crate::loader::{DelimitedFormat, LoadOptions, load_ratings};
+use crate::side;
 
 /// Which dataset to load, and from where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatasetSpec {
     /// MovieLens latest-small, compiled into the binary.
     Bundled,
-    /// MovieLens 100K: folder or `u.data`.
+    /// MovieLens 100K: folder or `u.data` (+ `u.item`, `u.user`).
     Ml100k(PathBuf),
-    /// MovieLens 1M (or 10M) `::`-separated: folder or `ratings.dat`.
+    /// MovieLens 1M (or 10M) `::`-separated: folder or `ratings.dat` (+ `movies.dat`,
+    /// `users.dat`).
     Ml1m(PathBuf),
-    /// MovieLens latest / 20M / 25M CSV layout: folder or `ratings.csv` (titles are read from
-    /// `movies.csv` beside it when present).
+    /// MovieLens latest / 20M / 25M CSV layout: folder or `ratings.csv` (+ `movies.csv`).
     MlLatest(PathBuf),
-    /// A generic delimited file laid out as the given [`DelimitedFormat`].
+    /// HetRec 2011 Last.fm: folder or `user_artists.dat` (+ `artists.dat`); play counts.
+    LastFm(PathBuf),
+    /// A generic delimited file laid out as [`LoadOptions::csv`].
     Csv(PathBuf),
+    /// An archive downloaded by `burnrec fetch`, by name (`ml-100k`, `ml-1m`, …).
+    Fetched(String),
 }
 
-const KINDS: &str = "`bundled`, `ml-100k:PATH`, `ml-1m:PATH`, `ml-latest:PATH` or `csv:PATH`";
+const KINDS: &str = "`bundled`, `ml-100k:PATH`, `ml-1m:PATH`, `ml-latest:PATH`, `lastfm:PATH`, `csv:PATH`, \
+                     or a fetched name (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-latest-small)";
+const FETCHABLE: [&str; 6] = ["ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-latest-small"];
 
 impl FromStr for DatasetSpec {
     type Err = DataError;
@@ -37,6 +48,9 @@ impl FromStr for DatasetSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "bundled" {
             return Ok(Self::Bundled);
+        }
+        if FETCHABLE.contains(&s) {
+            return Ok(Self::Fetched(s.to_string()));
         }
         let Some((kind, path)) = s.split_once(':') else {
             return Err(DataError::Spec(format!("unknown dataset `{s}`: expected {KINDS}")));
@@ -49,6 +63,7 @@ impl FromStr for DatasetSpec {
             "ml-100k" => Self::Ml100k(path),
             "ml-1m" | "ml-10m" => Self::Ml1m(path),
             "ml-latest" | "ml-latest-small" | "ml-20m" | "ml-25m" => Self::MlLatest(path),
+            "lastfm" => Self::LastFm(path),
             "csv" | "tsv" => Self::Csv(path),
             _ => return Err(DataError::Spec(format!("unknown dataset kind `{kind}`: expected {KINDS}"))),
         })
@@ -62,34 +77,88 @@ impl fmt::Display for DatasetSpec {
             Self::Ml100k(p) => write!(f, "ml-100k:{}", p.display()),
             Self::Ml1m(p) => write!(f, "ml-1m:{}", p.display()),
             Self::MlLatest(p) => write!(f, "ml-latest:{}", p.display()),
+            Self::LastFm(p) => write!(f, "lastfm:{}", p.display()),
             Self::Csv(p) => write!(f, "csv:{}", p.display()),
+            Self::Fetched(n) => write!(f, "{n}"),
         }
     }
 }
 
+fn open(path: &Path) -> Result<BufReader<File>, DataError> {
+    File::open(path).map(BufReader::new).map_err(|source| DataError::Io { path: path.into(), source })
+}
+
+/// Opens `name` beside `file` if it exists.
+fn beside(file: &Path, name: &str) -> Result<Option<(BufReader<File>, String)>, DataError> {
+    let p = file.with_file_name(name);
+    if p.is_file() { Ok(Some((open(&p)?, p.display().to_string()))) } else { Ok(None) }
+}
+
 impl DatasetSpec {
-    /// Loads the dataset. `csv_format` is used only by [`DatasetSpec::Csv`].
+    /// Loads the dataset with its side files. `opts.csv` is used only by [`DatasetSpec::Csv`];
+    /// the duplicate and scale policies apply to every kind.
     ///
     /// # Errors
-    /// [`DataError::Io`] if the file is missing or unreadable (naming the path tried), and
-    /// any parse error of the loader.
-    pub fn load(&self, csv_format: &DelimitedFormat) -> Result<Dataset, DataError> {
+    /// [`DataError::Io`] if the file is missing or unreadable (naming the path tried),
+    /// [`DataError::Spec`] for a fetched name that is not in the cache, and any parse error.
+    pub fn load(&self, opts: &LoadOptions) -> Result<Dataset, DataError> {
+        let mut d = self.load_raw(opts)?;
+        if let Some(t) = opts.implicit_threshold {
+            d.interactions = d.interactions.binarize(t);
+            d.scale = (1.0, 1.0);
+            if d.interactions.is_empty() {
+                return Err(DataError::Spec(format!("no rating of `{self}` reaches the implicit threshold {t}")));
+            }
+        }
+        Ok(d)
+    }
+
+    fn load_raw(&self, opts: &LoadOptions) -> Result<Dataset, DataError> {
         match self {
-            Self::Bundled => crate::bundled::load(),
-            Self::Ml100k(p) => load_ratings(&resolve(p, "u.data")?, &DelimitedFormat::ml100k()),
-            Self::Ml1m(p) => load_ratings(&resolve(p, "ratings.dat")?, &DelimitedFormat::ml1m()),
+            Self::Bundled => crate::bundled::load(opts),
+            Self::Ml100k(p) => {
+                let file = resolve(p, "u.data")?;
+                let mut d = load_ratings(&file, &DelimitedFormat::ml100k(), opts)?;
+                if let Some((r, name)) = beside(&file, "u.item")? {
+                    let (titles, genres) = side::read_ml100k_items(r, &name, &d.items)?;
+                    d.item_titles = titles;
+                    d.item_features = Some(genres);
+                }
+                if let Some((r, name)) = beside(&file, "u.user")? {
+                    d.user_features = Some(side::read_ml100k_users(r, &name, &d.users)?);
+                }
+                Ok(d)
+            }
+            Self::Ml1m(p) => {
+                let file = resolve(p, "ratings.dat")?;
+                let mut d = load_ratings(&file, &DelimitedFormat::ml1m(), opts)?;
+                if let Some((r, name)) = beside(&file, "movies.dat")? {
+                    // ML-1M's movies.dat is Latin-1; ML-10M's is UTF-8 (and has no users.dat).
+                    let enc = if file.with_file_name("users.dat").is_file() { side::Encoding::Latin1 } else { side::Encoding::Utf8 };
+                    let (titles, genres) = side::read_ml1m_movies(r, &name, &d.items, enc)?;
+                    d.item_titles = titles;
+                    d.item_features = Some(genres);
+                }
+                if let Some((r, name)) = beside(&file, "users.dat")? {
+                    d.user_features = Some(side::read_ml1m_users(r, &name, &d.users)?);
+                }
+                Ok(d)
+            }
             Self::MlLatest(p) => {
                 let file = resolve(p, "ratings.csv")?;
-                let mut d = load_ratings(&file, &DelimitedFormat::ml_latest())?;
-                let movies = file.with_file_name("movies.csv");
-                if movies.is_file() {
-                    let f = std::fs::File::open(&movies)
-                        .map_err(|source| DataError::Io { path: movies.clone(), source })?;
-                    d.item_titles = read_ml_latest_titles(
-                        std::io::BufReader::new(f),
-                        &movies.display().to_string(),
-                        &d.items,
-                    )?;
+                let mut d = load_ratings(&file, &DelimitedFormat::ml_latest(), opts)?;
+                if let Some((r, name)) = beside(&file, "movies.csv")? {
+                    let (titles, genres) = side::read_ml_latest_movies(r, &name, &d.items)?;
+                    d.item_titles = titles;
+                    d.item_features = Some(genres);
+                }
+                Ok(d)
+            }
+            Self::LastFm(p) => {
+                let file = resolve(p, "user_artists.dat")?;
+                let mut d = load_ratings(&file, &DelimitedFormat::lastfm(), opts)?;
+                if let Some((r, name)) = beside(&file, "artists.dat")? {
+                    d.item_titles = side::read_lastfm_artists(r, &name, &d.items)?;
                 }
                 Ok(d)
             }
@@ -100,9 +169,39 @@ impl DatasetSpec {
                         p.display()
                     )));
                 }
-                load_ratings(p, csv_format)
+                load_ratings(p, &opts.csv, opts)
             }
+            Self::Fetched(name) => Self::from_cache(name)?.load(opts),
         }
+    }
+
+    /// The on-disk spec of an archive fetched by `burnrec fetch`.
+    ///
+    /// # Errors
+    /// [`DataError::Spec`] if it has not been fetched (saying how to fetch it).
+    #[cfg(feature = "fetch")]
+    pub fn from_cache(name: &str) -> Result<DatasetSpec, DataError> {
+        let cache = crate::fetch::cache_dir()?;
+        let dir = crate::fetch::fetched(name, &cache).ok_or_else(|| {
+            DataError::Spec(format!(
+                "dataset `{name}` is not in the cache `{}`: run `burnrec fetch {name}` first, or pass ml-…:PATH to your own copy",
+                cache.display()
+            ))
+        })?;
+        Ok(match name {
+            "ml-100k" => Self::Ml100k(dir),
+            "ml-1m" | "ml-10m" => Self::Ml1m(dir),
+            _ => Self::MlLatest(dir),
+        })
+    }
+
+    /// Without the `fetch` feature no archive can be in the cache.
+    ///
+    /// # Errors
+    /// Always [`DataError::Spec`].
+    #[cfg(not(feature = "fetch"))]
+    pub fn from_cache(name: &str) -> Result<DatasetSpec, DataError> {
+        Err(DataError::Spec(format!("dataset `{name}` needs burnrec built with the `fetch` feature")))
     }
 }
 
@@ -136,6 +235,8 @@ mod tests {
         assert_eq!("ml-1m:x".parse::<DatasetSpec>().unwrap(), DatasetSpec::Ml1m("x".into()));
         assert_eq!("ml-latest:x".parse::<DatasetSpec>().unwrap(), DatasetSpec::MlLatest("x".into()));
         assert_eq!("csv:a:b.csv".parse::<DatasetSpec>().unwrap(), DatasetSpec::Csv("a:b.csv".into()));
+        assert_eq!("lastfm:d".parse::<DatasetSpec>().unwrap(), DatasetSpec::LastFm("d".into()));
+        assert_eq!("ml-1m".parse::<DatasetSpec>().unwrap(), DatasetSpec::Fetched("ml-1m".into()));
         assert_eq!(DatasetSpec::Ml1m("x".into()).to_string(), "ml-1m:x");
     }
 
@@ -151,7 +252,7 @@ mod tests {
     #[test]
     fn missing_file_is_an_io_error_naming_it() {
         let spec: DatasetSpec = "ml-1m:/nonexistent/ratings.dat".parse().unwrap();
-        let e = spec.load(&DelimitedFormat::csv()).unwrap_err();
+        let e = spec.load(&LoadOptions::default()).unwrap_err();
         assert_eq!(e.to_string(), "cannot read `/nonexistent/ratings.dat`");
     }
 }

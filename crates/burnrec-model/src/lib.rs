@@ -6,9 +6,9 @@
 //! is evaluated by the same code as the classic models.
 //!
 //! ```no_run
-//! use burnrec_data::{DatasetSpec, DelimitedFormat, random_split};
+//! use burnrec_data::{DatasetSpec, LoadOptions, random_split};
 //! use burnrec_model::{Backend, MfParams};
-//! let data = DatasetSpec::Bundled.load(&DelimitedFormat::csv()).unwrap();
+//! let data = DatasetSpec::Bundled.load(&LoadOptions::default()).unwrap();
 //! let split = random_split(&data.interactions, 0.2, 42).unwrap();
 //! let model = MfParams::default().fit(&split.train, &Backend::Flex.device()).unwrap();
 //! let report = burnrec_eval::evaluate_ratings(&model, &split.test, Some((0.5, 5.0))).unwrap();

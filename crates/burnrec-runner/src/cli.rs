@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use burnrec_data::{DatasetSpec, DelimitedFormat};
+use burnrec_data::{Column, DataError, Dataset, DatasetSpec, DelimitedFormat, DuplicatePolicy, LoadOptions};
 use burnrec_model::Backend;
 use clap::{Args, Parser, Subcommand};
 
@@ -20,55 +20,150 @@ pub struct Cli {
 pub enum Command {
     /// Train classic and Burn models on one seeded train/test split and compare RMSE/MAE.
     Compare(CompareArgs),
+    /// Inspect a dataset.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Download an official MovieLens archive into the cache ($BURNREC_DATA or the platform
+    /// cache dir), verify its sha256 and unpack it; then use it as `--dataset NAME`.
+    Fetch(FetchArgs),
 }
 
-/// Where the ratings come from.
+/// `burnrec data …`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Users, items, ratings, density, rating histogram, per-user/per-item count quantiles,
+    /// time span, and the loading policies in force.
+    Stats(StatsArgs),
+}
+
+/// `burnrec data stats`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Input data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `burnrec fetch`.
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Archive: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m or ml-latest-small.
+    pub name: String,
+    /// Download again even if the cache already holds it.
+    #[arg(long)]
+    pub force: bool,
+    /// Download from this URL instead of files.grouplens.org (a mirror).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Expected sha256 (hex) instead of the pinned one.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Cache folder (default: $BURNREC_DATA or the platform cache dir).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Where the ratings come from, and the loading policies.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Dataset: `bundled` (MovieLens latest-small, compiled in), `ml-100k:PATH`, `ml-1m:PATH`,
-    /// `ml-latest:PATH` (PATH = the dataset's folder or its ratings file) or `csv:PATH`.
+    /// `ml-latest:PATH`, `lastfm:PATH` (PATH = the dataset's folder or its ratings file),
+    /// `csv:PATH`, or a name fetched by `burnrec fetch` (e.g. `ml-1m`).
     #[arg(long, default_value = "bundled", value_parser = parse_spec)]
     pub dataset: DatasetSpec,
-    /// csv: field separator, e.g. `,` `;` `\t` (write `tab` or `\t` for a tab) or `::`.
+    /// Duplicated (user, item) pairs: `error` (stop, naming both lines), `first`, `last`, or
+    /// `mean` (keeping the latest timestamp).
+    #[arg(long, default_value = "error", value_parser = parse_duplicates)]
+    pub duplicates: DuplicatePolicy,
+    /// Declared rating scale `MIN,MAX` (e.g. `1,5`): a rating outside it is an error naming the
+    /// line. Default: inferred from the data.
+    #[arg(long, value_parser = parse_scale)]
+    pub scale: Option<(f32, f32)>,
+    /// Implicit conversion: keep only ratings >= T, as positives of value 1. Default: keep
+    /// values (ratings stay ratings; play counts stay counts, used as confidences).
+    #[arg(long, value_name = "T")]
+    pub implicit_threshold: Option<f32>,
+    /// csv: field separator, e.g. `,` `;` `|` `::`, or `tab` (also `\t`).
     #[arg(long, default_value = ",")]
     pub sep: String,
-    /// csv: the first line is a header.
+    /// csv: the first line is a header (needed for named columns).
     #[arg(long)]
     pub header: bool,
-    /// csv: 0-based column of the user id.
-    #[arg(long, default_value_t = 0)]
-    pub user_col: usize,
-    /// csv: 0-based column of the item id.
-    #[arg(long, default_value_t = 1)]
-    pub item_col: usize,
-    /// csv: 0-based column of the rating.
-    #[arg(long, default_value_t = 2)]
-    pub rating_col: usize,
-    /// csv: 0-based column of the Unix timestamp (none by default).
-    #[arg(long)]
-    pub timestamp_col: Option<usize>,
+    /// csv: user-id column: a 0-based position or a header name.
+    #[arg(long, default_value = "0", value_parser = parse_column)]
+    pub user_col: Column,
+    /// csv: item-id column: a 0-based position or a header name.
+    #[arg(long, default_value = "1", value_parser = parse_column)]
+    pub item_col: Column,
+    /// csv: rating column (position or name), or `none` for implicit files where every line
+    /// is an interaction of value 1.
+    #[arg(long, default_value = "2")]
+    pub rating_col: String,
+    /// csv: Unix-timestamp column (position or name); none by default.
+    #[arg(long, value_parser = parse_column)]
+    pub timestamp_col: Option<Column>,
 }
 
 impl DataArgs {
-    /// The generic-CSV layout given by the flags.
-    pub fn csv_format(&self) -> DelimitedFormat {
+    /// The loading policies and generic-CSV layout given by the flags.
+    ///
+    /// # Errors
+    /// If `--rating-col` is neither `none` nor a column.
+    pub fn load_options(&self) -> Result<LoadOptions, DataError> {
         let sep = match self.sep.as_str() {
             "tab" | "\\t" => "\t".to_string(),
             s => s.to_string(),
         };
-        DelimitedFormat {
-            sep,
-            header: self.header,
-            user_col: self.user_col,
-            item_col: self.item_col,
-            rating_col: self.rating_col,
-            timestamp_col: self.timestamp_col,
-        }
+        let rating = match self.rating_col.as_str() {
+            "none" => None,
+            c => Some(c.parse()?),
+        };
+        Ok(LoadOptions {
+            duplicates: self.duplicates,
+            scale: self.scale,
+            implicit_threshold: self.implicit_threshold,
+            csv: DelimitedFormat {
+                sep,
+                header: self.header,
+                user: self.user_col.clone(),
+                item: self.item_col.clone(),
+                rating,
+                timestamp: self.timestamp_col.clone(),
+            },
+        })
+    }
+
+    /// Loads the dataset.
+    ///
+    /// # Errors
+    /// Any loading error, with the dataset spec as context.
+    pub fn load(&self) -> anyhow::Result<Dataset> {
+        use anyhow::Context;
+        let opts = self.load_options()?;
+        self.dataset.load(&opts).with_context(|| format!("loading dataset `{}`", self.dataset))
     }
 }
 
+fn parse_duplicates(s: &str) -> Result<DuplicatePolicy, String> {
+    s.parse().map_err(|e: DataError| e.to_string())
+}
+
+fn parse_column(s: &str) -> Result<Column, String> {
+    s.parse().map_err(|e: DataError| e.to_string())
+}
+
+fn parse_scale(s: &str) -> Result<(f32, f32), String> {
+    let err = || format!("expected MIN,MAX (e.g. 1,5), found `{s}`");
+    let (a, b) = s.split_once(',').ok_or_else(err)?;
+    let (lo, hi): (f32, f32) = (a.trim().parse().map_err(|_| err())?, b.trim().parse().map_err(|_| err())?);
+    if lo.is_finite() && hi.is_finite() && lo < hi { Ok((lo, hi)) } else { Err(format!("scale `{s}` needs MIN < MAX")) }
+}
+
 fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
-    s.parse().map_err(|e: burnrec_data::DataError| e.to_string())
+    s.parse().map_err(|e: DataError| e.to_string())
 }
 
 /// The models `compare` knows, in report order.

@@ -18,11 +18,7 @@ use crate::report::{Row, json, table};
 /// # Errors
 /// Data, split, fit, backend and output errors, each with context.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
-    let data = args
-        .data
-        .dataset
-        .load(&args.data.csv_format())
-        .with_context(|| format!("loading dataset `{}`", args.data.dataset))?;
+    let data = args.data.load()?;
     let split = random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?;
     eprintln!(
         "dataset {}: {} users, {} items, {} ratings; random split (test ratio {}, seed {}): {} train, {} test",

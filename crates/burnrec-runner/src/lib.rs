@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod data;
 pub mod report;
 
 /// Runs one parsed command line.
@@ -15,5 +16,7 @@ pub mod report;
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     match cli.command {
         cli::Command::Compare(args) => compare::compare(&args),
+        cli::Command::Data(cli::DataCommand::Stats(args)) => data::stats(&args),
+        cli::Command::Fetch(args) => data::fetch(&args),
     }
 }
