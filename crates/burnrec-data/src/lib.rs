@@ -13,6 +13,8 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "burn")]
+pub mod batch;
 pub mod bundled;
 pub mod csr;
 pub mod dataset;

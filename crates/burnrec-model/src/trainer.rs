@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
+use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnrec_data::Interactions;
+use burnrec_data::batch::{ExplicitBatcher, Features};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -142,30 +144,19 @@ pub fn train_explicit<M: RatingModule>(
     let device = device.clone().autodiff();
     let mut optim = AdamConfig::new().init();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let (tu, ti, tv) = (train.users(), train.items(), train.values());
     let n = train.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let n_batches = n.div_ceil(cfg.batch_size);
+    let batcher = ExplicitBatcher { offset: mu, features: Features::default() };
     let mut logs = Vec::with_capacity(cfg.epochs);
-    let (mut users, mut items, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
         let bar = progress_bar(cfg.progress, n_batches as u64, epoch, cfg.epochs);
         order.shuffle(&mut rng);
         let mut sse: Option<Tensor<1>> = None;
         for chunk in order.chunks(cfg.batch_size) {
-            users.clear();
-            items.clear();
-            targets.clear();
-            for &k in chunk {
-                let k = k as usize;
-                users.push(i64::from(tu[k]));
-                items.push(i64::from(ti[k]));
-                targets.push(tv[k] - mu);
-            }
-            let u = index_tensor(&users, &device);
-            let i = index_tensor(&items, &device);
-            let y = Tensor::<1>::from_data(TensorData::new(targets.clone(), [targets.len()]), &device);
+            let batch = batcher.batch(chunk.iter().map(|&k| train.get(k as usize)).collect(), &device);
+            let (u, i, y) = (batch.users, batch.items, batch.targets);
             let pred = model.forward(u.clone(), i.clone());
             let se = (pred - y).square().sum();
             let loss = se.clone().div_scalar(chunk.len() as f64)
