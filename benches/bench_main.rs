@@ -12,6 +12,42 @@ use burnrec::prelude::*;
 use burn::tensor::{Int, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
+/// A MovieLens-latest-style `ratings.csv` of `n` lines (header, CRLF, grouped by user, 100
+/// ratings per user, half-star ratings, 10-digit timestamps), generated in memory.
+fn ratings_csv(n: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(n * 32);
+    out.extend_from_slice(b"userId,movieId,rating,timestamp\r\n");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for k in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let user = k / 100 + 1;
+        let item = (k % 100) * 500 + (x % 500) as usize + 1; // distinct within a user
+        let rating = (x >> 20) % 10 + 1;
+        let ts = 900_000_000 + (x >> 32) % 600_000_000;
+        write!(out, "{user},{item},{}.{},{ts}\r\n", rating / 2, if rating % 2 == 1 { 5 } else { 0 }).unwrap();
+    }
+    out
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    g.sample_size(10);
+    for n in [1_000_000usize, 10_000_000] {
+        let bytes = ratings_csv(n);
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(format!("ml_latest_csv/-/{n}lines"), |b| {
+            b.iter(|| {
+                burnrec::data::read_ratings(black_box(&bytes[..]), "bench", &DelimitedFormat::ml_latest(), &LoadOptions::default())
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
 const SIZES: [(usize, usize, usize); 2] = [(1_000, 2_000, 50_000), (6_000, 4_000, 200_000)];
 
 fn bench_classic(c: &mut Criterion) {
@@ -67,5 +103,5 @@ fn bench_burn_mf(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_classic, bench_burn_mf);
+criterion_group!(benches, bench_parse, bench_classic, bench_burn_mf);
 criterion_main!(benches);

@@ -88,13 +88,19 @@ fuzz_target!(|data: &[u8]| {
 /// - `c`: bits 0–1 user column, bits 2–3 item column, bits 4–5 rating column, bit 6 no rating
 ///   column (implicit), bit 7 timestamp column present.
 /// - `h`: bit 0 header line, bit 1 named columns (needs the header; without one the format
-///   must be rejected), bits 2–3 timestamp column.
+///   must be rejected), bits 2–3 timestamp column, bit 4 huge positions (positional column
+///   `k` becomes `usize::MAX - k`, as `--csv-user 18446744073709551615` would give).
 fn generic_format(s: u8, c: u8, h: u8) -> DelimitedFormat {
     let sep = if s.is_ascii() { char::from(s).to_string() } else { LONG_SEPS[usize::from(s & 7)].to_string() };
     let named = h & 0b10 != 0;
+    let huge = h & 0b1_0000 != 0;
     let col = |k: u8| {
         let k = usize::from(k & 0b11);
-        if named { Column::Name(NAMES[k].to_string()) } else { Column::Index(k) }
+        match (named, huge) {
+            (true, _) => Column::Name(NAMES[k].to_string()),
+            (false, false) => Column::Index(k),
+            (false, true) => Column::Index(usize::MAX - k),
+        }
     };
     DelimitedFormat {
         sep,
@@ -214,7 +220,43 @@ fn check_side(body: &[u8], ids: &IdMap) {
     check_items(side::read_ml1m_movies(body, "movies.dat", ids, Encoding::Latin1));
     check_items(side::read_ml1m_movies(body, "movies.dat", ids, Encoding::Utf8));
     check_users(side::read_ml1m_users(body, "users.dat", ids));
-    check_items(side::read_ml_latest_movies(body, "movies.csv", ids));
+    let genres = match side::read_ml_latest_movies(body, "movies.csv", ids) {
+        Ok((titles, table)) => {
+            assert_eq!(titles.len(), n, "titles not indexed like the id map");
+            check_table(&table, n);
+            Some(table)
+        }
+        Err(e) => {
+            check_message(&e);
+            None
+        }
+    };
+    match side::read_ml_latest_tags(body, "tags.csv", ids) {
+        Ok(tags) => {
+            check_table(&tags, n);
+            for k in 0..n {
+                for name in tags.row_names(k) {
+                    let tag = name.strip_prefix("tag=").expect("tag features are named tag=...");
+                    assert!(!tag.is_empty() && tag == tag.trim() && tag == tag.to_lowercase(), "tag {tag:?}");
+                }
+            }
+            if let Some(genres) = genres {
+                // Genres + tags, as the ML-latest loader combines them.
+                let merged = genres.merge(&tags);
+                check_table(&merged, n);
+                assert!(merged.n_features() >= genres.n_features() && merged.n_features() <= genres.n_features() + tags.n_features());
+                for k in 0..n {
+                    let mut want: Vec<&str> = genres.row_names(k).into_iter().chain(tags.row_names(k)).collect();
+                    let mut got = merged.row_names(k);
+                    want.sort_unstable();
+                    want.dedup();
+                    got.sort_unstable();
+                    assert_eq!(got, want, "merged row {k} is not the union of its genres and tags");
+                }
+            }
+        }
+        Err(e) => check_message(&e),
+    }
     match side::read_lastfm_artists(body, "artists.dat", ids) {
         Ok(titles) => assert_eq!(titles.len(), n, "artist titles not indexed like the id map"),
         Err(e) => check_message(&e),

@@ -50,3 +50,62 @@ fn bundled_split_is_the_documented_one() {
     .unwrap();
     assert!(base.rmse <= 0.885, "baseline rmse {}", base.rmse);
 }
+
+fn shared(name: &str, env: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets").join(name));
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn ml100k_official_splits_and_side_features() {
+    let Some(dir) = ml100k_dir() else {
+        eprintln!("SKIPPED ml100k_official_splits_and_side_features: ML-100K not found (set BURNREC_ML100K)");
+        return;
+    };
+    let opts = LoadOptions::default();
+    let (data, u1) = burnrec::data::split::ml100k_official(&dir, "u1", &opts).unwrap();
+    assert_eq!((u1.train.len(), u1.test.len()), (80_000, 20_000));
+    let (_, ua) = burnrec::data::split::ml100k_official(&dir, "ua", &opts).unwrap();
+    assert_eq!((ua.train.len(), ua.test.len()), (90_570, 9_430));
+    assert!(ua.test.user_counts().iter().all(|&c| c == 10), "ua holds out 10 ratings per user");
+    // Side files: u.item is Latin-1, u.user has demographics.
+    let item = data.items.index("543").unwrap();
+    assert_eq!(data.item_title(item), Some("Misérables, Les (1995)"));
+    let genres = data.item_features.as_ref().unwrap();
+    assert_eq!(genres.row_names(data.items.index("1").unwrap() as usize), ["genre=Animation", "genre=Children's", "genre=Comedy"]);
+    let users = data.user_features.as_ref().unwrap();
+    let mut u1_feats = users.row_names(data.users.index("1").unwrap() as usize);
+    u1_feats.sort_unstable();
+    assert_eq!(u1_feats, ["age=18-24", "gender=M", "occupation=technician"]);
+    // Leave-one-out with the peers' tie rule holds out the same items as their published file.
+    let loo = burnrec::data::split::leave_one_out(&data.interactions, &data.items).unwrap();
+    assert_eq!(loo.test.len(), 943);
+    let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/data/ml100k_loo_test_negatives99_seed0.tsv");
+    if let Ok(text) = std::fs::read_to_string(&peers) {
+        let held: std::collections::HashMap<u32, u32> = loo.test.iter().map(|r| (r.user, r.item)).collect();
+        let mut checked = 0;
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let mut f = line.split('\t');
+            let (u, i) = (f.next().unwrap(), f.next().unwrap());
+            let (u, i) = (data.users.index(u).unwrap(), data.items.index(i).unwrap());
+            assert_eq!(held[&u], i, "user {}", data.users.raw(u).unwrap());
+            checked += 1;
+        }
+        assert_eq!(checked, 943);
+    }
+}
+
+#[test]
+fn lastfm_loads_with_known_figures() {
+    let Some(dir) = shared("hetrec2011-lastfm-2k", "BURNREC_LASTFM") else {
+        eprintln!("SKIPPED lastfm_loads_with_known_figures: HetRec Last.fm not found (set BURNREC_LASTFM)");
+        return;
+    };
+    let data: DatasetSpec = format!("lastfm:{}", dir.display()).parse().unwrap();
+    let data = data.load(&LoadOptions::default()).unwrap();
+    assert_eq!((data.n_users(), data.n_items(), data.len()), (1892, 17_632, 92_834));
+    assert_eq!(data.interactions.rating_range(), Some((1.0, 352_698.0)));
+    assert_eq!(data.item_title(data.items.index("51").unwrap()), Some("Duran Duran"));
+}

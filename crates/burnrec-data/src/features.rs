@@ -55,6 +55,25 @@ impl FeatureTable {
         self.row(k).iter().filter_map(|&f| self.name(f)).collect()
     }
 
+    /// Row-wise union of two tables over the same rows: `other`'s features are appended to
+    /// this vocabulary (e.g. genres + tags).
+    ///
+    /// # Panics
+    /// If the tables have different row counts.
+    #[track_caller]
+    pub fn merge(&self, other: &FeatureTable) -> FeatureTable {
+        assert_eq!(self.n_rows(), other.n_rows(), "merged feature tables must have the same rows");
+        let mut b = FeatureBuilder { names: self.names.clone(), rows: vec![Vec::new(); self.n_rows()] };
+        let remap: Vec<u32> = (0..other.n_features() as u32)
+            .map(|f| b.names.get_or_insert(other.name(f).expect("in range")))
+            .collect();
+        for (k, row) in b.rows.iter_mut().enumerate() {
+            row.extend_from_slice(self.row(k));
+            row.extend(other.row(k).iter().map(|&f| remap[f as usize]));
+        }
+        b.build()
+    }
+
     /// Rebuilds the name lookup after deserialisation.
     pub fn rebuild_index(&mut self) {
         self.names.rebuild_index();
@@ -138,6 +157,20 @@ mod tests {
         assert_eq!(t.row_names(2), vec!["gender=F"]);
         assert!(t.row(7).is_empty());
         assert_eq!(t.index("gender=M"), Some(3));
+    }
+
+    #[test]
+    fn merge_unions_rows_and_vocabularies() {
+        let mut a = FeatureBuilder::new(2);
+        a.set(0, "genre", "Drama");
+        let mut b = FeatureBuilder::new(2);
+        b.set(1, "tag", "funny");
+        b.set(0, "genre", "Drama");
+        b.set(0, "tag", "dark");
+        let m = a.build().merge(&b.build());
+        assert_eq!(m.n_features(), 3);
+        assert_eq!(m.row_names(0), vec!["genre=Drama", "tag=dark"]);
+        assert_eq!(m.row_names(1), vec!["tag=funny"]);
     }
 
     #[test]

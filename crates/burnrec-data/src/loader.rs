@@ -6,7 +6,8 @@
 //! 1-based line number and the field — never a panic, never a silently dropped line.
 //!
 //! Accepted everywhere: `\n` or `\r\n` line ends, a UTF-8 byte-order mark at the start, blank
-//! lines (skipped), spaces around fields (trimmed).
+//! lines (skipped), spaces around fields (trimmed), CSV-quoted fields (`"a, b"`, with `""` for a
+//! quote) on one line. Line numbers in errors are the file's own, blank lines included.
 
 use std::fmt;
 use std::fs::File;
@@ -265,66 +266,77 @@ pub fn read_ratings<R: Read>(
     let io_err = |e: std::io::Error| DataError::parse(source_name, 1, "line", format!("cannot read: {e}"));
     let reader = skip_bom(reader).map_err(io_err)?;
     let mut b = Builder::new(source_name, format, opts);
-    if let [sep] = format.sep.as_bytes() {
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(*sep)
-            .has_headers(false)
-            .flexible(true)
-            // `\n` as the only terminator (the `\r` of CRLF is trimmed with the field): the csv
-            // crate's default CRLF handling miscounts line numbers, which our errors report.
-            .terminator(csv::Terminator::Any(b'\n'))
-            .trim(csv::Trim::All)
-            .from_reader(reader);
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match rdr.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(DataError::parse(source_name, line, "line", e.to_string()));
-                }
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() == 1 && record[0].is_empty() {
-                continue;
-            }
-            b.line(line, record.len(), |c| record.get(c))?;
+    let mut rdr = reader;
+    let mut buf = Vec::new();
+    let sep = format.sep.as_bytes();
+    let mut fields: Vec<(usize, usize)> = Vec::new();
+    let mut unquoted: Vec<u8> = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        line += 1;
+        if rdr.read_until(b'\n', &mut buf).map_err(io_err)? == 0 {
+            break;
         }
-    } else {
-        let mut rdr = reader;
-        let mut buf = Vec::new();
-        let sep = format.sep.as_bytes();
-        let mut fields: Vec<(usize, usize)> = Vec::new();
-        let mut line = 0u64;
-        loop {
-            buf.clear();
-            line += 1;
-            if rdr.read_until(b'\n', &mut buf).map_err(io_err)? == 0 {
-                break;
-            }
-            let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            fields.clear();
-            let mut start = 0;
-            let mut k = 0;
-            while k + sep.len() <= text.len() {
-                if &text[k..k + sep.len()] == sep {
-                    fields.push((start, k));
-                    k += sep.len();
-                    start = k;
-                } else {
-                    k += 1;
-                }
-            }
-            fields.push((start, text.len()));
-            b.line(line, fields.len(), |c| fields.get(c).map(|&(a, z)| text[a..z].trim_ascii()))?;
+        let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
+        let text = if sep.len() == 1 && text.contains(&b'"') {
+            // A quoted field (`"a, b"`, `""` escapes): let the csv crate parse this one line.
+            // Quoted fields spanning several lines are not supported.
+            unquote_line(text, sep[0], &mut unquoted, &mut fields)
+                .map_err(|e| DataError::parse(source_name, line, "line", e))?;
+            &unquoted[..]
+        } else {
+            split_fields(text, sep, &mut fields);
+            text
+        };
+        b.line(line, fields.len(), |c| fields.get(c).map(|&(a, z)| text[a..z].trim_ascii()))?;
     }
     b.finish()
+}
+
+/// Splits `text` at every occurrence of `sep` into `(start, end)` byte ranges.
+fn split_fields(text: &[u8], sep: &[u8], fields: &mut Vec<(usize, usize)>) {
+    fields.clear();
+    let mut start = 0;
+    if let [s] = sep {
+        for (k, &c) in text.iter().enumerate() {
+            if c == *s {
+                fields.push((start, k));
+                start = k + 1;
+            }
+        }
+    } else {
+        let mut k = 0;
+        while k + sep.len() <= text.len() {
+            if &text[k..k + sep.len()] == sep {
+                fields.push((start, k));
+                k += sep.len();
+                start = k;
+            } else {
+                k += 1;
+            }
+        }
+    }
+    fields.push((start, text.len()));
+}
+
+/// Parses one line with CSV quoting; writes the unquoted fields back to back into `out` and
+/// their ranges into `fields`.
+fn unquote_line(text: &[u8], sep: u8, out: &mut Vec<u8>, fields: &mut Vec<(usize, usize)>) -> Result<(), String> {
+    let mut rdr = csv::ReaderBuilder::new().delimiter(sep).has_headers(false).flexible(true).from_reader(text);
+    let mut rec = csv::ByteRecord::new();
+    rdr.read_byte_record(&mut rec).map_err(|e| e.to_string())?;
+    out.clear();
+    fields.clear();
+    for f in &rec {
+        fields.push((out.len(), out.len() + f.len()));
+        out.extend_from_slice(f);
+    }
+    Ok(())
 }
 
 /// Keeps the elements of `v` whose `keep` flag is set.
@@ -386,14 +398,14 @@ impl<'a> Builder<'a> {
     }
 
     /// Resolves the columns; `header` holds the first line's fields when the file has one.
-    fn resolve(&self, header: Option<&[&str]>) -> Result<Cols, DataError> {
+    fn resolve(&self, line: u64, header: Option<&[&str]>) -> Result<Cols, DataError> {
         let find = |role: &str, c: &Column| -> Result<usize, DataError> {
             match c {
                 Column::Index(i) => Ok(*i),
                 Column::Name(n) => {
                     let h = header.unwrap_or_default();
                     h.iter().position(|f| f == n).ok_or_else(|| {
-                        DataError::parse(self.source, 1, role, format!("no column named `{n}` in the header {h:?}"))
+                        DataError::parse(self.source, line, role, format!("no column named `{n}` in the header {h:?}"))
                     })
                 }
             }
@@ -426,7 +438,7 @@ impl<'a> Builder<'a> {
                     "missing: the line has {n_fields} field(s) separated by {:?}, expected at least {} \
                      ({name} in column {col})",
                     self.fmt.sep,
-                    max + 1
+                    max.saturating_add(1)
                 ),
             )),
         }
@@ -438,10 +450,10 @@ impl<'a> Builder<'a> {
                 let names: Vec<&str> = (0..n_fields)
                     .map(|c| get(c).map_or(Ok(""), |b| utf8(self.source, line, "header", b)))
                     .collect::<Result<_, _>>()?;
-                self.cols = Some(self.resolve(Some(&names))?);
+                self.cols = Some(self.resolve(line, Some(&names))?);
                 return Ok(());
             }
-            self.cols = Some(self.resolve(None)?);
+            self.cols = Some(self.resolve(line, None)?);
         }
         let c = self.cols.as_ref().expect("resolved above");
         let (cu, ci, cr, ct) = (c.user, c.item, c.rating, c.timestamp);
@@ -705,6 +717,27 @@ mod tests {
             "the `user` column is named `who`, but the file has no header line (set `header`)"
         );
         assert_eq!("3".parse::<Column>().unwrap(), Column::Index(3));
+    }
+
+    #[test]
+    fn huge_column_index_is_an_error_not_an_overflow() {
+        // Found by the fuzzer (fuzz/regressions/parse_lines/huge-column-index-overflow).
+        let fmt = DelimitedFormat { user: Column::Index(usize::MAX), ..DelimitedFormat::csv() };
+        let e = parse("1,2,3\n", &fmt).unwrap_err();
+        assert!(e.to_string().starts_with("t.csv:1: field `user`: missing: the line has 3 field(s)"), "{e}");
+        // A header after blank lines: the error names the header's real line.
+        let named = DelimitedFormat { header: true, user: Column::Name("who".into()), ..DelimitedFormat::csv() };
+        let e = parse("\n\nx,item,rating\n1,2,3\n", &named).unwrap_err();
+        assert!(e.to_string().starts_with("t.csv:3: field `user`: no column named `who`"), "{e}");
+    }
+
+    #[test]
+    fn quoted_fields_and_blank_lines_keep_exact_line_numbers() {
+        let d = parse("\"Smith, J\",\"The \"\"Best\"\" Book\",4\nbob,x,3\n", &DelimitedFormat::csv()).unwrap();
+        assert_eq!(d.users.raw(0), Some("Smith, J"));
+        assert_eq!(d.items.raw(0), Some("The \"Best\" Book"));
+        let e = parse("1,1,4\n\n\n1,2,3\n\n2,1,x\n", &DelimitedFormat::csv()).unwrap_err();
+        assert_eq!(e.to_string(), "t.csv:6: field `rating`: expected a finite number, found \"x\"");
     }
 
     #[test]

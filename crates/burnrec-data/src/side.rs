@@ -207,19 +207,8 @@ pub fn read_ml1m_users<R: Read>(reader: R, source: &str, users: &IdMap) -> Resul
 pub fn read_ml_latest_movies<R: Read>(reader: R, source: &str, items: &IdMap) -> Result<ItemSide, DataError> {
     let mut titles = vec![None; items.len()];
     let mut fb = FeatureBuilder::new(items.len());
-    let reader = skip_bom(reader).map_err(|e| DataError::parse(source, 1, "line", format!("cannot read: {e}")))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            DataError::parse(source, line, "line", e.to_string())
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
+    for rec in csv_records(reader, source)? {
+        let (line, rec) = rec?;
         let (Some(id), Some(title), Some(genres)) = (rec.get(0), rec.get(1), rec.get(2)) else {
             return Err(DataError::parse(source, line, "line", "expected 3 fields: movieId,title,genres"));
         };
@@ -229,6 +218,49 @@ pub fn read_ml_latest_movies<R: Read>(reader: R, source: &str, items: &IdMap) ->
         }
     }
     Ok((titles, fb.build()))
+}
+
+/// Reads MovieLens latest / 20M / 25M `tags.csv` (`userId,movieId,tag,timestamp`, header,
+/// quoted): every tag applied to an item becomes a `tag=…` feature (trimmed, lower-cased).
+///
+/// # Errors
+/// [`DataError::Parse`] for a malformed line, naming it.
+pub fn read_ml_latest_tags<R: Read>(reader: R, source: &str, items: &IdMap) -> Result<FeatureTable, DataError> {
+    let mut fb = FeatureBuilder::new(items.len());
+    for rec in csv_records(reader, source)? {
+        let (line, rec) = rec?;
+        let (Some(id), Some(tag)) = (rec.get(1), rec.get(2)) else {
+            return Err(DataError::parse(source, line, "line", "expected 4 fields: userId,movieId,tag,timestamp"));
+        };
+        let tag = tag.trim().to_lowercase();
+        if let (Some(i), false) = (items.index(id), tag.is_empty()) {
+            fb.set(i as usize, "tag", &tag);
+        }
+    }
+    Ok(fb.build())
+}
+
+/// The records of a quoted CSV file with a header, each with its 1-based line number.
+fn csv_records<R: Read>(
+    reader: R,
+    source: &str,
+) -> Result<impl Iterator<Item = Result<(u64, csv::StringRecord), DataError>>, DataError> {
+    let reader = skip_bom(reader).map_err(|e| DataError::parse(source, 1, "line", format!("cannot read: {e}")))?;
+    let rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        // `\n` only: the csv crate miscounts lines with CRLF terminators (see loader.rs).
+        .terminator(csv::Terminator::Any(b'\n'))
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let source = source.to_string();
+    Ok(rdr.into_records().map(move |rec| {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            DataError::parse(&source, line, "line", e.to_string())
+        })?;
+        Ok((rec.position().map_or(0, |p| p.line()), rec))
+    }))
 }
 
 fn add_genres(fb: &mut FeatureBuilder, row: usize, genres: &str) {
@@ -325,6 +357,15 @@ mod tests {
         assert_eq!(t[0].as_deref(), Some("Grumpier Old Men (1995)"));
         assert!(g.row(2).is_empty());
         assert_eq!(sorted(g.row_names(1)), vec!["genre=Animation", "genre=Comedy"]);
+    }
+
+    #[test]
+    fn ml_latest_tags_are_lowercased_features() {
+        let items = IdMap::from_raw(["60756", "1"]);
+        let text = "userId,movieId,tag,timestamp\r\n2,60756,Funny,1445714994\r\n2,60756,\"Highly quotable\",1445714996\r\n7,60756,funny,1\r\n";
+        let t = read_ml_latest_tags(text.as_bytes(), "tags.csv", &items).unwrap();
+        assert_eq!(t.row_names(0), vec!["tag=funny", "tag=highly quotable"]);
+        assert!(t.row(1).is_empty());
     }
 
     #[test]

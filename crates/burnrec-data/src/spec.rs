@@ -28,7 +28,8 @@ pub enum DatasetSpec {
     /// MovieLens 1M (or 10M) `::`-separated: folder or `ratings.dat` (+ `movies.dat`,
     /// `users.dat`).
     Ml1m(PathBuf),
-    /// MovieLens latest / 20M / 25M CSV layout: folder or `ratings.csv` (+ `movies.csv`).
+    /// MovieLens latest / 20M / 25M CSV layout: folder or `ratings.csv` (+ `movies.csv`,
+    /// `tags.csv`).
     MlLatest(PathBuf),
     /// HetRec 2011 Last.fm: folder or `user_artists.dat` (+ `artists.dat`); play counts.
     LastFm(PathBuf),
@@ -151,6 +152,13 @@ impl DatasetSpec {
                     let (titles, genres) = side::read_ml_latest_movies(r, &name, &d.items)?;
                     d.item_titles = titles;
                     d.item_features = Some(genres);
+                }
+                if let Some((r, name)) = beside(&file, "tags.csv")? {
+                    let tags = side::read_ml_latest_tags(r, &name, &d.items)?;
+                    d.item_features = Some(match d.item_features.take() {
+                        Some(genres) => genres.merge(&tags),
+                        None => tags,
+                    });
                 }
                 Ok(d)
             }

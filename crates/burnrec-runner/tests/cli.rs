@@ -104,3 +104,45 @@ fn usage_errors_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model `knn`"));
 }
+
+#[test]
+fn data_stats_reports_figures_and_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "r.csv", "\u{feff}who,what,stars,when\r\na,x,4,100\r\na,y,5,300\r\nb,x,4,200\r\nb,x,2,250\r\n");
+    let base = ["data", "stats", "--dataset", &format!("csv:{file}"), "--header", "--user-col", "who", "--item-col", "what", "--rating-col", "stars", "--timestamp-col", "when"];
+    // Duplicate (b, x) on lines 4 and 5: the default policy stops and names both lines.
+    let out = burnrec(&base);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate rating for user `b` and item `x` on lines 4 and 5"));
+    let mut args = base.to_vec();
+    args.extend(["--duplicates", "mean", "--scale", "1,5", "--json"]);
+    let out = burnrec(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["users"].as_u64(), v["items"].as_u64(), v["ratings"].as_u64()), (Some(2), Some(2), Some(3)));
+    assert_eq!(v["duplicates"], "mean");
+    assert_eq!(v["scale"], serde_json::json!([1.0, 5.0]));
+    assert_eq!(v["scale_declared"], true);
+    assert_eq!(v["time_span"], serde_json::json!([100, 300]));
+    // mean of 4 and 2 = 3: histogram {3: 1, 4: 1, 5: 1}
+    assert_eq!(v["histogram"], serde_json::json!({"3": 1, "4": 1, "5": 1}));
+    let out = burnrec(&["data", "stats", "--dataset", &format!("csv:{file}"), "--scale", "5,1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scale `5,1` needs MIN < MAX"));
+}
+
+#[test]
+fn fetch_of_unknown_name_and_unfetched_dataset_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let out = burnrec(&["fetch", "netflix", "--cache-dir", cache]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ml-100k"), "lists the known names");
+    let out = Command::new(env!("CARGO_BIN_EXE_burnrec"))
+        .args(["data", "stats", "--dataset", "ml-1m"])
+        .env("BURNREC_DATA", cache)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `burnrec fetch ml-1m` first"), "{}", String::from_utf8_lossy(&out.stderr));
+}
