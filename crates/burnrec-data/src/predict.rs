@@ -40,6 +40,15 @@ pub trait RatingPredictor {
             .pop()
             .expect("predict_batch returns one prediction per pair")
     }
+
+    /// Ranking scores (higher is better) of every `items` entry for every `users` entry:
+    /// returns `[users.len() × items.len()]`, row-major. Used by top-N evaluation and
+    /// recommendation. The default calls [`RatingPredictor::predict_batch`] on the cartesian
+    /// product; factor models override it with one matrix product per block.
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        let pairs: Vec<(u32, u32)> = users.iter().flat_map(|&u| items.iter().map(move |&i| (u, i))).collect();
+        self.predict_batch(&pairs).into_iter().map(|p| p.rating).collect()
+    }
 }
 
 /// Which users and items have at least one training rating.

@@ -10,6 +10,11 @@
 
 #![warn(missing_docs)]
 
+pub mod protocol;
+pub mod ranking;
+
+pub use protocol::{RankingReport, UserMetrics, evaluate_full, evaluate_sampled, paired_bootstrap};
+
 use std::time::Instant;
 
 use burnrec_data::{Interactions, RatingPredictor};

@@ -192,6 +192,51 @@ impl RatingPredictor for BurnMf {
         }
         out
     }
+
+    /// One `[users, dim] × [dim, items]` matrix product on the model's device plus biases and
+    /// μ; rows of unknown users and columns of unknown items are patched with the same
+    /// fallbacks as [`RatingPredictor::predict_batch`].
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        let (nu, ni) = (users.len(), items.len());
+        if nu == 0 || ni == 0 {
+            return Vec::new();
+        }
+        let read = |t: Tensor<2>| -> Vec<f32> { t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32") };
+        let [n_user_rows, _] = self.module.user.weight.dims();
+        let [n_item_rows, _] = self.module.item.weight.dims();
+        // Out-of-range indices are looked up as row 0 and patched below.
+        let clamp = |v: &[u32], n: usize| -> Vec<i64> { v.iter().map(|&x| if (x as usize) < n { i64::from(x) } else { 0 }).collect() };
+        let u = index_tensor(&clamp(users, n_user_rows), &self.device);
+        let i = index_tensor(&clamp(items, n_item_rows), &self.device);
+        let p = BiasedMfModule::rows(&self.module.user, u.clone());
+        let q = BiasedMfModule::rows(&self.module.item, i.clone());
+        let bu = BiasedMfModule::rows(&self.module.user_bias, u); // [nu, 1]
+        let bi = BiasedMfModule::rows(&self.module.item_bias, i).reshape([1, ni]);
+        let scores = p.matmul(q.transpose()) + bu + bi;
+        let mut out = read(scores);
+        let (ku, ki): (Vec<bool>, Vec<bool>) =
+            (users.iter().map(|&x| self.known.user(x)).collect(), items.iter().map(|&x| self.known.item(x)).collect());
+        if ku.iter().chain(&ki).any(|k| !k) {
+            let bu_all = read(self.module.user_bias.weight.val());
+            let bi_all = read(self.module.item_bias.weight.val());
+            for (r, &uu) in users.iter().enumerate() {
+                for (c, &ii) in items.iter().enumerate() {
+                    if !(ku[r] && ki[c]) {
+                        let mut v = 0.0;
+                        if ku[r] {
+                            v += bu_all[uu as usize];
+                        }
+                        if ki[c] {
+                            v += bi_all[ii as usize];
+                        }
+                        out[r * ni + c] = v;
+                    }
+                }
+            }
+        }
+        out.iter_mut().for_each(|v| *v += self.mu);
+        out
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +301,21 @@ mod tests {
         let batch = model.predict_batch(&pairs);
         for (k, &(u, i)) in pairs.iter().enumerate() {
             assert_eq!(batch[k], model.predict(u, i));
+        }
+    }
+
+    #[test]
+    fn score_block_equals_predict_batch() {
+        let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
+        let train = Interactions::new(vec![r(0, 0, 5.0), r(0, 1, 1.0), r(1, 0, 4.0), r(1, 2, 2.0)], 3, 4).unwrap();
+        let model = MfParams { dim: 3, init_std: 0.1, train: quiet(3, 2, 0.05, 0.0) }.fit(&train, &Device::flex()).unwrap();
+        let (users, items) = ([0u32, 2, 1, 9], [3u32, 0, 2, 1, 7]);
+        let block = model.score_block(&users, &items);
+        for (a, &u) in users.iter().enumerate() {
+            for (b, &i) in items.iter().enumerate() {
+                let p = model.predict(u, i).rating;
+                assert!((block[a * items.len() + b] - p).abs() < 1e-5, "({u}, {i}): {} vs {p}", block[a * items.len() + b]);
+            }
         }
     }
 

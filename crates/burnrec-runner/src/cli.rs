@@ -181,9 +181,32 @@ pub struct CompareArgs {
     /// Seed of the split and of every model.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Fraction of ratings held out for testing.
+    /// Fraction of ratings held out for testing (random split).
     #[arg(long, default_value_t = 0.2)]
     pub test_ratio: f64,
+    /// Split: `random` (ratio `--test-ratio`) or `leave-one-out` (each user's latest rating;
+    /// ties to the larger item id; needs timestamps).
+    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo"])]
+    pub split: String,
+    /// Protocols, comma-separated: `rating` (RMSE/MAE), `full` (full ranking: every item but
+    /// the user's training items), `sampled` (held-out item vs sampled negatives; needs
+    /// `--split leave-one-out`), or `all`.
+    #[arg(long, default_value = "rating", value_delimiter = ',', value_parser = ["rating", "full", "sampled", "all"])]
+    pub protocol: Vec<String>,
+    /// Cut-off K of the top-N metrics.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Sampled protocol: negatives per user (distinct, never positives, seeded by --seed).
+    #[arg(long, default_value_t = 99)]
+    pub negatives: usize,
+    /// Sampled protocol: read each user's candidate negatives from this file instead
+    /// (`user<TAB>heldout_item<TAB>neg,neg,…` with raw ids; `#` lines ignored), e.g. the NCF
+    /// paper's published lists.
+    #[arg(long)]
+    pub negatives_file: Option<PathBuf>,
+    /// Full ranking: users scored per block (memory is block × items scores).
+    #[arg(long, default_value_t = 256)]
+    pub block_users: usize,
     /// Epochs for the trained models (`svd`, `burn-mf`); default: each model's own
     /// (svd 20, burn-mf 20).
     #[arg(long)]
@@ -197,6 +220,12 @@ pub struct CompareArgs {
     /// Also write the rows as a JSON array to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Also write the rows as CSV to this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Also write the rows as a Markdown table to this file.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,

@@ -1,58 +1,110 @@
-//! `burnrec compare`: every model on one seeded split, one table.
+//! `burnrec compare`: every model on one seeded split, one table, every protocol.
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use burnrec_classic::{BaselineParams, Fit, GlobalMeanParams, SvdParams};
-use burnrec_data::{Interactions, RatingPredictor, random_split};
-use burnrec_eval::evaluate_ratings;
+use burnrec_data::sampling::{NegativeSampler, Shortfall};
+use burnrec_data::split::leave_one_out;
+use burnrec_data::{Dataset, Interactions, RatingPredictor, Split, random_split};
+use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_model::{Backend, MfParams};
+use rand::SeedableRng;
 
 use crate::cli::{CompareArgs, MODELS};
-use crate::report::{Row, json, table};
+use crate::report::{Row, csv, json, markdown, table};
 
-/// Runs `compare`: loads the data, splits it, fits each selected model, prints the table on
-/// stdout (and a note on fallbacks), and writes `--json` if asked.
+struct Protocols {
+    rating: bool,
+    full: bool,
+    sampled: bool,
+}
+
+/// Runs `compare`: loads the data, splits it, fits each selected model, evaluates it under
+/// each protocol, prints the table on stdout (and notes on fallbacks and significance), and
+/// writes `--json` / `--csv` / `--markdown` if asked.
 ///
 /// # Errors
 /// Data, split, fit, backend and output errors, each with context.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
+    let all = args.protocol.iter().any(|p| p == "all");
+    let has = |p: &str| all || args.protocol.iter().any(|x| x == p);
+    let proto = Protocols { rating: has("rating"), full: has("full"), sampled: has("sampled") };
+    let loo = args.split != "random";
+    if proto.sampled && !loo {
+        bail!("the sampled protocol ranks each user's held-out item: use --split leave-one-out");
+    }
+    if args.k == 0 {
+        bail!("--k must be at least 1");
+    }
     let data = args.data.load()?;
-    let split = random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?;
+    let split = if loo {
+        leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?
+    } else {
+        random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?
+    };
+    let rep = split.report();
     eprintln!(
-        "dataset {}: {} users, {} items, {} ratings; random split (test ratio {}, seed {}): {} train, {} test",
+        "dataset {}: {} users, {} items, {} ratings; {} split: {} train, {} test ({} test users and {} test items unseen in training)",
         data.name,
         data.n_users(),
         data.n_items(),
         data.len(),
-        args.test_ratio,
-        args.seed,
-        split.train.len(),
-        split.test.len()
+        if loo { "leave-one-out (latest; ties to the larger item id)".to_string() } else { format!("random (test ratio {}, seed {})", args.test_ratio, args.seed) },
+        rep.train,
+        rep.test,
+        rep.test_users_unseen,
+        rep.test_items_unseen,
     );
+    let negatives = if proto.sampled { Some(sampled_negatives(args, &data, &split)?) } else { None };
+    if proto.sampled {
+        eprintln!(
+            "note: sampled metrics rank the held-out item among {} negatives and can disagree with full ranking, \
+             even on the order of models (Krichene & Rendle, KDD 2020)",
+            args.negatives_file.as_ref().map_or(args.negatives.to_string(), |p| format!("the listed ({})", p.display()))
+        );
+    }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
     let selected: Vec<&str> = match &args.models {
         Some(m) => MODELS.iter().copied().filter(|name| m.iter().any(|x| x == name)).collect(),
         None => MODELS.to_vec(),
     };
+    let k = args.k;
     let mut rows = Vec::new();
     let mut fallback_note = None;
+    let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     for name in selected {
         let start = Instant::now();
         let model = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
         let fit_s = start.elapsed().as_secs_f64();
-        let report = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
-        fallback_note = Some((report.n, report.n_unknown_user, report.n_unknown_item));
         let backend = if name.starts_with("burn-") { args.backend.name() } else { "-" };
-        rows.push(Row {
-            model: name.to_string(),
-            backend: backend.to_string(),
-            rmse: report.rmse,
-            mae: report.mae,
-            fit_s,
-            predict_s: report.predict_s,
-        });
+        let mut values = Vec::new();
+        let mut eval_s = 0.0;
+        if proto.rating {
+            let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
+            fallback_note = Some((r.n, r.n_unknown_user, r.n_unknown_item));
+            values.push(("rmse".to_string(), r.rmse));
+            values.push(("mae".to_string(), r.mae));
+            eval_s += r.predict_s;
+        }
+        if proto.full {
+            let r = evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users);
+            eval_s += r.eval_s;
+            per_user_ndcg.push((name.to_string(), r.per_user.iter().map(|m| m.ndcg).collect()));
+            push_ranking(&mut values, "", &r, true);
+        }
+        if let Some(neg) = &negatives {
+            let r = evaluate_sampled(model.as_ref(), &split.train, &split.test, neg, k);
+            eval_s += r.eval_s;
+            push_ranking(&mut values, "sampled_", &r, false);
+        }
+        values.push(("fit_s".to_string(), fit_s));
+        // With only the rating protocol the column keeps its historical name.
+        let time_key = if proto.full || proto.sampled { "eval_s" } else { "predict_s" };
+        values.push((time_key.to_string(), eval_s));
+        rows.push(Row { model: name.to_string(), backend: backend.to_string(), values });
     }
     print!("{}", table(&rows));
     if let Some((n, uu, ui)) = fallback_note {
@@ -65,10 +117,102 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             }
         );
     }
-    if let Some(path) = &args.json {
-        std::fs::write(path, json(&rows)? + "\n").with_context(|| format!("writing `{}`", path.display()))?;
+    if proto.full {
+        println!("full ranking: training items excluded; relevant = the user's test items; ties to the smaller item index");
+        significance(&per_user_ndcg, k);
     }
+    let write = |path: &Option<std::path::PathBuf>, text: String| -> anyhow::Result<()> {
+        if let Some(p) = path {
+            std::fs::write(p, text).with_context(|| format!("writing `{}`", p.display()))?;
+        }
+        Ok(())
+    };
+    write(&args.json, json(&rows)? + "\n")?;
+    write(&args.csv, csv(&rows))?;
+    write(&args.markdown, markdown(&rows))?;
     Ok(())
+}
+
+fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport, full: bool) {
+    let k = r.k;
+    values.push((format!("{prefix}hr@{k}"), r.hr));
+    values.push((format!("{prefix}ndcg@{k}"), r.ndcg));
+    if full {
+        values.push((format!("precision@{k}"), r.precision));
+        values.push((format!("recall@{k}"), r.recall));
+        values.push((format!("map@{k}"), r.map));
+        values.push((format!("mrr@{k}"), r.mrr));
+        values.push(("auc".to_string(), r.auc));
+        values.push((format!("coverage@{k}"), r.coverage));
+    }
+}
+
+/// Paired bootstrap of per-user NDCG@K between the best and the runner-up model.
+fn significance(per_user: &[(String, Vec<f64>)], k: usize) {
+    if per_user.len() < 2 {
+        return;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let mut order: Vec<usize> = (0..per_user.len()).collect();
+    order.sort_by(|&a, &b| mean(&per_user[b].1).total_cmp(&mean(&per_user[a].1)));
+    let (a, b) = (&per_user[order[0]], &per_user[order[1]]);
+    if a.1.is_empty() || a.1.len() != b.1.len() {
+        return;
+    }
+    let (d, lo, hi) = paired_bootstrap(&a.1, &b.1, 2000, 0);
+    let verdict = if lo > 0.0 { "a real difference" } else { "not distinguishable at 95 %" };
+    println!(
+        "ndcg@{k}: {} − {} = {d:+.4} (95% CI {lo:+.4} .. {hi:+.4}, paired bootstrap over {} users): {verdict}",
+        a.0,
+        b.0,
+        a.1.len()
+    );
+}
+
+/// Each test user's candidate negatives: from `--negatives-file`, or `--negatives` distinct
+/// items sampled among those the user never interacted with (train or test), seeded.
+fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyhow::Result<HashMap<u32, Vec<u32>>> {
+    if let Some(path) = &args.negatives_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+        let mut out = HashMap::new();
+        let held: HashMap<u32, u32> = split.test.iter().map(|r| (r.user, r.item)).collect();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let at = |what: &str| format!("{}:{}: {what}", path.display(), n + 1);
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 3 {
+                bail!(at("expected `user<TAB>heldout_item<TAB>neg,neg,…`"));
+            }
+            let u = data.users.index(f[0]).ok_or_else(|| anyhow!(at(&format!("unknown user `{}`", f[0]))))?;
+            let h = data.items.index(f[1]).ok_or_else(|| anyhow!(at(&format!("unknown item `{}`", f[1]))))?;
+            if held.get(&u) != Some(&h) {
+                bail!(at(&format!("user `{}`: the file holds out item `{}`, the split holds out another", f[0], f[1])));
+            }
+            let negs = f[2]
+                .split(',')
+                .map(|raw| data.items.index(raw.trim()).ok_or_else(|| anyhow!(at(&format!("unknown item `{raw}`")))))
+                .collect::<anyhow::Result<Vec<u32>>>()?;
+            out.insert(u, negs);
+        }
+        return Ok(out);
+    }
+    let sampler = NegativeSampler::new(&data.interactions);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
+    let mut users: Vec<u32> = split.test.users().to_vec();
+    users.sort_unstable();
+    users.dedup();
+    let mut out = HashMap::new();
+    for u in users {
+        let neg = sampler.sample_distinct(u, args.negatives, Shortfall::Cap, &mut rng)?;
+        if neg.capped {
+            eprintln!("warning: user `{}` has only {} candidate negatives", data.users.raw(u).unwrap_or("?"), neg.items.len());
+        }
+        out.insert(u, neg.items);
+    }
+    Ok(out)
 }
 
 fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Result<Box<dyn RatingPredictor>> {

@@ -1,107 +1,149 @@
-//! Report rows and their table / JSON renderings.
+//! Report rows and their table / JSON / CSV / Markdown renderings.
 
-use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// One line of a `compare` report. The JSON form has exactly these keys.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One line of a `compare` report: the model, its backend, then named numeric columns in
+/// display order (e.g. `rmse`, `mae`, `fit_s`, `predict_s`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     /// Model name (`global-mean`, `baseline`, `svd`, `burn-mf`).
     pub model: String,
     /// Burn backend, or `-` for classic models.
     pub backend: String,
-    /// Root-mean-square error on the test ratings, rating units.
-    pub rmse: f64,
-    /// Mean absolute error on the test ratings, rating units.
-    pub mae: f64,
-    /// Seconds to fit.
-    pub fit_s: f64,
-    /// Seconds to predict every test rating.
-    pub predict_s: f64,
+    /// `(column, value)` pairs, in display order.
+    pub values: Vec<(String, f64)>,
 }
 
-/// Renders rows as an aligned text table with a header line.
+fn header(rows: &[Row]) -> Vec<String> {
+    let mut h = vec!["model".to_string(), "backend".to_string()];
+    if let Some(r) = rows.first() {
+        h.extend(r.values.iter().map(|(k, _)| k.clone()));
+    }
+    h
+}
+
+fn cells(r: &Row) -> Vec<String> {
+    let mut c = vec![r.model.clone(), r.backend.clone()];
+    c.extend(r.values.iter().map(|(k, v)| if k.ends_with("_s") { format!("{v:.3}") } else { format!("{v:.4}") }));
+    c
+}
+
+/// Renders rows as an aligned text table with a header line (text left, numbers right).
 pub fn table(rows: &[Row]) -> String {
-    let header = ["model", "backend", "rmse", "mae", "fit_s", "predict_s"];
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.model.clone(),
-                r.backend.clone(),
-                format!("{:.4}", r.rmse),
-                format!("{:.4}", r.mae),
-                format!("{:.3}", r.fit_s),
-                format!("{:.3}", r.predict_s),
-            ]
-        })
-        .collect();
-    let mut width = header.map(str::len);
-    for c in &cells {
+    let head = header(rows);
+    let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
+    let mut width: Vec<usize> = head.iter().map(String::len).collect();
+    for c in &body {
         for (w, s) in width.iter_mut().zip(c) {
             *w = (*w).max(s.len());
         }
     }
     let line = |c: &[String]| {
         let mut s = String::new();
-        for (k, (cell, w)) in c.iter().zip(width).enumerate() {
+        for (k, (cell, &w)) in c.iter().zip(&width).enumerate() {
             if k > 0 {
                 s.push_str("  ");
             }
-            // Text columns left-aligned, numbers right-aligned.
             if k < 2 { s.push_str(&format!("{cell:<w$}")) } else { s.push_str(&format!("{cell:>w$}")) }
         }
         s.trim_end().to_string()
     };
-    let mut out = line(&header.map(String::from));
+    let mut out = line(&head);
     out.push('\n');
-    for c in &cells {
+    for c in &body {
         out.push_str(&line(c));
         out.push('\n');
     }
     out
 }
 
-/// Renders rows as a pretty-printed JSON array of objects.
+/// Renders rows as a pretty-printed JSON array of objects (numbers as numbers; a non-finite
+/// value becomes `null`).
 ///
 /// # Errors
-/// Never in practice (rows hold only strings and finite numbers); a non-finite number would
-/// be written as `null` by serde_json.
+/// Never in practice.
 pub fn json(rows: &[Row]) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(rows)
+    let arr: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("model".into(), Value::from(r.model.clone()));
+            m.insert("backend".into(), Value::from(r.backend.clone()));
+            for (k, v) in &r.values {
+                m.insert(k.clone(), serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    serde_json::to_string_pretty(&arr)
+}
+
+/// Renders rows as CSV with a header line (full precision).
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = header(rows).join(",");
+    out.push('\n');
+    for r in rows {
+        let mut c = vec![r.model.clone(), r.backend.clone()];
+        c.extend(r.values.iter().map(|(_, v)| v.to_string()));
+        out.push_str(&c.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders rows as a GitHub-flavoured Markdown table.
+pub fn markdown(rows: &[Row]) -> String {
+    let head = header(rows);
+    let mut out = format!("| {} |\n", head.join(" | "));
+    out.push_str(&format!("|{}\n", head.iter().enumerate().map(|(k, _)| if k < 2 { " --- |" } else { " ---: |" }).collect::<String>()));
+    for r in rows {
+        out.push_str(&format!("| {} |\n", cells(r).join(" | ")));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(model: &str, backend: &str, v: &[(&str, f64)]) -> Row {
+        Row { model: model.into(), backend: backend.into(), values: v.iter().map(|(k, x)| (k.to_string(), *x)).collect() }
+    }
+
     fn rows() -> Vec<Row> {
         vec![
-            Row { model: "svd".into(), backend: "-".into(), rmse: 0.87654, mae: 0.6712, fit_s: 1.5, predict_s: 0.0123 },
-            Row { model: "burn-mf".into(), backend: "flex".into(), rmse: 0.881, mae: 0.68, fit_s: 12.25, predict_s: 0.1 },
+            row("svd", "-", &[("rmse", 0.87654), ("mae", 0.6712), ("fit_s", 1.5), ("predict_s", 0.0123)]),
+            row("burn-mf", "flex", &[("rmse", 0.881), ("mae", 0.68), ("fit_s", 12.25), ("predict_s", 0.1)]),
         ]
     }
 
     #[test]
     fn table_layout() {
-        let t = table(&rows());
         let expect = "\
 model    backend    rmse     mae   fit_s  predict_s
 svd      -        0.8765  0.6712   1.500      0.012
 burn-mf  flex     0.8810  0.6800  12.250      0.100
 ";
-        assert_eq!(t, expect);
+        assert_eq!(table(&rows()), expect);
     }
 
     #[test]
     fn json_has_exactly_the_table_keys_and_numbers() {
         let v: serde_json::Value = serde_json::from_str(&json(&rows()).unwrap()).unwrap();
         let obj = v[0].as_object().unwrap();
-        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-        assert_eq!(keys.len(), 6);
-        for k in ["model", "backend", "rmse", "mae", "fit_s", "predict_s"] {
-            assert!(obj.contains_key(k), "{k}");
-        }
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["backend", "fit_s", "mae", "model", "predict_s", "rmse"]);
         assert_eq!(v[0]["rmse"].as_f64(), Some(0.87654));
         assert_eq!(v[1]["backend"], "flex");
+    }
+
+    #[test]
+    fn csv_and_markdown() {
+        assert_eq!(csv(&rows()).lines().next(), Some("model,backend,rmse,mae,fit_s,predict_s"));
+        assert_eq!(csv(&rows()).lines().nth(1), Some("svd,-,0.87654,0.6712,1.5,0.0123"));
+        let md = markdown(&rows());
+        assert!(md.starts_with("| model | backend | rmse | mae | fit_s | predict_s |\n| --- | --- | ---: | ---: | ---: | ---: |\n"), "{md}");
+        assert!(md.contains("| burn-mf | flex | 0.8810 | 0.6800 | 12.250 | 0.100 |"));
     }
 }
