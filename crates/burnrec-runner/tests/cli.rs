@@ -146,3 +146,43 @@ fn fetch_of_unknown_name_and_unfetched_dataset_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `burnrec fetch ml-1m` first"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn compare_all_protocols_on_leave_one_out_writes_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // 30 users × 25 items, each user rated 12 items at increasing times.
+    let mut text = String::new();
+    for u in 0..30u32 {
+        for j in 0..12u32 {
+            let i = (u * 7 + j * 3) % 25;
+            let r = 1 + (u + i) % 5;
+            text.push_str(&format!("{u}\t{i}\t{r}\t{}\n", 1000 + j));
+        }
+    }
+    let file = write(dir.path(), "u.data", &text);
+    let (json, csv, md) = (dir.path().join("o.json"), dir.path().join("o.csv"), dir.path().join("o.md"));
+    let out = burnrec(&[
+        "compare", "--dataset", &format!("ml-100k:{file}"), "--split", "leave-one-out", "--protocol", "all", "--k", "5",
+        "--negatives", "10", "--models", "global-mean,baseline", "--quiet",
+        "--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--markdown", md.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Krichene & Rendle"), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in ["rmse", "mae", "hr@5", "ndcg@5", "precision@5", "recall@5", "map@5", "mrr@5", "auc", "coverage@5", "sampled_hr@5", "sampled_ndcg@5", "fit_s", "eval_s"] {
+        let v = rows[1][key].as_f64().unwrap_or_else(|| panic!("{key} missing in {}", rows[1]));
+        assert!(v.is_finite(), "{key}");
+        if !key.ends_with("_s") && key != "rmse" && key != "mae" {
+            assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+        }
+    }
+    // The global mean scores every item equally: AUC exactly ½ under the tie rule.
+    assert_eq!(rows[0]["auc"].as_f64(), Some(0.5));
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("model,backend,rmse,mae,hr@5,ndcg@5,"));
+    assert!(std::fs::read_to_string(&md).unwrap().starts_with("| model | backend | rmse |"));
+    // Sampled ranking needs leave-one-out.
+    let out = burnrec(&["compare", "--dataset", &format!("ml-100k:{file}"), "--protocol", "sampled"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use --split leave-one-out"));
+}
