@@ -193,6 +193,10 @@ pub struct CompareArgs {
     /// `--split leave-one-out`), or `all`.
     #[arg(long, default_value = "rating", value_delimiter = ',', value_parser = ["rating", "full", "sampled", "all"])]
     pub protocol: Vec<String>,
+    /// K-fold cross-validation instead of one split: every model on each of K random folds;
+    /// the table shows the mean and `<metric>_std` (rating and full protocols).
+    #[arg(long, value_name = "K")]
+    pub folds: Option<usize>,
     /// Cut-off K of the top-N metrics.
     #[arg(long, default_value_t = 10)]
     pub k: usize,

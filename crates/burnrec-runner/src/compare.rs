@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use burnrec_classic::{BaselineParams, Fit, GlobalMeanParams, SvdParams};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::leave_one_out;
+use burnrec_data::split::{kfold, leave_one_out};
 use burnrec_data::{Dataset, Interactions, RatingPredictor, Split, random_split};
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_model::{Backend, MfParams};
@@ -71,40 +71,34 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         Some(m) => MODELS.iter().copied().filter(|name| m.iter().any(|x| x == name)).collect(),
         None => MODELS.to_vec(),
     };
-    let k = args.k;
+    let folds = match args.folds {
+        Some(f) => {
+            if loo || proto.sampled {
+                bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out or the sampled protocol");
+            }
+            eprintln!("{f}-fold cross-validation (seed {}): each cell is the mean over folds, `_std` the sample standard deviation", args.seed);
+            kfold(&data.interactions, f, false, args.seed).context("k-fold split")?
+        }
+        None => vec![split],
+    };
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     for name in selected {
-        let start = Instant::now();
-        let model = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
-        let fit_s = start.elapsed().as_secs_f64();
         let backend = if name.starts_with("burn-") { args.backend.name() } else { "-" };
-        let mut values = Vec::new();
-        let mut eval_s = 0.0;
-        if proto.rating {
-            let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
-            fallback_note = Some((r.n, r.n_unknown_user, r.n_unknown_item));
-            values.push(("rmse".to_string(), r.rmse));
-            values.push(("mae".to_string(), r.mae));
-            eval_s += r.predict_s;
+        let mut runs = Vec::new();
+        for split in &folds {
+            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip)?;
+            fallback_note = run.fallbacks.or(fallback_note);
+            if let Some(nd) = run.per_user_ndcg {
+                per_user_ndcg.push((name.to_string(), nd));
+            }
+            runs.push(run.values);
         }
-        if proto.full {
-            let r = evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users);
-            eval_s += r.eval_s;
-            per_user_ndcg.push((name.to_string(), r.per_user.iter().map(|m| m.ndcg).collect()));
-            push_ranking(&mut values, "", &r, true);
-        }
-        if let Some(neg) = &negatives {
-            let r = evaluate_sampled(model.as_ref(), &split.train, &split.test, neg, k);
-            eval_s += r.eval_s;
-            push_ranking(&mut values, "sampled_", &r, false);
-        }
-        values.push(("fit_s".to_string(), fit_s));
-        // With only the rating protocol the column keeps its historical name.
-        let time_key = if proto.full || proto.sampled { "eval_s" } else { "predict_s" };
-        values.push((time_key.to_string(), eval_s));
-        rows.push(Row { model: name.to_string(), backend: backend.to_string(), values });
+        rows.push(Row { model: name.to_string(), backend: backend.to_string(), values: aggregate(&runs) });
+    }
+    if folds.len() > 1 {
+        per_user_ndcg.clear(); // a paired test across folds would mix users; see docs/evaluation.md
     }
     print!("{}", table(&rows));
     if let Some((n, uu, ui)) = fallback_note {
@@ -119,7 +113,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     if proto.full {
         println!("full ranking: training items excluded; relevant = the user's test items; ties to the smaller item index");
-        significance(&per_user_ndcg, k);
+        significance(&per_user_ndcg, args.k);
     }
     let write = |path: &Option<std::path::PathBuf>, text: String| -> anyhow::Result<()> {
         if let Some(p) = path {
@@ -131,6 +125,72 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     write(&args.csv, csv(&rows))?;
     write(&args.markdown, markdown(&rows))?;
     Ok(())
+}
+
+/// What one model scored on one split.
+struct Run {
+    values: Vec<(String, f64)>,
+    fallbacks: Option<(usize, usize, usize)>,
+    per_user_ndcg: Option<Vec<f64>>,
+}
+
+fn evaluate_model(
+    name: &str,
+    args: &CompareArgs,
+    proto: &Protocols,
+    split: &Split,
+    negatives: Option<&HashMap<u32, Vec<u32>>>,
+    clip: Option<(f32, f32)>,
+) -> anyhow::Result<Run> {
+    let k = args.k;
+    let start = Instant::now();
+    let model = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
+    let fit_s = start.elapsed().as_secs_f64();
+    let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None };
+    let mut eval_s = 0.0;
+    if proto.rating {
+        let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
+        run.fallbacks = Some((r.n, r.n_unknown_user, r.n_unknown_item));
+        run.values.push(("rmse".to_string(), r.rmse));
+        run.values.push(("mae".to_string(), r.mae));
+        eval_s += r.predict_s;
+    }
+    if proto.full {
+        let r = evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users);
+        eval_s += r.eval_s;
+        run.per_user_ndcg = Some(r.per_user.iter().map(|m| m.ndcg).collect());
+        push_ranking(&mut run.values, "", &r, true);
+    }
+    if let Some(neg) = negatives {
+        let r = evaluate_sampled(model.as_ref(), &split.train, &split.test, neg, k);
+        eval_s += r.eval_s;
+        push_ranking(&mut run.values, "sampled_", &r, false);
+    }
+    run.values.push(("fit_s".to_string(), fit_s));
+    // With only the rating protocol the column keeps its historical name.
+    let time_key = if proto.full || proto.sampled { "eval_s" } else { "predict_s" };
+    run.values.push((time_key.to_string(), eval_s));
+    Ok(run)
+}
+
+/// One run: its values. Several (k-fold): the mean of each column, followed for every metric
+/// (not the times) by `<name>_std`, the sample standard deviation over folds.
+fn aggregate(runs: &[Vec<(String, f64)>]) -> Vec<(String, f64)> {
+    if runs.len() == 1 {
+        return runs[0].clone();
+    }
+    let n = runs.len() as f64;
+    let mut out = Vec::new();
+    for (c, (key, _)) in runs[0].iter().enumerate() {
+        let xs: Vec<f64> = runs.iter().map(|r| r[c].1).collect();
+        let mean = xs.iter().sum::<f64>() / n;
+        out.push((key.clone(), mean));
+        if !key.ends_with("_s") {
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            out.push((format!("{key}_std"), var.sqrt()));
+        }
+    }
+    out
 }
 
 fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport, full: bool) {
@@ -257,5 +317,19 @@ fn fit_burn<T>(backend: Backend, f: impl FnOnce() -> Result<T, burnrec_model::Tr
             };
             Err(anyhow!("the {backend} backend failed: {msg}{hint}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregate_means_and_sample_std() {
+        let run = |r: f64, t: f64| vec![("rmse".to_string(), r), ("fit_s".to_string(), t)];
+        let a = aggregate(&[run(1.0, 2.0), run(2.0, 4.0), run(3.0, 6.0)]);
+        // mean 2, sample std sqrt(((1)² + 0 + 1²) / 2) = 1; times get a mean only.
+        assert_eq!(a, vec![("rmse".into(), 2.0), ("rmse_std".into(), 1.0), ("fit_s".into(), 4.0)]);
+        assert_eq!(aggregate(&[run(1.5, 1.0)]), run(1.5, 1.0));
     }
 }

@@ -186,3 +186,23 @@ fn compare_all_protocols_on_leave_one_out_writes_every_format() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("use --split leave-one-out"));
 }
+
+#[test]
+fn kfold_reports_mean_and_std() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(40, 30, 2, 0.5, 0.1, 8);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
+    let file = write(dir.path(), "r.csv", &text);
+    let json = dir.path().join("k.json");
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean,baseline", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let obj = rows[0].as_object().unwrap();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["backend", "fit_s", "mae", "mae_std", "model", "predict_s", "rmse", "rmse_std"]);
+    let std = rows[0]["rmse_std"].as_f64().unwrap();
+    assert!(std > 0.0 && std < 0.2, "rmse_std {std}");
+    let out = burnrec(&["compare", "--folds", "3", "--split", "leave-one-out"]);
+    assert_eq!(out.status.code(), Some(2));
+}
