@@ -230,6 +230,10 @@ pub struct CompareArgs {
     /// Also write the rows as a Markdown table to this file.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// Write charts (PNG and SVG) into this folder: learning curves of the trained neural
+    /// models and a bar chart of the headline metric (NDCG@K, else sampled NDCG@K, else RMSE).
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,

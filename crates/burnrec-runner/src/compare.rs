@@ -84,11 +84,15 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut curves: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
     for name in selected {
         let backend = if name.starts_with("burn-") { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
-        for split in &folds {
+        for (f, split) in folds.iter().enumerate() {
             let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip)?;
+            if let (Some(h), 0) = (run.history.clone(), f) {
+                curves.push((format!("{name} ({backend})"), h));
+            }
             fallback_note = run.fallbacks.or(fallback_note);
             if let Some(nd) = run.per_user_ndcg {
                 per_user_ndcg.push((name.to_string(), nd));
@@ -124,6 +128,22 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     write(&args.json, json(&rows)? + "\n")?;
     write(&args.csv, csv(&rows))?;
     write(&args.markdown, markdown(&rows))?;
+    if let Some(dir) = &args.plots {
+        let metric = if proto.full {
+            format!("ndcg@{}", args.k)
+        } else if proto.sampled {
+            format!("sampled_ndcg@{}", args.k)
+        } else {
+            "rmse".to_string()
+        };
+        let bars: Vec<(String, f64)> = rows
+            .iter()
+            .map(|r| (r.model.clone(), r.values.iter().find(|(k, _)| *k == metric).map_or(f64::NAN, |v| v.1)))
+            .collect();
+        for f in crate::plots::write_plots(dir, &curves, &metric, &bars)? {
+            eprintln!("wrote {f}");
+        }
+    }
     Ok(())
 }
 
@@ -132,6 +152,7 @@ struct Run {
     values: Vec<(String, f64)>,
     fallbacks: Option<(usize, usize, usize)>,
     per_user_ndcg: Option<Vec<f64>>,
+    history: Option<Vec<(usize, f64)>>,
 }
 
 fn evaluate_model(
@@ -144,9 +165,9 @@ fn evaluate_model(
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
-    let model = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
+    let (model, history) = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
     let fit_s = start.elapsed().as_secs_f64();
-    let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None };
+    let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
     let mut eval_s = 0.0;
     if proto.rating {
         let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
@@ -275,16 +296,19 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
     Ok(out)
 }
 
-fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Result<Box<dyn RatingPredictor>> {
+/// A fitted model and, for trained neural models, its training MSE per epoch.
+type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(usize, f64)>>);
+
+fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Result<Fitted> {
     Ok(match name {
-        "global-mean" => Box::new(GlobalMeanParams.fit(train)?),
-        "baseline" => Box::new(BaselineParams::default().fit(train)?),
+        "global-mean" => (Box::new(GlobalMeanParams.fit(train)?), None),
+        "baseline" => (Box::new(BaselineParams::default().fit(train)?), None),
         "svd" => {
             let mut p = SvdParams { seed: args.seed, ..Default::default() };
             if let Some(e) = args.epochs {
                 p.n_epochs = e;
             }
-            Box::new(p.fit(train)?)
+            (Box::new(p.fit(train)?), None)
         }
         "burn-mf" => {
             let mut p = MfParams::default();
@@ -293,7 +317,9 @@ fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Re
             if let Some(e) = args.epochs {
                 p.train.epochs = e;
             }
-            Box::new(fit_burn(args.backend, || p.fit(train, &args.backend.device()))?)
+            let m = fit_burn(args.backend, || p.fit(train, &args.backend.device()))?;
+            let curve = m.history.iter().map(|e| (e.epoch, e.train_mse)).collect();
+            (Box::new(m), Some(curve))
         }
         other => return Err(anyhow!("unknown model `{other}`")),
     })

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod compare;
 pub mod data;
+pub mod plots;
 pub mod report;
 
 /// Runs one parsed command line.
