@@ -22,4 +22,4 @@ pub mod trainer;
 
 pub use backend::Backend;
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
-pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit};
+pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit, train_explicit_with_valid};

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, index_tensor, train_explicit};
+use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, index_tensor, train_explicit_with_valid};
 
 /// The biased MF network: `r̂_ui − μ = b_u + b_i + p_uᵀ q_i`.
 ///
@@ -126,6 +126,15 @@ impl MfParams {
     /// # Errors
     /// [`TrainError`] for bad settings, an empty training set, divergence or a backend failure.
     pub fn fit(&self, train: &Interactions, device: &Device) -> Result<BurnMf, TrainError> {
+        self.fit_with_valid(train, None, device)
+    }
+
+    /// [`MfParams::fit`], logging the RMSE on `valid` after every epoch in
+    /// [`EpochLog::valid_rmse`] (for learning curves; nothing is selected on it).
+    ///
+    /// # Errors
+    /// As [`MfParams::fit`].
+    pub fn fit_with_valid(&self, train: &Interactions, valid: Option<&Interactions>, device: &Device) -> Result<BurnMf, TrainError> {
         if self.dim == 0 {
             return Err(TrainError::Param { name: "dim", value: "0".into(), expected: ">= 1" });
         }
@@ -136,7 +145,7 @@ impl MfParams {
         let mu = train.global_mean().ok_or(TrainError::EmptyTrainSet)? as f32;
         let ad = device.clone().autodiff();
         let module = BiasedMfModule::new(train.n_users(), train.n_items(), self.dim, self.init_std, self.train.seed, &ad);
-        let (module, history) = train_explicit(module, train, mu, &self.train, &ad)?;
+        let (module, history) = train_explicit_with_valid(module, train, valid, mu, &self.train, &ad)?;
         Ok(BurnMf { module: module.valid(), mu, known: KnownSet::from_train(train), device: device.clone(), history })
     }
 }
@@ -283,6 +292,11 @@ mod tests {
         assert!(mf.rmse < 0.35, "burn mf rmse {} (global mean {})", mf.rmse, mean.rmse);
         assert_eq!(model.history.len(), 60);
         assert!(model.history[59].train_mse < model.history[0].train_mse);
+        // The per-epoch validation RMSE equals the evaluation of the final model.
+        let with_valid = params.fit_with_valid(&split.train, Some(&split.test), &Device::flex()).unwrap();
+        let last = with_valid.history.last().unwrap().valid_rmse.unwrap();
+        assert!((last - mf.rmse).abs() < 1e-4, "logged {last} vs evaluated {}", mf.rmse);
+        assert!(model.history.iter().all(|e| e.valid_rmse.is_none()));
     }
 
     #[test]

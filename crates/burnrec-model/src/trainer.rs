@@ -64,6 +64,9 @@ pub struct EpochLog {
     pub seconds: f64,
     /// Training ratings processed per second.
     pub samples_per_s: f64,
+    /// RMSE on the validation ratings after the epoch (raw predictions, rating units), when a
+    /// validation set was given.
+    pub valid_rmse: Option<f64>,
 }
 
 /// Errors of the trainer.
@@ -131,8 +134,24 @@ pub(crate) fn index_tensor(idx: &[i64], device: &Device) -> Tensor<1, Int> {
 /// [`TrainError::Param`], [`TrainError::EmptyTrainSet`], [`TrainError::Diverged`] (naming the
 /// epoch), or [`TrainError::Backend`] if reading the loss back fails.
 pub fn train_explicit<M: RatingModule>(
+    model: M,
+    train: &Interactions,
+    mu: f32,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Result<(M, Vec<EpochLog>), TrainError> {
+    train_explicit_with_valid(model, train, None, mu, cfg, device)
+}
+
+/// [`train_explicit`], also measuring the RMSE on `valid` after every epoch (with the module
+/// in evaluation mode; nothing is selected on it here — it feeds learning curves).
+///
+/// # Errors
+/// As [`train_explicit`].
+pub fn train_explicit_with_valid<M: RatingModule>(
     mut model: M,
     train: &Interactions,
+    valid: Option<&Interactions>,
     mu: f32,
     cfg: &TrainConfig,
     device: &Device,
@@ -180,9 +199,27 @@ pub fn train_explicit<M: RatingModule>(
         if !mse.is_finite() {
             return Err(TrainError::Diverged { epoch, mse });
         }
-        logs.push(EpochLog { epoch, train_mse: mse, seconds, samples_per_s: n as f64 / seconds });
+        let valid_rmse = match valid.filter(|v| !v.is_empty()) {
+            Some(v) => Some(rmse_of(&model.valid(), v, mu, &device.clone().without_autodiff())?),
+            None => None,
+        };
+        logs.push(EpochLog { epoch, train_mse: mse, seconds, samples_per_s: n as f64 / seconds, valid_rmse });
     }
     Ok((model, logs))
+}
+
+/// RMSE of `model` (predicting `r − mu`) on `data`, in blocks of 65 536 ratings.
+fn rmse_of<M: RatingModule>(model: &M, data: &Interactions, mu: f32, device: &Device) -> Result<f64, TrainError> {
+    let mut se = 0f64;
+    let idx: Vec<usize> = (0..data.len()).collect();
+    for block in idx.chunks(65_536) {
+        let u: Vec<i64> = block.iter().map(|&k| i64::from(data.users()[k])).collect();
+        let i: Vec<i64> = block.iter().map(|&k| i64::from(data.items()[k])).collect();
+        let pred = model.forward(index_tensor(&u, device), index_tensor(&i, device));
+        let p = pred.into_data().try_to_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))?;
+        se += block.iter().zip(p).map(|(&k, p)| (f64::from(p + mu) - f64::from(data.values()[k])).powi(2)).sum::<f64>();
+    }
+    Ok((se / data.len() as f64).sqrt())
 }
 
 fn progress_bar(show: bool, len: u64, epoch: usize, epochs: usize) -> ProgressBar {

@@ -197,6 +197,11 @@ pub struct CompareArgs {
     /// the table shows the mean and `<metric>_std` (rating and full protocols).
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
+    /// Carve a validation part of this fraction from the *train* part (seed + 1): every model
+    /// trains on the rest, and trained neural models log their validation RMSE per epoch
+    /// (learning curves in `--plots`).
+    #[arg(long, value_name = "F")]
+    pub valid_ratio: Option<f64>,
     /// Cut-off K of the top-N metrics.
     #[arg(long, default_value_t = 10)]
     pub k: usize,

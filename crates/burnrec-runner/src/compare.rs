@@ -40,20 +40,26 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         bail!("--k must be at least 1");
     }
     let data = args.data.load()?;
-    let split = if loo {
+    let mut split = if loo {
         leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?
     } else {
         random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?
     };
+    if let Some(v) = args.valid_ratio {
+        // Carved from the train part only (seed + 1), so the test part is never looked at.
+        let inner = random_split(&split.train, v, args.seed.wrapping_add(1)).context("carving the validation part")?;
+        split = Split { train: inner.train, valid: inner.test, test: split.test };
+    }
     let rep = split.report();
     eprintln!(
-        "dataset {}: {} users, {} items, {} ratings; {} split: {} train, {} test ({} test users and {} test items unseen in training)",
+        "dataset {}: {} users, {} items, {} ratings; {} split: {} train, {} validation, {} test ({} test users and {} test items unseen in training)",
         data.name,
         data.n_users(),
         data.n_items(),
         data.len(),
         if loo { "leave-one-out (latest; ties to the larger item id)".to_string() } else { format!("random (test ratio {}, seed {})", args.test_ratio, args.seed) },
         rep.train,
+        split.valid.len(),
         rep.test,
         rep.test_users_unseen,
         rep.test_items_unseen,
@@ -77,6 +83,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                 bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out or the sampled protocol");
             }
             eprintln!("{f}-fold cross-validation (seed {}): each cell is the mean over folds, `_std` the sample standard deviation", args.seed);
+            if args.valid_ratio.is_some() {
+                bail!("--valid-ratio is not supported with --folds");
+            }
             kfold(&data.interactions, f, false, args.seed).context("k-fold split")?
         }
         None => vec![split],
@@ -91,7 +100,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         for (f, split) in folds.iter().enumerate() {
             let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip)?;
             if let (Some(h), 0) = (run.history.clone(), f) {
-                curves.push((format!("{name} ({backend})"), h));
+                curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
             }
             fallback_note = run.fallbacks.or(fallback_note);
             if let Some(nd) = run.per_user_ndcg {
@@ -116,7 +125,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     if proto.full {
-        println!("full ranking: training items excluded; relevant = the user's test items; ties to the smaller item index");
+        let evaluated = per_user_ndcg.first().map_or(0, |p| p.1.len());
+        println!(
+            "full ranking: {evaluated} users evaluated, {} without test items excluded; training items excluded; \
+             relevant = the user's test items; ties to the smaller item index",
+            data.n_users() - evaluated
+        );
         significance(&per_user_ndcg, args.k);
     }
     let write = |path: &Option<std::path::PathBuf>, text: String| -> anyhow::Result<()> {
@@ -152,7 +166,7 @@ struct Run {
     values: Vec<(String, f64)>,
     fallbacks: Option<(usize, usize, usize)>,
     per_user_ndcg: Option<Vec<f64>>,
-    history: Option<Vec<(usize, f64)>>,
+    history: Option<Vec<(String, Vec<(usize, f64)>)>>,
 }
 
 fn evaluate_model(
@@ -165,7 +179,8 @@ fn evaluate_model(
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
-    let (model, history) = fit_model(name, args, &split.train).with_context(|| format!("fitting `{name}`"))?;
+    let valid = (!split.valid.is_empty()).then_some(&split.valid);
+    let (model, history) = fit_model(name, args, &split.train, valid).with_context(|| format!("fitting `{name}`"))?;
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
     let mut eval_s = 0.0;
@@ -225,6 +240,7 @@ fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport
         values.push((format!("mrr@{k}"), r.mrr));
         values.push(("auc".to_string(), r.auc));
         values.push((format!("coverage@{k}"), r.coverage));
+        values.push((format!("novelty@{k}"), r.novelty));
     }
 }
 
@@ -296,10 +312,11 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
     Ok(out)
 }
 
-/// A fitted model and, for trained neural models, its training MSE per epoch.
-type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(usize, f64)>>);
+/// A fitted model and, for trained neural models, its RMSE per epoch on train (and on the
+/// validation part when `--valid-ratio` is set).
+type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(String, Vec<(usize, f64)>)>>);
 
-fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Result<Fitted> {
+fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option<&Interactions>) -> anyhow::Result<Fitted> {
     Ok(match name {
         "global-mean" => (Box::new(GlobalMeanParams.fit(train)?), None),
         "baseline" => (Box::new(BaselineParams::default().fit(train)?), None),
@@ -317,9 +334,12 @@ fn fit_model(name: &str, args: &CompareArgs, train: &Interactions) -> anyhow::Re
             if let Some(e) = args.epochs {
                 p.train.epochs = e;
             }
-            let m = fit_burn(args.backend, || p.fit(train, &args.backend.device()))?;
-            let curve = m.history.iter().map(|e| (e.epoch, e.train_mse)).collect();
-            (Box::new(m), Some(curve))
+            let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
+            let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_mse.sqrt())).collect())];
+            if valid.is_some() {
+                curves.push(("valid".to_string(), m.history.iter().filter_map(|e| Some((e.epoch, e.valid_rmse?))).collect()));
+            }
+            (Box::new(m), Some(curves))
         }
         other => return Err(anyhow!("unknown model `{other}`")),
     })

@@ -181,6 +181,21 @@ fn compare_all_protocols_on_leave_one_out_writes_every_format() {
     assert_eq!(rows[0]["auc"].as_f64(), Some(0.5));
     assert!(std::fs::read_to_string(&csv).unwrap().starts_with("model,backend,rmse,mae,hr@5,ndcg@5,"));
     assert!(std::fs::read_to_string(&md).unwrap().starts_with("| model | backend | rmse |"));
+    // Plots, with a validation part carved from train for the learning curves.
+    let plots = dir.path().join("plots");
+    let out = burnrec(&[
+        "compare", "--dataset", &format!("ml-100k:{file}"), "--split", "leave-one-out", "--protocol", "full", "--k", "5",
+        "--models", "baseline,burn-mf", "--epochs", "2", "--quiet", "--valid-ratio", "0.1", "--plots", plots.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(" validation, "), "{stderr}");
+    for f in ["learning_curves.png", "learning_curves.svg", "ndcg_5.png", "ndcg_5.svg"] {
+        let bytes = std::fs::read(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(bytes.len() > 1000, "{f}");
+    }
+    let curves = std::fs::read_to_string(plots.join("learning_curves.svg")).unwrap();
+    assert!(curves.contains("burn-mf (flex) train") && curves.contains("burn-mf (flex) valid"), "both curves in the legend");
     // Sampled ranking needs leave-one-out.
     let out = burnrec(&["compare", "--dataset", &format!("ml-100k:{file}"), "--protocol", "sampled"]);
     assert_eq!(out.status.code(), Some(2));
