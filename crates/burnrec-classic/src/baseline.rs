@@ -137,20 +137,7 @@ pub(crate) fn als_biases(train: &Interactions, mu: f64, n_epochs: usize, reg_u: 
 
 impl RatingPredictor for BaselineOnly {
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-        pairs
-            .iter()
-            .map(|&(u, i)| {
-                let (ku, ki) = (self.known.user(u), self.known.item(i));
-                let mut r = self.mu;
-                if ku {
-                    r += self.bu[u as usize];
-                }
-                if ki {
-                    r += self.bi[i as usize];
-                }
-                Prediction { rating: r, known_user: ku, known_item: ki }
-            })
-            .collect()
+        pairs.iter().map(|&(u, i)| self.known.baseline(self.mu, &self.bu, &self.bi, u, i)).collect()
     }
 }
 

@@ -153,19 +153,12 @@ impl RatingPredictor for BiasedMf {
         pairs
             .iter()
             .map(|&(u, i)| {
-                let (ku, ki) = (self.known.user(u), self.known.item(i));
-                let (u, i) = (u as usize, i as usize);
-                let mut r = self.mu;
-                if ku {
-                    r += self.bu[u];
+                let mut p = self.known.baseline(self.mu, &self.bu, &self.bi, u, i);
+                if !p.is_fallback() {
+                    let (u, i) = (u as usize, i as usize);
+                    p.rating += self.p[u * k..(u + 1) * k].iter().zip(&self.q[i * k..(i + 1) * k]).map(|(a, b)| a * b).sum::<f32>();
                 }
-                if ki {
-                    r += self.bi[i];
-                }
-                if ku && ki {
-                    r += self.p[u * k..(u + 1) * k].iter().zip(&self.q[i * k..(i + 1) * k]).map(|(a, b)| a * b).sum::<f32>();
-                }
-                Prediction { rating: r, known_user: ku, known_item: ki }
+                p
             })
             .collect()
     }

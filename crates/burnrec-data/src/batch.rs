@@ -35,9 +35,10 @@ pub struct Features {
     pub items: Option<Arc<FeatureTable>>,
 }
 
-fn ints(v: Vec<i64>, device: &Device) -> Tensor<1, Int> {
-    let n = v.len();
-    Tensor::from_data(TensorData::new(v, [n]), device)
+/// `[n]` Int tensor of user or item indices on `device` (the one place ids become tensors).
+pub fn index_tensor(ids: &[u32], device: &Device) -> Tensor<1, Int> {
+    let v: Vec<i64> = ids.iter().map(|&x| i64::from(x)).collect();
+    Tensor::from_data(TensorData::new(v, [ids.len()]), device)
 }
 
 fn floats(v: Vec<f32>, device: &Device) -> Tensor<1> {
@@ -97,8 +98,8 @@ impl Batcher<Rating, ExplicitBatch> for ExplicitBatcher {
         ExplicitBatch {
             user_features: feats(&self.features.users, &u, device),
             item_features: feats(&self.features.items, &i, device),
-            users: ints(u.iter().map(|&x| i64::from(x)).collect(), device),
-            items: ints(i.iter().map(|&x| i64::from(x)).collect(), device),
+            users: index_tensor(&u, device),
+            items: index_tensor(&i, device),
             targets: floats(items.iter().map(|r| r.rating - self.offset).collect(), device),
         }
     }
@@ -188,8 +189,8 @@ impl Batcher<Rating, PointwiseBatch> for PointwiseBatcher {
         PointwiseBatch {
             user_features: feats(&self.features.users, &u, device),
             item_features: feats(&self.features.items, &i, device),
-            users: ints(u.iter().map(|&x| i64::from(x)).collect(), device),
-            items: ints(i.iter().map(|&x| i64::from(x)).collect(), device),
+            users: index_tensor(&u, device),
+            items: index_tensor(&i, device),
             labels: floats(y, device),
         }
     }
@@ -250,9 +251,9 @@ impl Batcher<Rating, PairwiseBatch> for PairwiseBatcher {
             user_features: feats(&self.features.users, &u, device),
             positive_features: feats(&self.features.items, &p, device),
             negative_features: feats(&self.features.items, &n, device),
-            users: ints(u.iter().map(|&x| i64::from(x)).collect(), device),
-            positives: ints(p.iter().map(|&x| i64::from(x)).collect(), device),
-            negatives: ints(n.iter().map(|&x| i64::from(x)).collect(), device),
+            users: index_tensor(&u, device),
+            positives: index_tensor(&p, device),
+            negatives: index_tensor(&n, device),
         }
     }
 }

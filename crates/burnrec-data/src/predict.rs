@@ -81,4 +81,38 @@ impl KnownSet {
     pub fn item(&self, item: u32) -> bool {
         self.items.get(item as usize).copied().unwrap_or(false)
     }
+
+    /// The biased baseline with the fallback rule every model shares (Surprise's): `μ`, plus
+    /// `bu[user]` if the user is known, plus `bi[item]` if the item is known — the bias of an
+    /// unknown user or item counts as zero. `mu`, `bu` (`[n_users]`) and `bi` (`[n_items]`)
+    /// are in rating units; returns the estimate with the known flags set. Models add their
+    /// interaction term when [`Prediction::is_fallback`] is false.
+    pub fn baseline(&self, mu: f32, bu: &[f32], bi: &[f32], user: u32, item: u32) -> Prediction {
+        let (ku, ki) = (self.user(user), self.item(item));
+        let mut rating = mu;
+        if ku {
+            rating += bu[user as usize];
+        }
+        if ki {
+            rating += bi[item as usize];
+        }
+        Prediction { rating, known_user: ku, known_item: ki }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Rating;
+
+    #[test]
+    fn baseline_drops_unknown_biases() {
+        let r = |user, item| Rating { user, item, rating: 3.0, timestamp: None };
+        let known = KnownSet::from_train(&Interactions::new(vec![r(0, 0), r(1, 1)], 3, 3).unwrap());
+        let (bu, bi) = ([0.5, -0.5, 9.0], [0.25, 1.0, 9.0]);
+        assert_eq!(known.baseline(3.0, &bu, &bi, 0, 1), Prediction { rating: 4.5, known_user: true, known_item: true });
+        assert_eq!(known.baseline(3.0, &bu, &bi, 2, 0), Prediction { rating: 3.25, known_user: false, known_item: true });
+        assert_eq!(known.baseline(3.0, &bu, &bi, 1, 2), Prediction { rating: 2.5, known_user: true, known_item: false });
+        assert_eq!(known.baseline(3.0, &bu, &bi, 7, 7), Prediction { rating: 3.0, known_user: false, known_item: false });
+    }
 }

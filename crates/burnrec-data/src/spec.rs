@@ -196,10 +196,13 @@ impl DatasetSpec {
                 cache.display()
             ))
         })?;
-        Ok(match name {
-            "ml-100k" => Self::Ml100k(dir),
-            "ml-1m" | "ml-10m" => Self::Ml1m(dir),
-            _ => Self::MlLatest(dir),
+        let kind = crate::fetch::archive(name).map(|a| a.kind).ok_or_else(|| {
+            DataError::Spec(format!("unknown archive `{name}`: expected one of {}", crate::fetch::known_names()))
+        })?;
+        Ok(match kind {
+            crate::fetch::ArchiveKind::Ml100k => Self::Ml100k(dir),
+            crate::fetch::ArchiveKind::Ml1m => Self::Ml1m(dir),
+            crate::fetch::ArchiveKind::MlLatest => Self::MlLatest(dir),
         })
     }
 
@@ -246,6 +249,17 @@ mod tests {
         assert_eq!("lastfm:d".parse::<DatasetSpec>().unwrap(), DatasetSpec::LastFm("d".into()));
         assert_eq!("ml-1m".parse::<DatasetSpec>().unwrap(), DatasetSpec::Fetched("ml-1m".into()));
         assert_eq!(DatasetSpec::Ml1m("x".into()).to_string(), "ml-1m:x");
+    }
+
+    /// The bare names the spec parser accepts are exactly the archives `fetch` knows.
+    #[cfg(feature = "fetch")]
+    #[test]
+    fn fetchable_names_match_the_fetch_registry() {
+        let mut registry: Vec<&str> = crate::fetch::ARCHIVES.iter().map(|a| a.name).collect();
+        registry.sort_unstable();
+        let mut ours = FETCHABLE.to_vec();
+        ours.sort_unstable();
+        assert_eq!(ours, registry);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::Instant;
 use burnrec_data::{Interactions, RatingPredictor};
 use serde::Serialize;
 
-use crate::ranking::{ap_at_k, auc, hit_rate_at_k, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k, top_k_among};
+use crate::ranking::{ap_at_k, auc, hit_rate_at_k, mrr_at_k, ndcg_at_k, precision_at_k, rank_candidates, recall_at_k};
 
 /// One user's metrics (kept for paired comparisons between models).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -168,7 +168,7 @@ pub fn evaluate_full(model: &dyn RatingPredictor, train: &Interactions, test: &I
                 mask[i as usize] = false;
             }
             let cand_scores: Vec<f32> = candidates.iter().map(|&i| row[i as usize]).collect();
-            let top = top_k_among(row, candidates.clone(), k);
+            let top = rank_candidates(&candidates, &cand_scores, k);
             per_user.push(user_metrics(u, &top, &candidates, &cand_scores, &rel[u as usize], k));
             lists.push(top);
         }
@@ -197,15 +197,7 @@ pub fn evaluate_sampled(
         cands.sort_unstable();
         cands.extend(&negatives[&u]);
         let scores = model.score_block(&[u], &cands);
-        // Rank candidate positions, then map back to items (ties: smaller item index).
-        let mut order: Vec<usize> = (0..cands.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (sa, sb) = (scores[a], scores[b]);
-            let sa = if sa.is_nan() { f32::NEG_INFINITY } else { sa };
-            let sb = if sb.is_nan() { f32::NEG_INFINITY } else { sb };
-            sb.total_cmp(&sa).then(cands[a].cmp(&cands[b]))
-        });
-        let top: Vec<u32> = order.iter().take(k).map(|&p| cands[p]).collect();
+        let top = rank_candidates(&cands, &scores, k);
         per_user.push(user_metrics(u, &top, &cands, &scores, &rel[u as usize], k));
         lists.push(top);
     }
@@ -237,6 +229,7 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], n_boot: usize, seed: u64) -> (f64,
 mod tests {
     use super::*;
     use burnrec_data::{Prediction, Rating};
+    use crate::ranking::top_k_among;
     use proptest::prelude::*;
 
     /// Scores item i for user u as `table[u][i]`.

@@ -8,36 +8,56 @@
 //! - A list shorter than K is scored as it is (missing positions count as misses); the
 //!   denominators stay as defined below.
 //! - Every metric is in `[0, 1]`.
+//!
+//! Sources: NDCG — Järvelin & Kekäläinen, "Cumulated gain-based evaluation of IR techniques",
+//! ACM TOIS 20(4), 2002 (graded gain `2^g − 1`: Burges et al., ICML 2005); HR@K and the
+//! sampled protocol — He et al., "Neural Collaborative Filtering", WWW 2017; AUC as the
+//! Mann–Whitney U statistic — Hanley & McNeil, Radiology 143(1), 1982.
 
 use std::collections::HashMap;
 
 /// Ranks `scores` (`[n]`, index = item) and returns the top `k` item indices, best first:
 /// descending score, ties to the smaller index; NaN scores rank last. O(n + k log k).
 pub fn rank_top_k(scores: &[f32], k: usize) -> Vec<u32> {
-    top_k_among(scores, (0..scores.len() as u32).collect(), k)
+    let items: Vec<u32> = (0..scores.len() as u32).collect();
+    rank_candidates(&items, scores, k)
 }
 
-/// Like [`rank_top_k`] but only over `candidates` (item indices into `scores`).
-pub fn top_k_among(scores: &[f32], mut candidates: Vec<u32>, k: usize) -> Vec<u32> {
-    let key = |i: &u32| {
-        let s = scores[*i as usize];
-        (if s.is_nan() { f32::NEG_INFINITY } else { s }, *i)
+/// Like [`rank_top_k`] but only over `candidates` (item indices into `scores`, `[n_items]`).
+pub fn top_k_among(scores: &[f32], candidates: Vec<u32>, k: usize) -> Vec<u32> {
+    let aligned: Vec<f32> = candidates.iter().map(|&i| scores[i as usize]).collect();
+    rank_candidates(&candidates, &aligned, k)
+}
+
+/// The one tie rule, everywhere: `candidates` (`[n]` item indices) with their `scores` (`[n]`,
+/// aligned) → the top `k` item indices, descending score, ties to the smaller item index, NaN
+/// last. O(n + k log k).
+///
+/// # Panics
+/// If the slices differ in length.
+#[track_caller]
+pub fn rank_candidates(candidates: &[u32], scores: &[f32], k: usize) -> Vec<u32> {
+    assert_eq!(candidates.len(), scores.len(), "rank_candidates: one score per candidate");
+    let key = |p: usize| {
+        let s = scores[p];
+        (if s.is_nan() { f32::NEG_INFINITY } else { s }, candidates[p])
     };
-    let cmp = |a: &u32, b: &u32| {
-        let (sa, ia) = key(a);
-        let (sb, ib) = key(b);
+    let cmp = |a: &usize, b: &usize| {
+        let (sa, ia) = key(*a);
+        let (sb, ib) = key(*b);
         sb.total_cmp(&sa).then(ia.cmp(&ib))
     };
-    let k = k.min(candidates.len());
+    let mut pos: Vec<usize> = (0..candidates.len()).collect();
+    let k = k.min(pos.len());
     if k == 0 {
         return Vec::new();
     }
-    if k < candidates.len() {
-        candidates.select_nth_unstable_by(k - 1, cmp);
-        candidates.truncate(k);
+    if k < pos.len() {
+        pos.select_nth_unstable_by(k - 1, cmp);
+        pos.truncate(k);
     }
-    candidates.sort_unstable_by(cmp);
-    candidates
+    pos.sort_unstable_by(cmp);
+    pos.into_iter().map(|p| candidates[p]).collect()
 }
 
 /// `hits in top k / k`.
@@ -191,6 +211,7 @@ mod tests {
         assert_eq!(rank_top_k(&[1.0, 3.0, 3.0, f32::NAN, 2.0], 5), vec![1, 2, 4, 0, 3]);
         assert_eq!(rank_top_k(&[0.5; 6], 3), vec![0, 1, 2]);
         assert_eq!(top_k_among(&[0.5, 0.9, 0.9, 0.1], vec![3, 2, 1], 2), vec![1, 2]);
+        assert_eq!(rank_candidates(&[7, 3, 5], &[1.0, 2.0, 1.0], 3), vec![3, 5, 7]);
         // A model scoring every item equally cannot get HR@1 = 1 for a user whose test item
         // is not item 0.
         let constant = rank_top_k(&[0.0; 100], 1);

@@ -11,7 +11,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, index_tensor, train_explicit_with_valid};
+use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit_with_valid};
+use burnrec_data::batch::index_tensor;
 
 /// The biased MF network: `r̂_ui − μ = b_u + b_i + p_uᵀ q_i`.
 ///
@@ -163,6 +164,12 @@ impl BurnMf {
     pub fn module(&self) -> &BiasedMfModule {
         &self.module
     }
+
+    /// User biases `[n_users]` and item biases `[n_items]`, read back from the device.
+    fn bias_tables(&self) -> (Vec<f32>, Vec<f32>) {
+        let read = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32");
+        (read(self.module.user_bias.weight.val()), read(self.module.item_bias.weight.val()))
+    }
 }
 
 impl RatingPredictor for BurnMf {
@@ -174,25 +181,19 @@ impl RatingPredictor for BurnMf {
             .iter()
             .map(|&(u, i)| Prediction { rating: self.mu, known_user: self.known.user(u), known_item: self.known.item(i) })
             .collect();
-        let read = |t: Tensor<2>| -> Vec<f32> {
-            t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32")
-        };
-        // Fallback biases: fetch the whole (small) bias tables once if any pair needs them.
+        // Fallbacks follow the shared rule; fetch the (small) bias tables once if any pair needs it.
         if out.iter().any(|p| p.is_fallback()) {
-            let bu = read(self.module.user_bias.weight.val());
-            let bi = read(self.module.item_bias.weight.val());
+            let (bu, bi) = self.bias_tables();
             for (p, &(u, i)) in out.iter_mut().zip(pairs) {
-                if p.known_user && !p.known_item {
-                    p.rating += bu[u as usize];
-                } else if p.known_item && !p.known_user {
-                    p.rating += bi[i as usize];
+                if p.is_fallback() {
+                    *p = self.known.baseline(self.mu, &bu, &bi, u, i);
                 }
             }
         }
         let known: Vec<usize> = (0..pairs.len()).filter(|&k| !out[k].is_fallback()).collect();
         for block in known.chunks(Self::PREDICT_BLOCK) {
-            let users: Vec<i64> = block.iter().map(|&k| i64::from(pairs[k].0)).collect();
-            let items: Vec<i64> = block.iter().map(|&k| i64::from(pairs[k].1)).collect();
+            let users: Vec<u32> = block.iter().map(|&k| pairs[k].0).collect();
+            let items: Vec<u32> = block.iter().map(|&k| pairs[k].1).collect();
             let pred = self.module.forward(index_tensor(&users, &self.device), index_tensor(&items, &self.device));
             let values = pred.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32");
             for (&k, v) in block.iter().zip(values) {
@@ -214,7 +215,7 @@ impl RatingPredictor for BurnMf {
         let [n_user_rows, _] = self.module.user.weight.dims();
         let [n_item_rows, _] = self.module.item.weight.dims();
         // Out-of-range indices are looked up as row 0 and patched below.
-        let clamp = |v: &[u32], n: usize| -> Vec<i64> { v.iter().map(|&x| if (x as usize) < n { i64::from(x) } else { 0 }).collect() };
+        let clamp = |v: &[u32], n: usize| -> Vec<u32> { v.iter().map(|&x| if (x as usize) < n { x } else { 0 }).collect() };
         let u = index_tensor(&clamp(users, n_user_rows), &self.device);
         let i = index_tensor(&clamp(items, n_item_rows), &self.device);
         let p = BiasedMfModule::rows(&self.module.user, u.clone());
@@ -226,19 +227,12 @@ impl RatingPredictor for BurnMf {
         let (ku, ki): (Vec<bool>, Vec<bool>) =
             (users.iter().map(|&x| self.known.user(x)).collect(), items.iter().map(|&x| self.known.item(x)).collect());
         if ku.iter().chain(&ki).any(|k| !k) {
-            let bu_all = read(self.module.user_bias.weight.val());
-            let bi_all = read(self.module.item_bias.weight.val());
+            let (bu_all, bi_all) = self.bias_tables();
             for (r, &uu) in users.iter().enumerate() {
                 for (c, &ii) in items.iter().enumerate() {
                     if !(ku[r] && ki[c]) {
-                        let mut v = 0.0;
-                        if ku[r] {
-                            v += bu_all[uu as usize];
-                        }
-                        if ki[c] {
-                            v += bi_all[ii as usize];
-                        }
-                        out[r * ni + c] = v;
+                        // μ is added to every cell below.
+                        out[r * ni + c] = self.known.baseline(0.0, &bu_all, &bi_all, uu, ii).rating;
                     }
                 }
             }

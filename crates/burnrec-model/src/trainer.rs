@@ -9,9 +9,9 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::data::dataloader::batcher::Batcher;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use burnrec_data::Interactions;
-use burnrec_data::batch::{ExplicitBatcher, Features};
+use burnrec_data::batch::{ExplicitBatcher, Features, index_tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -122,11 +122,6 @@ impl TrainConfig {
     }
 }
 
-/// `[n]` Int tensor of indices on `device`.
-pub(crate) fn index_tensor(idx: &[i64], device: &Device) -> Tensor<1, Int> {
-    Tensor::from_data(TensorData::new(idx.to_vec(), [idx.len()]), device)
-}
-
 /// Trains `model` (whose parameters live on an autodiff device) on `train` to predict
 /// `r − mu`, and returns the trained module with one [`EpochLog`] per epoch.
 ///
@@ -213,8 +208,8 @@ fn rmse_of<M: RatingModule>(model: &M, data: &Interactions, mu: f32, device: &De
     let mut se = 0f64;
     let idx: Vec<usize> = (0..data.len()).collect();
     for block in idx.chunks(65_536) {
-        let u: Vec<i64> = block.iter().map(|&k| i64::from(data.users()[k])).collect();
-        let i: Vec<i64> = block.iter().map(|&k| i64::from(data.items()[k])).collect();
+        let u: Vec<u32> = block.iter().map(|&k| data.users()[k]).collect();
+        let i: Vec<u32> = block.iter().map(|&k| data.items()[k]).collect();
         let pred = model.forward(index_tensor(&u, device), index_tensor(&i, device));
         let p = pred.into_data().try_to_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))?;
         se += block.iter().zip(p).map(|(&k, p)| (f64::from(p + mu) - f64::from(data.values()[k])).powi(2)).sum::<f64>();
