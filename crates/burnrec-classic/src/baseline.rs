@@ -1,6 +1,6 @@
 //! Baselines: the global mean, and regularised user + item biases (BaselineOnly).
 
-use burnrec_data::{Interactions, KnownSet, Prediction, RatingPredictor};
+use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FitError, ensure};
@@ -141,6 +141,173 @@ impl RatingPredictor for BaselineOnly {
     }
 }
 
+/// Parameters of BaselineOnly fitted by SGD instead of ALS (Surprise's
+/// `bsl_options={'method': 'sgd'}`, whose defaults these are); the fitted model is the same
+/// [`BaselineOnly`].
+///
+/// For each training rating in storage order, with `e = r_ui − (μ + b_u + b_i)`:
+/// `b_u += lr (e − reg b_u)`, `b_i += lr (e − reg b_i)` (Koren 2010, §2.1).
+///
+/// | name | default | meaning | range |
+/// | --- | --- | --- | --- |
+/// | `n_epochs` | 20 | passes over the ratings | `≥ 1` |
+/// | `reg` | 0.02 | L2 weight on both biases | `[0, ∞)` |
+/// | `learning_rate` | 0.005 | SGD step | `(0, ∞)` |
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BaselineSgdParams {
+    /// Passes over the ratings.
+    pub n_epochs: usize,
+    /// L2 weight on both biases.
+    pub reg: f32,
+    /// SGD step.
+    pub learning_rate: f32,
+}
+
+impl Default for BaselineSgdParams {
+    fn default() -> Self {
+        Self { n_epochs: 20, reg: 0.02, learning_rate: 0.005 }
+    }
+}
+
+impl Fit for BaselineSgdParams {
+    type Model = BaselineOnly;
+
+    /// # Errors
+    /// [`FitError::Param`] for a bad parameter; [`FitError::EmptyTrainSet`] for empty `train`.
+    fn fit(&self, train: &Interactions) -> Result<BaselineOnly, FitError> {
+        ensure(self.n_epochs >= 1, "n_epochs", self.n_epochs, ">= 1")?;
+        ensure(self.reg.is_finite() && self.reg >= 0.0, "reg", self.reg, "finite and >= 0")?;
+        ensure(self.learning_rate.is_finite() && self.learning_rate > 0.0, "learning_rate", self.learning_rate, "finite and > 0")?;
+        let mu = train.global_mean().ok_or(FitError::EmptyTrainSet)? as f32;
+        let (mut bu, mut bi) = (vec![0f32; train.n_users()], vec![0f32; train.n_items()]);
+        let (lr, reg) = (self.learning_rate, self.reg);
+        for _ in 0..self.n_epochs {
+            for ((&u, &i), &r) in train.users().iter().zip(train.items()).zip(train.values()) {
+                let (u, i) = (u as usize, i as usize);
+                let err = r - (mu + bu[u] + bi[i]);
+                bu[u] += lr * (err - reg * bu[u]);
+                bi[i] += lr * (err - reg * bi[i]);
+            }
+        }
+        Ok(BaselineOnly { mu, bu, bi, known: KnownSet::from_train(train) })
+    }
+}
+
+/// NormalPredictor: a random rating drawn from `N(μ, σ²)` fitted to the training ratings by
+/// maximum likelihood (`σ² = Σ (r − μ)² / n`), as Surprise's `NormalPredictor` — the floor
+/// that says what chance looks like.
+///
+/// | name | default | meaning |
+/// | --- | --- | --- |
+/// | `seed` | 42 | seeds the draws |
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NormalPredictorParams {
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for NormalPredictorParams {
+    fn default() -> Self {
+        Self { seed: 42 }
+    }
+}
+
+/// A fitted [`NormalPredictorParams`]. The draw for a pair depends only on the seed, the
+/// user and the item, so predictions are the same in any order, batch or thread, and after
+/// reloading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NormalPredictor {
+    /// Mean training rating μ.
+    pub mu: f32,
+    /// Standard deviation σ of the training ratings (maximum likelihood).
+    pub sigma: f32,
+    /// Random seed.
+    pub seed: u64,
+    known: KnownSet,
+}
+
+impl Fit for NormalPredictorParams {
+    type Model = NormalPredictor;
+
+    /// # Errors
+    /// [`FitError::EmptyTrainSet`] if `train` is empty.
+    fn fit(&self, train: &Interactions) -> Result<NormalPredictor, FitError> {
+        let mu = train.global_mean().ok_or(FitError::EmptyTrainSet)?;
+        let var = train.values().iter().map(|&r| (f64::from(r) - mu).powi(2)).sum::<f64>() / train.len() as f64;
+        Ok(NormalPredictor { mu: mu as f32, sigma: var.sqrt() as f32, seed: self.seed, known: KnownSet::from_train(train) })
+    }
+}
+
+impl RatingPredictor for NormalPredictor {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        let normal = rand_distr::Normal::new(self.mu, self.sigma).unwrap_or_else(|_| rand_distr::Normal::new(self.mu, 0.0).expect("0 is a valid std"));
+        pairs
+            .iter()
+            .map(|&(u, i)| {
+                let rating = rand_distr::Distribution::sample(&normal, &mut crate::util::rng_for(self.seed, u64::from(u), u64::from(i)));
+                Prediction { rating, known_user: self.known.user(u), known_item: self.known.item(i) }
+            })
+            .collect()
+    }
+}
+
+/// Popularity: ranks items by their number of training interactions — the top-N floor every
+/// personalised model must beat (Cremonesi, Koren & Turrin, "Performance of Recommender
+/// Algorithms on Top-N Recommendation Tasks", RecSys 2010, "TopPop"). No parameters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PopularityParams;
+
+/// A fitted [`PopularityParams`]: the score of `(u, i)` is `count_i`, the number of training
+/// interactions of item `i` (0 for an unknown item), the same for every user.
+/// [`RatingPredictor::feedback`] is [`Feedback::Implicit`]: the score is not a rating.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Popularity {
+    /// `[n_items]` training interaction counts.
+    pub counts: Vec<u32>,
+    known: KnownSet,
+}
+
+impl Fit for PopularityParams {
+    type Model = Popularity;
+
+    /// # Errors
+    /// [`FitError::EmptyTrainSet`] if `train` is empty.
+    fn fit(&self, train: &Interactions) -> Result<Popularity, FitError> {
+        if train.is_empty() {
+            return Err(FitError::EmptyTrainSet);
+        }
+        Ok(Popularity { counts: train.item_counts(), known: KnownSet::from_train(train) })
+    }
+}
+
+impl RatingPredictor for Popularity {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        pairs
+            .iter()
+            .map(|&(u, i)| Prediction {
+                rating: self.counts.get(i as usize).copied().unwrap_or(0) as f32,
+                known_user: self.known.user(u),
+                known_item: self.known.item(i),
+            })
+            .collect()
+    }
+
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        let row: Vec<f32> = items.iter().map(|&i| self.counts.get(i as usize).copied().unwrap_or(0) as f32).collect();
+        let mut out = Vec::with_capacity(users.len() * items.len());
+        for _ in users {
+            out.extend_from_slice(&row);
+        }
+        out
+    }
+
+    fn feedback(&self) -> Feedback {
+        Feedback::Implicit
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +350,43 @@ mod tests {
         // Unknown user 2: μ + b_i only.
         let p = m.predict(2, 0);
         assert!(close(p.rating, 4.0 + 1.0 / 3.0) && !p.known_user);
+    }
+
+    #[test]
+    fn sgd_baseline_two_epochs_by_hand() {
+        // μ = 4, lr = 0.5, reg = 0: storage order (0,0)=5, (0,1)=3, (1,0)=4.
+        // epoch 1: e = 1 → bu0 = bi0 = 0.5; e = 3 − 4.5 = −1.5 → bu0 = −0.25, bi1 = −0.75;
+        //          e = 4 − 4.5 = −0.5 → bu1 = −0.25, bi0 = 0.25.
+        let p = BaselineSgdParams { n_epochs: 1, reg: 0.0, learning_rate: 0.5 };
+        let m = p.fit(&tiny()).unwrap();
+        assert_eq!(m.bu, vec![-0.25, -0.25, 0.0]);
+        assert_eq!(m.bi, vec![0.25, -0.75, 0.0]);
+        assert!(BaselineSgdParams { learning_rate: 0.0, ..Default::default() }.fit(&tiny()).is_err());
+    }
+
+    #[test]
+    fn normal_predictor_matches_the_training_moments_and_is_order_free() {
+        // Ratings 5, 3, 4: μ = 4, σ² = (1 + 1 + 0)/3.
+        let m = NormalPredictorParams::default().fit(&tiny()).unwrap();
+        assert_eq!(m.mu, 4.0);
+        assert!((m.sigma - (2.0f32 / 3.0).sqrt()).abs() < 1e-6);
+        let pairs: Vec<(u32, u32)> = (0..60).map(|k| (k % 3, k / 3)).collect();
+        let all = m.predict_batch(&pairs);
+        let one_by_one: Vec<Prediction> = pairs.iter().rev().map(|&(u, i)| m.predict(u, i)).collect();
+        assert_eq!(all, one_by_one.into_iter().rev().collect::<Vec<_>>());
+        let mean = all.iter().map(|p| f64::from(p.rating)).sum::<f64>() / 60.0;
+        assert!((mean - 4.0).abs() < 0.35, "mean of 60 draws {mean}");
+        let other = NormalPredictorParams { seed: 7 }.fit(&tiny()).unwrap();
+        assert_ne!(other.predict_batch(&pairs), all);
+    }
+
+    #[test]
+    fn popularity_counts_interactions() {
+        let m = PopularityParams.fit(&tiny()).unwrap();
+        assert_eq!(m.counts, vec![2, 1, 0]);
+        assert_eq!(m.score_block(&[0, 2], &[2, 0, 1]), vec![0.0, 2.0, 1.0, 0.0, 2.0, 1.0]);
+        assert_eq!(m.recommend(2, &[0, 1, 2], 2), vec![(0, 2.0), (1, 1.0)]);
+        assert_eq!(m.feedback(), Feedback::Implicit);
     }
 
     #[test]

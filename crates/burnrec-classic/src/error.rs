@@ -30,6 +30,19 @@ pub enum FitError {
         /// The non-finite value seen.
         value: f64,
     },
+    /// The fit would need more memory than the params allow; estimated before allocating.
+    #[error("this fit needs about {needed_mib} MiB, more than the limit of {limit_mib} MiB: {hint}")]
+    Memory {
+        /// Estimated need, MiB.
+        needed_mib: u64,
+        /// The limit in force, MiB.
+        limit_mib: u64,
+        /// Which parameter to lower (or raise the limit).
+        hint: String,
+    },
+    /// The input does not suit this model (for example, no item features for a content model).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// `Ok` if `ok`, otherwise a [`ParamError`] for `name`.

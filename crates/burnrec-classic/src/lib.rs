@@ -18,13 +18,41 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod als;
 pub mod baseline;
+pub mod content;
+pub mod bpr;
+pub mod ease;
 pub mod error;
+pub mod item_knn;
+pub mod knn;
+pub mod nmf;
+pub mod pure_svd;
+pub mod registry;
+pub mod saved;
+pub mod slope_one;
 pub mod svd;
+pub mod svdpp;
+mod util;
 
-pub use baseline::{BaselineOnly, BaselineParams, GlobalMean, GlobalMeanParams};
+pub use baseline::{
+    BaselineOnly, BaselineParams, BaselineSgdParams, GlobalMean, GlobalMeanParams, NormalPredictor, NormalPredictorParams,
+    Popularity, PopularityParams,
+};
+pub use nmf::{Nmf, NmfParams};
+pub use pure_svd::{PureSvd, PureSvdParams};
+pub use svdpp::{SvdPp, SvdPpParams};
 pub use error::{FitError, ParamError};
+pub use knn::{Knn, KnnKind, KnnParams, Similarity, SimilarityName};
+pub use slope_one::{SlopeOne, SlopeOneParams};
 pub use svd::{BiasedMf, SvdParams};
+pub use content::{ContentKnn, ContentKnnParams, Hybrid, ScoreScale};
+pub use registry::{ClassicModel, ClassicParams};
+pub use saved::{ModelFile, ModelFileError};
+pub use als::{Als, AlsParams};
+pub use bpr::{Bpr, BprParams};
+pub use ease::{Ease, EaseParams};
+pub use item_knn::{ItemKnn, ItemKnnParams, ItemKnnWeighting};
 
 use burnrec_data::{Interactions, RatingPredictor};
 

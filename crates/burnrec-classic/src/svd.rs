@@ -3,7 +3,8 @@
 //! Systems", IEEE Computer 42(8), 2009).
 
 use burnrec_data::{Interactions, KnownSet, Prediction, RatingPredictor};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FitError, ParamError, ensure};
 use crate::Fit;
+use crate::util::dot;
 
 /// Parameters of [`BiasedMf`]. Defaults are Surprise's `SVD` defaults, so results compare.
 ///
@@ -29,9 +31,13 @@ use crate::Fit;
 /// | `init_std` | 0.1 | std of the normal init of `P`, `Q` | `[0, ∞)` |
 /// | `biased` | true | learn `b_u`, `b_i` (false: PMF-style `q_iᵀ p_u` only, μ still added) | |
 /// | `seed` | 42 | seeds the init and the epoch order | |
+/// | `blocks` | 8 | user and item blocks of stratified parallel SGD | `1..=256` |
 ///
-/// Unlike Surprise, which visits ratings in storage order, each epoch visits them in a fresh
-/// seeded permutation (standard SGD practice; it removes the dependence on file order).
+/// Unlike Surprise, which visits ratings in storage order, the fit visits them in a seeded
+/// random order, and runs on all cores by stratified SGD (Gemulla et al., KDD 2011): users and
+/// items are cut into `blocks` seeded groups each; an epoch is `blocks` strata of `blocks`
+/// rating blocks that share no user and no item, updated in parallel. The result depends on
+/// the seed and `blocks`, never on the number of threads; `blocks = 1` is plain sequential SGD.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SvdParams {
@@ -51,11 +57,13 @@ pub struct SvdParams {
     pub biased: bool,
     /// Random seed.
     pub seed: u64,
+    /// Rating blocks per side for stratified parallel SGD (1 = plain sequential SGD).
+    pub blocks: usize,
 }
 
 impl Default for SvdParams {
     fn default() -> Self {
-        Self { n_factors: 100, n_epochs: 20, lr: 0.005, reg: 0.02, init_mean: 0.0, init_std: 0.1, biased: true, seed: 42 }
+        Self { n_factors: 100, n_epochs: 20, lr: 0.005, reg: 0.02, init_mean: 0.0, init_std: 0.1, biased: true, seed: 42, blocks: 8 }
     }
 }
 
@@ -70,7 +78,8 @@ impl SvdParams {
         ensure(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "finite and > 0")?;
         ensure(self.reg.is_finite() && self.reg >= 0.0, "reg", self.reg, "finite and >= 0")?;
         ensure(self.init_mean.is_finite(), "init_mean", self.init_mean, "finite")?;
-        ensure(self.init_std.is_finite() && self.init_std >= 0.0, "init_std", self.init_std, "finite and >= 0")
+        ensure(self.init_std.is_finite() && self.init_std >= 0.0, "init_std", self.init_std, "finite and >= 0")?;
+        ensure((1..=256).contains(&self.blocks), "blocks", self.blocks, "in 1..=256")
     }
 }
 
@@ -113,38 +122,192 @@ impl Fit for SvdParams {
         let init = Normal::new(self.init_mean, self.init_std).expect("checked above");
         let mut p: Vec<f32> = (0..train.n_users() * k).map(|_| init.sample(&mut rng)).collect();
         let mut q: Vec<f32> = (0..train.n_items() * k).map(|_| init.sample(&mut rng)).collect();
-        let mut bu = vec![0f32; train.n_users()];
-        let mut bi = vec![0f32; train.n_items()];
-        let (lr, reg) = (self.lr, self.reg);
-        let (users, items, values) = (train.users(), train.items(), train.values());
-        let mut order: Vec<u32> = (0..train.len() as u32).collect();
+        let (nu, ni) = (train.n_users(), train.n_items());
+        let mut bu = vec![0f32; nu];
+        let mut bi = vec![0f32; ni];
+        let strata = Strata::new(train, self.blocks, &mut rng);
+        // Work in block order: rows of one block are contiguous, so blocks are disjoint slices.
+        let (mut pb, mut qb) = (strata.users.gather(&p, k), strata.items.gather(&q, k));
+        let step = Step { mu, lr: self.lr, reg: self.reg, biased: self.biased, k };
         for epoch in 1..=self.n_epochs {
-            order.shuffle(&mut rng);
-            let mut sse = 0f64;
-            for &k_r in &order {
-                let k_r = k_r as usize;
-                let (u, i) = (users[k_r] as usize, items[k_r] as usize);
-                let pu = &mut p[u * k..(u + 1) * k];
-                let qi = &mut q[i * k..(i + 1) * k];
-                let dot: f32 = pu.iter().zip(qi.iter()).map(|(a, b)| a * b).sum();
-                let err = values[k_r] - (mu + bu[u] + bi[i] + dot);
-                sse += f64::from(err * err);
-                if self.biased {
-                    bu[u] += lr * (err - reg * bu[u]);
-                    bi[i] += lr * (err - reg * bi[i]);
-                }
-                for (a, b) in pu.iter_mut().zip(qi.iter_mut()) {
-                    let (pf, qf) = (*a, *b);
-                    *a += lr * (err * qf - reg * pf);
-                    *b += lr * (err * pf - reg * qf);
-                }
-            }
+            let sse = strata.epoch(&step, &mut pb, &mut qb, &mut bu, &mut bi, &mut rng);
             if !sse.is_finite() {
                 return Err(FitError::Diverged { epoch, value: sse });
             }
         }
+        strata.users.scatter(&pb, &mut p, k);
+        strata.items.scatter(&qb, &mut q, k);
+        let bu = strata.users.unpermute(&bu);
+        let bi = strata.items.unpermute(&bi);
         Ok(BiasedMf { mu, bu, bi, p, q, n_factors: k, known: KnownSet::from_train(train) })
     }
+}
+
+/// One SGD step's constants.
+struct Step {
+    mu: f32,
+    lr: f32,
+    reg: f32,
+    biased: bool,
+    k: usize,
+}
+
+impl Step {
+    /// One rating's update of `(p_u, q_i, b_u, b_i)`; returns the squared error before it.
+    #[inline]
+    fn apply(&self, r: f32, pu: &mut [f32], qi: &mut [f32], bu: &mut f32, bi: &mut f32) -> f32 {
+        let err = r - (self.mu + *bu + *bi + dot(pu, qi));
+        if self.biased {
+            *bu += self.lr * (err - self.reg * *bu);
+            *bi += self.lr * (err - self.reg * *bi);
+        }
+        let (le, lreg) = (self.lr * err, 1.0 - self.lr * self.reg);
+        for (a, b) in pu.iter_mut().zip(qi.iter_mut()) {
+            let (pf, qf) = (*a, *b);
+            *a = lreg * pf + le * qf;
+            *b = lreg * qf + le * pf;
+        }
+        err * err
+    }
+}
+
+/// A seeded partition of rows (users or items) into `blocks` contiguous groups: row `x` sits at
+/// position `pos[x]` of the block order, and block `b` holds positions `b·size .. (b+1)·size`.
+struct Blocks {
+    pos: Vec<u32>,
+    size: usize,
+    n: usize,
+}
+
+impl Blocks {
+    fn new(n: usize, blocks: usize, rng: &mut ChaCha8Rng) -> Self {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.shuffle(rng);
+        let mut pos = vec![0u32; n];
+        for (p, &x) in order.iter().enumerate() {
+            pos[x as usize] = p as u32;
+        }
+        Self { pos, size: n.div_ceil(blocks).max(1), n }
+    }
+
+    fn block_of(&self, x: u32) -> usize {
+        self.pos[x as usize] as usize / self.size
+    }
+
+    /// Rows of `[n, k]` `src` in block order.
+    fn gather(&self, src: &[f32], k: usize) -> Vec<f32> {
+        let mut out = vec![0f32; src.len()];
+        for x in 0..self.n {
+            let p = self.pos[x] as usize;
+            out[p * k..(p + 1) * k].copy_from_slice(&src[x * k..(x + 1) * k]);
+        }
+        out
+    }
+
+    /// Inverse of [`Blocks::gather`].
+    fn scatter(&self, src: &[f32], dst: &mut [f32], k: usize) {
+        for x in 0..self.n {
+            let p = self.pos[x] as usize;
+            dst[x * k..(x + 1) * k].copy_from_slice(&src[p * k..(p + 1) * k]);
+        }
+    }
+
+    fn unpermute(&self, v: &[f32]) -> Vec<f32> {
+        (0..self.n).map(|x| v[self.pos[x] as usize]).collect()
+    }
+}
+
+/// Stratified SGD (Gemulla, Nijkamp, Haas & Sismanis, "Large-Scale Matrix Factorization with
+/// Distributed Stochastic Gradient Descent", KDD 2011): users and items are split into `B`
+/// blocks each; an epoch runs `B` strata, and stratum `s` updates the `B` rating blocks
+/// `(b, (b + s) mod B)`, which share no user and no item, in parallel. Each block visits its
+/// ratings in a seeded order, so the result depends on the seed and `B`, never on the number of
+/// threads.
+struct Strata {
+    users: Blocks,
+    items: Blocks,
+    /// `[B × B]` rating blocks of `(user position, item position, rating)`.
+    cells: Vec<Vec<(u32, u32, f32)>>,
+    b: usize,
+}
+
+impl Strata {
+    fn new(train: &Interactions, blocks: usize, rng: &mut ChaCha8Rng) -> Self {
+        let users = Blocks::new(train.n_users(), blocks, rng);
+        let items = Blocks::new(train.n_items(), blocks, rng);
+        let mut cells = vec![Vec::new(); blocks * blocks];
+        for ((&u, &i), &r) in train.users().iter().zip(train.items()).zip(train.values()) {
+            cells[users.block_of(u) * blocks + items.block_of(i)].push((users.pos[u as usize], items.pos[i as usize], r));
+        }
+        for c in &mut cells {
+            c.shuffle(rng);
+        }
+        Self { users, items, cells, b: blocks }
+    }
+
+    /// One epoch; returns the sum of squared errors (in a fixed order).
+    fn epoch(&self, step: &Step, p: &mut [f32], q: &mut [f32], bu: &mut [f32], bi: &mut [f32], rng: &mut ChaCha8Rng) -> f64 {
+        let (b, k) = (self.b, step.k);
+        let mut strata: Vec<usize> = (0..b).collect();
+        strata.shuffle(rng);
+        let mut sse = 0f64;
+        for s in strata {
+            // A fresh visiting order per block and epoch: j ↦ (a·j + c) mod n with a coprime
+            // to n is a permutation that costs nothing to draw.
+            let orders: Vec<(usize, usize)> = (0..b).map(|_| (rng.random::<u32>() as usize, rng.random::<u32>() as usize)).collect();
+            let mut qs: Vec<&mut [f32]> = q.chunks_mut(self.items.size * k).collect();
+            let mut bis: Vec<&mut [f32]> = bi.chunks_mut(self.items.size).collect();
+            qs.resize_with(b, Default::default);
+            bis.resize_with(b, Default::default);
+            qs.rotate_left(s);
+            bis.rotate_left(s);
+            let mut ps: Vec<&mut [f32]> = p.chunks_mut(self.users.size * k).collect();
+            let mut bus: Vec<&mut [f32]> = bu.chunks_mut(self.users.size).collect();
+            ps.resize_with(b, Default::default);
+            bus.resize_with(b, Default::default);
+            let parts: Vec<f64> = ps
+                .into_par_iter()
+                .zip(bus)
+                .zip(qs.into_par_iter().zip(bis))
+                .enumerate()
+                .map(|(ub, ((pc, buc), (qc, bic)))| {
+                    let ib = (ub + s) % b;
+                    let cell = &self.cells[ub * b + ib];
+                    let n = cell.len();
+                    if n == 0 {
+                        return 0.0;
+                    }
+                    let (u0, i0) = (ub * self.users.size, ib * self.items.size);
+                    let (mut a, c) = (orders[ub].0 % n, orders[ub].1 % n);
+                    while gcd(a, n) != 1 {
+                        a = (a + 1) % n;
+                    }
+                    let mut local = 0f64;
+                    let mut j = c;
+                    for _ in 0..n {
+                        let (u, i, r) = cell[j];
+                        let (u, i) = (u as usize - u0, i as usize - i0);
+                        let (pu, qi) = (&mut pc[u * k..(u + 1) * k], &mut qc[i * k..(i + 1) * k]);
+                        local += f64::from(step.apply(r, pu, qi, &mut buc[u], &mut bic[i]));
+                        j += a;
+                        if j >= n {
+                            j -= n;
+                        }
+                    }
+                    local
+                })
+                .collect();
+            sse += parts.iter().sum::<f64>();
+        }
+        sse
+    }
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 impl RatingPredictor for BiasedMf {
@@ -156,7 +319,7 @@ impl RatingPredictor for BiasedMf {
                 let mut p = self.known.baseline(self.mu, &self.bu, &self.bi, u, i);
                 if !p.is_fallback() {
                     let (u, i) = (u as usize, i as usize);
-                    p.rating += self.p[u * k..(u + 1) * k].iter().zip(&self.q[i * k..(i + 1) * k]).map(|(a, b)| a * b).sum::<f32>();
+                    p.rating += dot(&self.p[u * k..(u + 1) * k], &self.q[i * k..(i + 1) * k]);
                 }
                 p
             })
@@ -208,6 +371,19 @@ mod tests {
         assert_eq!(p.fit(&planted.observed).unwrap(), p.fit(&planted.observed).unwrap());
         let q = SvdParams { seed: 43, ..p.clone() };
         assert_ne!(p.fit(&planted.observed).unwrap().p, q.fit(&planted.observed).unwrap().p);
+    }
+
+    #[test]
+    fn threads_do_not_change_the_result_but_blocks_do() {
+        let planted = planted_low_rank(60, 50, 2, 0.5, 0.1, 4);
+        let p = SvdParams { n_factors: 8, n_epochs: 3, ..Default::default() };
+        let fit_with = |threads: usize, p: &SvdParams| {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| p.fit(&planted.observed).unwrap())
+        };
+        assert_eq!(fit_with(1, &p), fit_with(2, &p));
+        assert_eq!(fit_with(1, &p), fit_with(3, &p));
+        let sequential = SvdParams { blocks: 1, ..p.clone() };
+        assert_ne!(fit_with(2, &p).p, fit_with(2, &sequential).p);
     }
 
     #[test]

@@ -27,7 +27,21 @@ impl Prediction {
     }
 }
 
-/// Something that predicts explicit ratings for (user, item) index pairs.
+/// What a model's scores mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Feedback {
+    /// Trained on explicit ratings: [`Prediction::rating`] is on the training rating scale, so
+    /// rating metrics (RMSE, MAE) and ranking metrics both apply.
+    Explicit,
+    /// Trained on implicit feedback (interactions, not ratings): [`Prediction::rating`] is a
+    /// ranking score with no unit (higher = more likely to interact); only ranking metrics
+    /// apply, and evaluation skips RMSE/MAE for it.
+    Implicit,
+}
+
+/// Something that scores (user, item) index pairs: predicted ratings for explicit-feedback
+/// models, ranking scores for implicit-feedback ones (see [`RatingPredictor::feedback`]).
+/// Classic and neural models implement it alike; evaluation and the runner use nothing else.
 pub trait RatingPredictor {
     /// Predicts every pair of `pairs` (`[n]` of `(user index, item index)`); returns `[n]`
     /// predictions in the same order. Indices outside the model's index space are treated as
@@ -48,6 +62,28 @@ pub trait RatingPredictor {
     fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
         let pairs: Vec<(u32, u32)> = users.iter().flat_map(|&u| items.iter().map(move |&i| (u, i))).collect();
         self.predict_batch(&pairs).into_iter().map(|p| p.rating).collect()
+    }
+
+    /// Whether the scores are ratings ([`Feedback::Explicit`], the default) or unitless
+    /// ranking scores ([`Feedback::Implicit`]).
+    fn feedback(&self) -> Feedback {
+        Feedback::Explicit
+    }
+
+    /// The `k` best of `candidates` for `user`, best first, as `(item index, score)`: scores
+    /// from [`RatingPredictor::score_block`]; equal scores go to the smaller item index.
+    /// Callers pass the candidates (for example every item the user has not interacted with);
+    /// returns fewer than `k` entries when there are fewer candidates.
+    fn recommend(&self, user: u32, candidates: &[u32], k: usize) -> Vec<(u32, f32)> {
+        let scores = self.score_block(&[user], candidates);
+        let mut ranked: Vec<(u32, f32)> = candidates.iter().copied().zip(scores).collect();
+        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k < ranked.len() {
+            ranked.select_nth_unstable_by(k, by_score);
+            ranked.truncate(k);
+        }
+        ranked.sort_by(by_score);
+        ranked
     }
 }
 
@@ -114,5 +150,22 @@ mod tests {
         assert_eq!(known.baseline(3.0, &bu, &bi, 2, 0), Prediction { rating: 3.25, known_user: false, known_item: true });
         assert_eq!(known.baseline(3.0, &bu, &bi, 1, 2), Prediction { rating: 2.5, known_user: true, known_item: false });
         assert_eq!(known.baseline(3.0, &bu, &bi, 7, 7), Prediction { rating: 3.0, known_user: false, known_item: false });
+    }
+
+    struct ByItem;
+    impl RatingPredictor for ByItem {
+        fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+            // scores 0, 1, 2, 0, 1, 2, … so that ties occur
+            pairs.iter().map(|&(_, i)| Prediction { rating: (i % 3) as f32, known_user: true, known_item: true }).collect()
+        }
+    }
+
+    #[test]
+    fn recommend_sorts_by_score_then_smaller_item() {
+        let m = ByItem;
+        assert_eq!(m.recommend(0, &[0, 1, 2, 3, 4, 5], 3), vec![(2, 2.0), (5, 2.0), (1, 1.0)]);
+        assert_eq!(m.recommend(0, &[4, 3], 5), vec![(4, 1.0), (3, 0.0)]);
+        assert!(m.recommend(0, &[], 5).is_empty());
+        assert_eq!(m.feedback(), Feedback::Explicit);
     }
 }

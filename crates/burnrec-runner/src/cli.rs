@@ -166,8 +166,19 @@ fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
     s.parse().map_err(|e: DataError| e.to_string())
 }
 
-/// The models `compare` knows, in report order.
-pub const MODELS: [&str; 4] = ["global-mean", "baseline", "svd", "burn-mf"];
+/// The models `compare` runs when `--models` is not given, in report order.
+pub const DEFAULT_MODELS: [&str; 4] = ["global-mean", "baseline", "svd", "burn-mf"];
+
+/// The neural (Burn) models `compare` knows.
+pub const BURN_MODELS: [&str; 1] = ["burn-mf"];
+
+/// Classic models that need item side features: `content` (content-based item KNN on
+/// genre/tag TF-IDF) and `hybrid` (ALS blended with `content`, weight chosen on validation).
+pub const SIDE_MODELS: [&str; 2] = ["content", "hybrid"];
+
+/// Model groups accepted by `--models`: `all-classic` (every classic algorithm), `all-rating`
+/// (the classic rating predictors), `all-top-n` (the classic top-N models).
+pub const MODEL_GROUPS: [&str; 3] = ["all-classic", "all-rating", "all-top-n"];
 
 /// `burnrec compare`.
 #[derive(Debug, Clone, Args)]
@@ -184,10 +195,17 @@ pub struct CompareArgs {
     /// Fraction of ratings held out for testing (random split).
     #[arg(long, default_value_t = 0.2)]
     pub test_ratio: f64,
-    /// Split: `random` (ratio `--test-ratio`) or `leave-one-out` (each user's latest rating;
-    /// ties to the larger item id; needs timestamps).
-    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo"])]
+    /// Split: `random` (ratio `--test-ratio`), `leave-one-out` (each user's latest rating;
+    /// ties to the larger item id; needs timestamps), `official-5fold` (ML-100K's own
+    /// u1…u5.base/.test files; needs `--dataset ml-100k:PATH`), or `folds-file` (the folds
+    /// listed in `--folds-file`).
+    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo", "official-5fold", "folds-file"])]
     pub split: String,
+    /// With `--split folds-file`: a TSV of `user<TAB>item<TAB>fold` (raw ids, fold 0…K−1 in
+    /// which that rating is the test part; `#` lines and one header line ignored), e.g. the
+    /// peers' `mls_kfold5_seed0_folds.tsv`. Every rating must be listed exactly once.
+    #[arg(long, value_name = "PATH")]
+    pub folds_file: Option<PathBuf>,
     /// Protocols, comma-separated: `rating` (RMSE/MAE), `full` (full ranking: every item but
     /// the user's training items), `sampled` (held-out item vs sampled negatives; needs
     /// `--split leave-one-out`), or `all`.
@@ -216,13 +234,22 @@ pub struct CompareArgs {
     /// Full ranking: users scored per block (memory is block × items scores).
     #[arg(long, default_value_t = 256)]
     pub block_users: usize,
-    /// Epochs for the trained models (`svd`, `burn-mf`); default: each model's own
-    /// (svd 20, burn-mf 20).
+    /// Epochs (or iterations) for every model that has them (`n_epochs` / `iterations`);
+    /// default: each model's own.
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Comma-separated models to run (global-mean, baseline, svd, burn-mf); default: all.
+    /// Comma-separated models to run: classic `global-mean, normal, baseline, baseline-sgd,
+    /// svd, pmf, svdpp, nmf, slope-one, knn-basic, knn-means, knn-zscore, knn-baseline,
+    /// popularity, pure-svd, als, bpr, item-knn, ease, content, hybrid`, neural `burn-mf`, or
+    /// the groups
+    /// `all-classic`, `all-rating`, `all-top-n`. Default: global-mean, baseline, svd, burn-mf.
     #[arg(long, value_delimiter = ',', value_parser = parse_model)]
     pub models: Option<Vec<String>>,
+    /// Set a model parameter, `MODEL.PARAM=VALUE` (repeatable; PARAM may be dotted, e.g.
+    /// `knn-baseline.sim.name=pearson_baseline`, `als.factors=64`, `svd.n_factors=50`). The
+    /// names are the fields of each model's params documented in burnrec-classic.
+    #[arg(long = "set", value_name = "MODEL.PARAM=VALUE")]
+    pub set: Vec<String>,
     /// Score raw predictions instead of clipping them to the training rating range.
     #[arg(long)]
     pub no_clip: bool,
@@ -249,9 +276,16 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
 }
 
 fn parse_model(s: &str) -> Result<String, String> {
-    if MODELS.contains(&s) {
+    if BURN_MODELS.contains(&s) || SIDE_MODELS.contains(&s) || MODEL_GROUPS.contains(&s) || burnrec_classic::registry::ClassicParams::default_for(s).is_ok() {
         Ok(s.to_string())
     } else {
-        Err(format!("unknown model `{s}`: expected one of {}", MODELS.join(", ")))
+        let classic = burnrec_classic::registry::RATING_MODELS.iter().chain(burnrec_classic::registry::TOP_N_MODELS);
+        Err(format!(
+            "unknown model `{s}`: expected one of {}, {}, {}, or a group ({})",
+            classic.copied().collect::<Vec<_>>().join(", "),
+            SIDE_MODELS.join(", "),
+            BURN_MODELS.join(", "),
+            MODEL_GROUPS.join(", ")
+        ))
     }
 }

@@ -5,15 +5,16 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use burnrec_classic::{BaselineParams, Fit, GlobalMeanParams, SvdParams};
+use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS};
+use burnrec_classic::{ContentKnnParams, Hybrid};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::{kfold, leave_one_out};
-use burnrec_data::{Dataset, Interactions, RatingPredictor, Split, random_split};
+use burnrec_data::split::{kfold, leave_one_out, ml100k_official};
+use burnrec_data::{Dataset, DatasetSpec, Feedback, FeatureTable, Interactions, RatingPredictor, Split, random_split};
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_model::{Backend, MfParams};
 use rand::SeedableRng;
 
-use crate::cli::{CompareArgs, MODELS};
+use crate::cli::{CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
 use crate::report::{Row, csv, json, markdown, table};
 
 struct Protocols {
@@ -39,11 +40,42 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.k == 0 {
         bail!("--k must be at least 1");
     }
-    let data = args.data.load()?;
-    let mut split = if loo {
-        leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?
-    } else {
-        random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?
+    let fixed_folds = matches!(args.split.as_str(), "official-5fold" | "folds-file");
+    if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some()) {
+        bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split);
+    }
+    if args.folds_file.is_some() != (args.split == "folds-file") {
+        bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
+    }
+    let (data, given_folds) = match args.split.as_str() {
+        "official-5fold" => {
+            let DatasetSpec::Ml100k(dir) = &args.data.dataset else {
+                bail!("--split official-5fold uses ML-100K's u1…u5 files: pass --dataset ml-100k:PATH");
+            };
+            let opts = args.data.load_options()?;
+            let mut data = None;
+            let mut folds = Vec::new();
+            for f in 1..=5 {
+                let (d, s) = ml100k_official(dir, &format!("u{f}"), &opts).with_context(|| format!("reading the official fold u{f}"))?;
+                data.get_or_insert(d);
+                folds.push(s);
+            }
+            eprintln!("official ML-100K folds u1…u5 (uN.base / uN.test): each cell is the mean over the 5 folds, `_std` the sample standard deviation");
+            (data.expect("five folds"), Some(folds))
+        }
+        "folds-file" => {
+            let data = args.data.load()?;
+            let path = args.folds_file.as_ref().expect("checked above");
+            let folds = folds_from_file(path, &data)?;
+            eprintln!("{} folds from `{}`: each cell is the mean over folds, `_std` the sample standard deviation", folds.len(), path.display());
+            (data, Some(folds))
+        }
+        _ => (args.data.load()?, None),
+    };
+    let mut split = match &given_folds {
+        Some(folds) => folds[0].clone(),
+        None if loo => leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?,
+        None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
     if let Some(v) = args.valid_ratio {
         // Carved from the train part only (seed + 1), so the test part is never looked at.
@@ -52,12 +84,18 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let rep = split.report();
     eprintln!(
-        "dataset {}: {} users, {} items, {} ratings; {} split: {} train, {} validation, {} test ({} test users and {} test items unseen in training)",
+        "dataset {}: {} users, {} items, {} ratings; {} split{}: {} train, {} validation, {} test ({} test users and {} test items unseen in training)",
         data.name,
         data.n_users(),
         data.n_items(),
         data.len(),
-        if loo { "leave-one-out (latest; ties to the larger item id)".to_string() } else { format!("random (test ratio {}, seed {})", args.test_ratio, args.seed) },
+        match args.split.as_str() {
+            "official-5fold" => "official u1".to_string(),
+            "folds-file" => "listed fold 0".to_string(),
+            _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
+            _ => format!("random (test ratio {}, seed {})", args.test_ratio, args.seed),
+        },
+        if given_folds.is_some() { " (first fold shown)" } else { "" },
         rep.train,
         split.valid.len(),
         rep.test,
@@ -73,12 +111,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
-    let selected: Vec<&str> = match &args.models {
-        Some(m) => MODELS.iter().copied().filter(|name| m.iter().any(|x| x == name)).collect(),
-        None => MODELS.to_vec(),
-    };
-    let folds = match args.folds {
-        Some(f) => {
+    let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
+    let folds = match (given_folds, args.folds) {
+        (Some(folds), _) => folds,
+        (None, Some(f)) => {
             if loo || proto.sampled {
                 bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out or the sampled protocol");
             }
@@ -88,17 +124,17 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             }
             kfold(&data.interactions, f, false, args.seed).context("k-fold split")?
         }
-        None => vec![split],
+        (None, None) => vec![split],
     };
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     let mut curves: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
-    for name in selected {
+    for name in selected.iter().map(String::as_str) {
         let backend = if name.starts_with("burn-") { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
         for (f, split) in folds.iter().enumerate() {
-            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip)?;
+            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, data.item_features.as_ref())?;
             if let (Some(h), 0) = (run.history.clone(), f) {
                 curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
             }
@@ -108,7 +144,8 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             }
             runs.push(run.values);
         }
-        rows.push(Row { model: name.to_string(), backend: backend.to_string(), values: aggregate(&runs) });
+        let per_fold = if runs.len() > 1 { runs.clone() } else { Vec::new() };
+        rows.push(Row { model: name.to_string(), backend: backend.to_string(), values: aggregate(&runs), folds: per_fold });
     }
     if folds.len() > 1 {
         per_user_ndcg.clear(); // a paired test across folds would mix users; see docs/evaluation.md
@@ -176,15 +213,16 @@ fn evaluate_model(
     split: &Split,
     negatives: Option<&HashMap<u32, Vec<u32>>>,
     clip: Option<(f32, f32)>,
+    item_features: Option<&FeatureTable>,
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
     let valid = (!split.valid.is_empty()).then_some(&split.valid);
-    let (model, history) = fit_model(name, args, &split.train, valid).with_context(|| format!("fitting `{name}`"))?;
+    let (model, history) = fit_model(name, args, &split.train, valid, item_features).with_context(|| format!("fitting `{name}`"))?;
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
     let mut eval_s = 0.0;
-    if proto.rating {
+    if proto.rating && model.feedback() == Feedback::Explicit {
         let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
         run.fallbacks = Some((r.n, r.n_unknown_user, r.n_unknown_item));
         run.values.push(("rmse".to_string(), r.rmse));
@@ -316,33 +354,181 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
 /// validation part when `--valid-ratio` is set).
 type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(String, Vec<(usize, f64)>)>>);
 
-fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option<&Interactions>) -> anyhow::Result<Fitted> {
-    Ok(match name {
-        "global-mean" => (Box::new(GlobalMeanParams.fit(train)?), None),
-        "baseline" => (Box::new(BaselineParams::default().fit(train)?), None),
-        "svd" => {
-            let mut p = SvdParams { seed: args.seed, ..Default::default() };
-            if let Some(e) = args.epochs {
-                p.n_epochs = e;
-            }
-            (Box::new(p.fit(train)?), None)
+fn fit_model(
+    name: &str,
+    args: &CompareArgs,
+    train: &Interactions,
+    valid: Option<&Interactions>,
+    item_features: Option<&FeatureTable>,
+) -> anyhow::Result<Fitted> {
+    if SIDE_MODELS.contains(&name) {
+        let features = item_features.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
+        let content = content_params(args)?;
+        if name == "content" {
+            return Ok((Box::new(content.fit(train, features)?), None));
         }
-        "burn-mf" => {
-            let mut p = MfParams::default();
-            p.train.seed = args.seed;
-            p.train.progress = !args.quiet;
-            if let Some(e) = args.epochs {
-                p.train.epochs = e;
-            }
-            let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-            let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_mse.sqrt())).collect())];
-            if valid.is_some() {
-                curves.push(("valid".to_string(), m.history.iter().filter_map(|e| Some((e.epoch, e.valid_rmse?))).collect()));
-            }
-            (Box::new(m), Some(curves))
+        return Ok((Box::new(fit_hybrid(args, &content, train, valid, features)?), None));
+    }
+    if name == "burn-mf" {
+        let mut p = MfParams::default();
+        p.train.seed = args.seed;
+        p.train.progress = !args.quiet;
+        if let Some(e) = args.epochs {
+            p.train.epochs = e;
         }
-        other => return Err(anyhow!("unknown model `{other}`")),
-    })
+        let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
+        let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_mse.sqrt())).collect())];
+        if valid.is_some() {
+            curves.push(("valid".to_string(), m.history.iter().filter_map(|e| Some((e.epoch, e.valid_rmse?))).collect()));
+        }
+        return Ok((Box::new(m), Some(curves)));
+    }
+    let params = classic_params(name, args)?;
+    Ok((Box::new(params.fit(train)?), None))
+}
+
+/// The classic params of `name`: defaults, `--seed`, `--epochs` (as `n_epochs` or
+/// `iterations`, where the model has one), then every `--set name.key=value` in order.
+pub(crate) fn classic_params(name: &str, args: &CompareArgs) -> anyhow::Result<ClassicParams> {
+    let mut p = ClassicParams::default_for(name).map_err(|e| anyhow!(e))?.with_seed(args.seed);
+    if let Some(e) = args.epochs {
+        let fields = p.params_json();
+        for key in ["n_epochs", "iterations"] {
+            if fields.get(key).is_some() {
+                p = p.set(key, &e.to_string()).map_err(|e| anyhow!(e))?;
+            }
+        }
+    }
+    for s in &args.set {
+        let (target, value) = s.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
+        let (model, key) = target.split_once('.').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
+        if model == name {
+            p = p.set(key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
+        }
+    }
+    Ok(p)
+}
+
+/// The content model's params: defaults, then `--set content.key=value`.
+fn content_params(args: &CompareArgs) -> anyhow::Result<ContentKnnParams> {
+    let mut v = serde_json::to_value(ContentKnnParams::default())?;
+    for s in &args.set {
+        if let Some(rest) = s.strip_prefix("content.") {
+            let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
+            if v.get(key).is_none() {
+                bail!("--set `{s}`: `content` has no parameter `{key}`; its parameters: k, idf");
+            }
+            v[key] = serde_json::from_str(value).unwrap_or(serde_json::Value::String(value.into()));
+        }
+    }
+    serde_json::from_value(v).map_err(|e| anyhow!("--set content.…: {e}"))
+}
+
+/// The weighted hybrid of ALS (its defaults plus `--set als.…`) and the content model: the
+/// weight on ALS is chosen from 0, 0.1, …, 1 by NDCG@K on the validation part (`--valid-ratio`,
+/// else 10 % of the training part carved with seed + 2), then both models are refitted on the
+/// whole training part.
+fn fit_hybrid(
+    args: &CompareArgs,
+    content: &ContentKnnParams,
+    train: &Interactions,
+    valid: Option<&Interactions>,
+    features: &FeatureTable,
+) -> anyhow::Result<Hybrid> {
+    let cf = classic_params("als", args)?;
+    let (inner_train, inner_valid) = match valid {
+        Some(v) => (train.clone(), v.clone()),
+        None => {
+            let s = random_split(train, 0.1, args.seed.wrapping_add(2)).context("carving the hybrid's validation part")?;
+            (s.train, s.test)
+        }
+    };
+    let grid: Vec<f32> = (0..=10).map(|k| k as f32 / 10.0).collect();
+    let (nu, ni) = (train.n_users(), train.n_items());
+    let probe = Hybrid::new(cf.fit(&inner_train)?, ClassicModel::Content(content.fit(&inner_train, features)?), 0.5, nu, ni)?;
+    let (chosen, tried) = probe.tune(&grid, |h| evaluate_full(h, &inner_train, &inner_valid, args.k, args.block_users).ndcg)?;
+    if !args.quiet {
+        let line: Vec<String> = tried.iter().map(|(w, m)| format!("{w:.1}: {m:.4}")).collect();
+        eprintln!("hybrid: validation NDCG@{} by weight on ALS — {}; chose {:.1}", args.k, line.join(", "), chosen.weight);
+    }
+    Ok(Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?)
+}
+
+/// `--models` expanded (groups → their members; the groups include the side-feature models
+/// only when the dataset has item features), duplicates dropped, order kept; the default set
+/// when not given.
+fn selected_models(models: Option<&[String]>, has_features: bool) -> Vec<String> {
+    let Some(models) = models else { return DEFAULT_MODELS.iter().map(|s| s.to_string()).collect() };
+    let side: &[&str] = if has_features { &SIDE_MODELS } else { &[] };
+    let mut out: Vec<String> = Vec::new();
+    for m in models {
+        let members: Vec<&str> = match m.as_str() {
+            "all-classic" => RATING_MODELS.iter().chain(TOP_N_MODELS).chain(side).copied().collect(),
+            "all-rating" => RATING_MODELS.to_vec(),
+            "all-top-n" => TOP_N_MODELS.iter().chain(side).copied().collect(),
+            one => vec![one],
+        };
+        for x in members {
+            if !out.iter().any(|o| o == x) {
+                out.push(x.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Folds from a `user<TAB>item<TAB>fold` file: fold `f`'s test part is the ratings listed
+/// with `f`, its train part all the others.
+fn folds_from_file(path: &std::path::Path, data: &Dataset) -> anyhow::Result<Vec<Split>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let inter = &data.interactions;
+    let pos: HashMap<(u32, u32), usize> = inter.users().iter().zip(inter.items()).enumerate().map(|(k, (&u, &i))| ((u, i), k)).collect();
+    let mut fold_of = vec![usize::MAX; inter.len()];
+    let mut header_skipped = false;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let at = |what: String| anyhow!("{}:{}: {what}", path.display(), n + 1);
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 3 {
+            return Err(at(format!("expected `user<TAB>item<TAB>fold`, found {} fields", f.len())));
+        }
+        let Ok(fold) = f[2].trim().parse::<usize>() else {
+            if !header_skipped {
+                header_skipped = true;
+                continue;
+            }
+            return Err(at(format!("fold `{}` is not a non-negative integer", f[2])));
+        };
+        let u = data.users.index(f[0]).ok_or_else(|| at(format!("user `{}` is not in the dataset", f[0])))?;
+        let i = data.items.index(f[1]).ok_or_else(|| at(format!("item `{}` is not in the dataset", f[1])))?;
+        let k = *pos.get(&(u, i)).ok_or_else(|| at(format!("user `{}` never rated item `{}` in the dataset", f[0], f[1])))?;
+        if fold_of[k] != usize::MAX {
+            return Err(at(format!("user `{}`, item `{}` is listed twice", f[0], f[1])));
+        }
+        fold_of[k] = fold;
+    }
+    if let Some(k) = fold_of.iter().position(|&f| f == usize::MAX) {
+        let r = inter.get(k);
+        bail!(
+            "`{}` does not list the rating of user `{}` for item `{}`: every rating needs a fold",
+            path.display(),
+            data.users.raw(r.user).unwrap_or("?"),
+            data.items.raw(r.item).unwrap_or("?")
+        );
+    }
+    let n_folds = fold_of.iter().max().map_or(0, |m| m + 1);
+    if n_folds < 2 {
+        bail!("`{}` lists fewer than 2 folds", path.display());
+    }
+    Ok((0..n_folds)
+        .map(|f| {
+            let (test, train): (Vec<usize>, Vec<usize>) = (0..inter.len()).partition(|&k| fold_of[k] == f);
+            Split { train: inter.select(&train), valid: inter.select(&[]), test: inter.select(&test) }
+        })
+        .collect())
 }
 
 /// Runs a Burn fit, turning a backend panic (e.g. no wgpu adapter) into an error.

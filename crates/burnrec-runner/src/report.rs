@@ -12,26 +12,50 @@ pub struct Row {
     pub backend: String,
     /// `(column, value)` pairs, in display order.
     pub values: Vec<(String, f64)>,
+    /// Per-fold values when the row is a mean over folds (empty otherwise); JSON only.
+    pub folds: Vec<Vec<(String, f64)>>,
+}
+
+/// The value columns: every key of every row, in order of first appearance (rows differ
+/// when, for example, an implicit-feedback model has no RMSE).
+fn columns(rows: &[Row]) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        for (k, _) in &r.values {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    cols
 }
 
 fn header(rows: &[Row]) -> Vec<String> {
     let mut h = vec!["model".to_string(), "backend".to_string()];
-    if let Some(r) = rows.first() {
-        h.extend(r.values.iter().map(|(k, _)| k.clone()));
-    }
+    h.extend(columns(rows));
     h
 }
 
-fn cells(r: &Row) -> Vec<String> {
+fn value(r: &Row, key: &str) -> Option<f64> {
+    r.values.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+/// A row's cells under `cols`; `-` where the row has no such value.
+fn cells(r: &Row, cols: &[String]) -> Vec<String> {
     let mut c = vec![r.model.clone(), r.backend.clone()];
-    c.extend(r.values.iter().map(|(k, v)| if k.ends_with("_s") { format!("{v:.3}") } else { format!("{v:.4}") }));
+    c.extend(cols.iter().map(|k| match value(r, k) {
+        None => "-".to_string(),
+        Some(v) if k.ends_with("_s") => format!("{v:.3}"),
+        Some(v) => format!("{v:.4}"),
+    }));
     c
 }
 
 /// Renders rows as an aligned text table with a header line (text left, numbers right).
 pub fn table(rows: &[Row]) -> String {
     let head = header(rows);
-    let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
+    let cols = columns(rows);
+    let body: Vec<Vec<String>> = rows.iter().map(|r| cells(r, &cols)).collect();
     let mut width: Vec<usize> = head.iter().map(String::len).collect();
     for c in &body {
         for (w, s) in width.iter_mut().zip(c) {
@@ -69,8 +93,13 @@ pub fn json(rows: &[Row]) -> serde_json::Result<String> {
             let mut m = Map::new();
             m.insert("model".into(), Value::from(r.model.clone()));
             m.insert("backend".into(), Value::from(r.backend.clone()));
+            let num = |v: f64| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
             for (k, v) in &r.values {
-                m.insert(k.clone(), serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number));
+                m.insert(k.clone(), num(*v));
+            }
+            if !r.folds.is_empty() {
+                let folds = r.folds.iter().map(|f| Value::Object(f.iter().map(|(k, v)| (k.clone(), num(*v))).collect())).collect();
+                m.insert("folds".into(), Value::Array(folds));
             }
             Value::Object(m)
         })
@@ -82,9 +111,10 @@ pub fn json(rows: &[Row]) -> serde_json::Result<String> {
 pub fn csv(rows: &[Row]) -> String {
     let mut out = header(rows).join(",");
     out.push('\n');
+    let cols = columns(rows);
     for r in rows {
         let mut c = vec![r.model.clone(), r.backend.clone()];
-        c.extend(r.values.iter().map(|(_, v)| v.to_string()));
+        c.extend(cols.iter().map(|k| value(r, k).map_or(String::new(), |v| v.to_string())));
         out.push_str(&c.join(","));
         out.push('\n');
     }
@@ -96,8 +126,9 @@ pub fn markdown(rows: &[Row]) -> String {
     let head = header(rows);
     let mut out = format!("| {} |\n", head.join(" | "));
     out.push_str(&format!("|{}\n", head.iter().enumerate().map(|(k, _)| if k < 2 { " --- |" } else { " ---: |" }).collect::<String>()));
+    let cols = columns(rows);
     for r in rows {
-        out.push_str(&format!("| {} |\n", cells(r).join(" | ")));
+        out.push_str(&format!("| {} |\n", cells(r, &cols).join(" | ")));
     }
     out
 }
@@ -107,7 +138,7 @@ mod tests {
     use super::*;
 
     fn row(model: &str, backend: &str, v: &[(&str, f64)]) -> Row {
-        Row { model: model.into(), backend: backend.into(), values: v.iter().map(|(k, x)| (k.to_string(), *x)).collect() }
+        Row { model: model.into(), backend: backend.into(), values: v.iter().map(|(k, x)| (k.to_string(), *x)).collect(), folds: Vec::new() }
     }
 
     fn rows() -> Vec<Row> {
@@ -145,5 +176,18 @@ burn-mf  flex     0.8810  0.6800  12.250      0.100
         let md = markdown(&rows());
         assert!(md.starts_with("| model | backend | rmse | mae | fit_s | predict_s |\n| --- | --- | ---: | ---: | ---: | ---: |\n"), "{md}");
         assert!(md.contains("| burn-mf | flex | 0.8810 | 0.6800 | 12.250 | 0.100 |"));
+    }
+
+    #[test]
+    fn rows_without_a_metric_show_a_dash_and_folds_go_to_json() {
+        let mut rs = vec![row("svd", "-", &[("rmse", 0.9), ("fit_s", 0.5)]), row("als", "-", &[("hr@10", 0.08), ("fit_s", 0.2)])];
+        rs[0].folds = vec![vec![("rmse".into(), 0.8)], vec![("rmse".into(), 1.0)]];
+        let t = table(&rs);
+        assert_eq!(t.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(), ["model", "backend", "rmse", "fit_s", "hr@10"]);
+        assert_eq!(t.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>(), ["als", "-", "-", "0.200", "0.0800"]);
+        assert_eq!(csv(&rs).lines().nth(2).unwrap(), "als,-,,0.2,0.08");
+        let v: serde_json::Value = serde_json::from_str(&json(&rs).unwrap()).unwrap();
+        assert_eq!(v[0]["folds"][1]["rmse"], 1.0);
+        assert!(v[1].get("folds").is_none() && v[1].get("rmse").is_none());
     }
 }

@@ -1,0 +1,411 @@
+//! Content-based and hybrid recommendation from item side features.
+//!
+//! - [`ContentKnn`]: item-based KNN where item–item similarity comes from the items' side
+//!   features (genres, tags, …) rather than from co-ratings — the content-based recommender of
+//!   Lops, de Gemmis & Semeraro ("Content-based Recommender Systems: State of the Art and
+//!   Trends", Recommender Systems Handbook, 2011), with TF-IDF weighting of the features
+//!   (Salton & Buckley, "Term-weighting approaches in automatic text retrieval", 1988). It can
+//!   recommend an item nobody has rated yet: such an item still has content neighbours.
+//! - [`Hybrid`]: a weighted hybrid (Burke, "Hybrid Recommender Systems: Survey and
+//!   Experiments", UMUAI 12(4), 2002) blending two models' standardised scores, the weight
+//!   chosen on validation data by [`Hybrid::tune`].
+
+use burnrec_data::csr::Csr;
+use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FitError, ParamError, ensure};
+use crate::registry::ClassicModel;
+
+/// Parameters of [`ContentKnn`].
+///
+/// Each item is a TF-IDF vector over its features: weight `idf_f = ln(N / df_f)` for every
+/// feature `f` it has (features are multi-hot, so TF is 1), `N` the number of items with at
+/// least one feature, `df_f` how many have `f`; the vector is L2-normalised. `sim(i, j)` is
+/// the cosine of the two vectors. Each item keeps its `k` most similar items (sparse).
+/// The score of item `i` for user `u` is `Σ_{j ∈ N_k(i) ∩ I_u} sim(i, j)` — how much of
+/// what `u` interacted with resembles `i`.
+///
+/// | name | default | meaning | range |
+/// | --- | --- | --- | --- |
+/// | `k` | 50 | neighbours kept per item | `≥ 1` |
+/// | `idf` | true | weight features by IDF (false: plain multi-hot cosine) | |
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentKnnParams {
+    /// Neighbours kept per item.
+    pub k: usize,
+    /// IDF weighting of features.
+    pub idf: bool,
+}
+
+impl Default for ContentKnnParams {
+    fn default() -> Self {
+        Self { k: 50, idf: true }
+    }
+}
+
+impl ContentKnnParams {
+    /// Checks every parameter.
+    ///
+    /// # Errors
+    /// [`ParamError`] naming the first parameter out of range.
+    pub fn check(&self) -> Result<(), ParamError> {
+        ensure(self.k >= 1, "k", self.k, ">= 1")
+    }
+
+    /// Fits on `train` with item side features `features` (rows indexed like the items).
+    ///
+    /// # Errors
+    /// [`FitError::Param`]; [`FitError::EmptyTrainSet`]; [`FitError::Input`] if `features`
+    /// has fewer rows than `train` has items or no features at all.
+    pub fn fit(&self, train: &Interactions, features: &FeatureTable) -> Result<ContentKnn, FitError> {
+        self.check()?;
+        if train.is_empty() {
+            return Err(FitError::EmptyTrainSet);
+        }
+        let ni = train.n_items();
+        if features.n_rows() < ni || features.n_features() == 0 {
+            return Err(FitError::Input(format!(
+                "content-based KNN needs item features for all {ni} items (got {} rows, {} features): \
+                 load a dataset with genres or tags (ML-100K u.item, ML-latest movies.csv/tags.csv)",
+                features.n_rows(),
+                features.n_features()
+            )));
+        }
+        let nf = features.n_features();
+        let mut df = vec![0u32; nf];
+        let mut with_features = 0usize;
+        for i in 0..ni {
+            let row = features.row(i);
+            with_features += usize::from(!row.is_empty());
+            for &f in row {
+                df[f as usize] += 1;
+            }
+        }
+        let weight: Vec<f32> = df
+            .iter()
+            .map(|&d| if !self.idf { 1.0 } else if d == 0 { 0.0 } else { (with_features as f32 / d as f32).ln() })
+            .collect();
+        let norm: Vec<f32> = (0..ni).map(|i| features.row(i).iter().map(|&f| weight[f as usize].powi(2)).sum::<f32>().sqrt()).collect();
+        // Items by feature, to reach the items sharing at least one feature.
+        let mut by_feature = vec![Vec::new(); nf];
+        for i in 0..ni {
+            for &f in features.row(i) {
+                by_feature[f as usize].push(i as u32);
+            }
+        }
+        let k = self.k;
+        let rows: Vec<Vec<(u32, f32)>> = (0..ni)
+            .into_par_iter()
+            .map_init(
+                || vec![0f32; ni],
+                |acc, i| {
+                    if norm[i] == 0.0 {
+                        return Vec::new();
+                    }
+                    let mut touched = Vec::new();
+                    for &f in features.row(i) {
+                        let w2 = weight[f as usize] * weight[f as usize];
+                        for &j in &by_feature[f as usize] {
+                            if j as usize != i {
+                                if acc[j as usize] == 0.0 {
+                                    touched.push(j);
+                                }
+                                acc[j as usize] += w2;
+                            }
+                        }
+                    }
+                    let mut nb: Vec<(u32, f32)> = touched
+                        .iter()
+                        .map(|&j| {
+                            let s = acc[j as usize] / (norm[i] * norm[j as usize]);
+                            acc[j as usize] = 0.0;
+                            (j, s)
+                        })
+                        .filter(|&(_, s)| s > 0.0)
+                        .collect();
+                    let by_sim = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                    if nb.len() > k {
+                        nb.select_nth_unstable_by(k, by_sim);
+                        nb.truncate(k);
+                    }
+                    nb.sort_by(by_sim);
+                    nb
+                },
+            )
+            .collect();
+        let mut offsets = vec![0u32; ni + 1];
+        let (mut neighbours, mut sims) = (Vec::new(), Vec::new());
+        for (i, r) in rows.iter().enumerate() {
+            neighbours.extend(r.iter().map(|x| x.0));
+            sims.extend(r.iter().map(|x| x.1));
+            offsets[i + 1] = neighbours.len() as u32;
+        }
+        let by_user = Csr::by_user(train);
+        let user_items = (0..train.n_users()).map(|u| by_user.row(u).to_vec()).collect();
+        Ok(ContentKnn { offsets, neighbours, sims, user_items, known: KnownSet::from_train(train) })
+    }
+}
+
+/// A fitted [`ContentKnnParams`]; scores are unitless ([`Feedback::Implicit`]).
+///
+/// # Shapes
+/// `offsets`: `[n_items + 1]`; item `i`'s neighbours are `neighbours[offsets[i]..offsets[i+1]]`
+/// with cosine similarities `sims[..]` (same range), most similar first. `user_items[u]`: the
+/// items `u` interacted with in training, sorted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentKnn {
+    /// CSR offsets of the neighbour lists.
+    pub offsets: Vec<u32>,
+    /// Neighbour item indices.
+    pub neighbours: Vec<u32>,
+    /// Content cosine similarity of each neighbour.
+    pub sims: Vec<f32>,
+    /// Training items of each user.
+    pub user_items: Vec<Vec<u32>>,
+    known: KnownSet,
+}
+
+impl ContentKnn {
+    /// The stored neighbours of `item` as `(item, cosine)`, most similar first (empty for an
+    /// item without features or out of range) — "more like this", also for unrated items.
+    pub fn similar(&self, item: u32) -> Vec<(u32, f32)> {
+        let i = item as usize;
+        if i + 1 >= self.offsets.len() {
+            return Vec::new();
+        }
+        let r = self.offsets[i] as usize..self.offsets[i + 1] as usize;
+        self.neighbours[r.clone()].iter().copied().zip(self.sims[r].iter().copied()).collect()
+    }
+
+    fn score(&self, user: u32, item: u32) -> f32 {
+        let Some(seen) = self.user_items.get(user as usize) else { return 0.0 };
+        self.similar(item).iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
+    }
+}
+
+impl RatingPredictor for ContentKnn {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        pairs
+            .par_iter()
+            .map(|&(u, i)| Prediction { rating: self.score(u, i), known_user: self.known.user(u), known_item: self.known.item(i) })
+            .collect()
+    }
+
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        let mut out = vec![0f32; users.len() * items.len()];
+        let n_items = self.offsets.len().saturating_sub(1);
+        out.par_chunks_mut(items.len().max(1)).zip(users.par_iter()).for_each_init(
+            || vec![false; n_items],
+            |seen, (row, &u)| {
+                let Some(mine) = self.user_items.get(u as usize) else { return };
+                for &j in mine {
+                    seen[j as usize] = true;
+                }
+                for (o, &i) in row.iter_mut().zip(items) {
+                    *o = self.similar(i).iter().filter(|(j, _)| seen[*j as usize]).map(|(_, s)| s).sum();
+                }
+                for &j in mine {
+                    seen[j as usize] = false;
+                }
+            },
+        );
+        out
+    }
+
+    fn feedback(&self) -> Feedback {
+        Feedback::Implicit
+    }
+}
+
+/// Mean and standard deviation of a model's scores over seeded random (user, item) pairs,
+/// used to put two models' scores on one scale.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreScale {
+    /// Mean score.
+    pub mean: f32,
+    /// Standard deviation (1 if the scores are constant).
+    pub std: f32,
+}
+
+impl ScoreScale {
+    /// Measures `model` on `n` pairs drawn uniformly from `[n_users] × [n_items]` with `seed`.
+    pub fn measure(model: &dyn RatingPredictor, n_users: usize, n_items: usize, n: usize, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let pairs: Vec<(u32, u32)> =
+            (0..n).map(|_| (rng.random_range(0..n_users.max(1) as u32), rng.random_range(0..n_items.max(1) as u32))).collect();
+        let s: Vec<f64> = model.predict_batch(&pairs).iter().map(|p| f64::from(p.rating)).collect();
+        let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+        let var = s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / s.len().max(1) as f64;
+        let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+        Self { mean: mean as f32, std: std as f32 }
+    }
+}
+
+/// A weighted hybrid: `score = w · (s_a − m_a)/σ_a + (1 − w) · (s_b − m_b)/σ_b`, each model's
+/// scores standardised by its [`ScoreScale`] so the weight means the same whatever the units
+/// (a rating, an ALS dot product, a sum of cosines). Scores are unitless
+/// ([`Feedback::Implicit`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hybrid {
+    /// First model (typically collaborative filtering).
+    pub a: Box<ClassicModel>,
+    /// Second model (typically content-based).
+    pub b: Box<ClassicModel>,
+    /// Scale of `a`'s scores.
+    pub scale_a: ScoreScale,
+    /// Scale of `b`'s scores.
+    pub scale_b: ScoreScale,
+    /// Weight `w` of `a`, in `[0, 1]`.
+    pub weight: f32,
+}
+
+impl Hybrid {
+    /// Blends `a` and `b` with weight `weight` on `a`, measuring both scales on 20 000 seeded
+    /// pairs of the `n_users × n_items` space.
+    ///
+    /// # Errors
+    /// [`FitError::Param`] if `weight` is outside `[0, 1]`.
+    pub fn new(a: ClassicModel, b: ClassicModel, weight: f32, n_users: usize, n_items: usize) -> Result<Self, FitError> {
+        ensure((0.0..=1.0).contains(&weight), "weight", weight, "in [0, 1]")?;
+        let scale_a = ScoreScale::measure(&a, n_users, n_items, 20_000, 7);
+        let scale_b = ScoreScale::measure(&b, n_users, n_items, 20_000, 7);
+        Ok(Self { a: Box::new(a), b: Box::new(b), scale_a, scale_b, weight })
+    }
+
+    /// Tries every weight of `grid` and keeps the one with the highest `metric` (for example
+    /// NDCG@10 on a validation split, computed by `burnrec_eval`); ties go to the earlier
+    /// weight. Returns the chosen hybrid and every `(weight, metric)` tried.
+    ///
+    /// # Errors
+    /// [`FitError::Param`] for an empty grid or a weight outside `[0, 1]`.
+    pub fn tune(mut self, grid: &[f32], metric: impl Fn(&Hybrid) -> f64) -> Result<(Self, Vec<(f32, f64)>), FitError> {
+        ensure(!grid.is_empty(), "grid", "[]", "at least one weight")?;
+        let mut tried = Vec::with_capacity(grid.len());
+        let mut best = (f64::NEG_INFINITY, grid[0]);
+        for &w in grid {
+            ensure((0.0..=1.0).contains(&w), "weight", w, "in [0, 1]")?;
+            self.weight = w;
+            let m = metric(&self);
+            tried.push((w, m));
+            if m > best.0 {
+                best = (m, w);
+            }
+        }
+        self.weight = best.1;
+        Ok((self, tried))
+    }
+
+    fn blend(&self, a: f32, b: f32) -> f32 {
+        self.weight * (a - self.scale_a.mean) / self.scale_a.std + (1.0 - self.weight) * (b - self.scale_b.mean) / self.scale_b.std
+    }
+}
+
+impl RatingPredictor for Hybrid {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        let (pa, pb) = (self.a.predict_batch(pairs), self.b.predict_batch(pairs));
+        pa.iter()
+            .zip(&pb)
+            .map(|(x, y)| Prediction {
+                rating: self.blend(x.rating, y.rating),
+                known_user: x.known_user || y.known_user,
+                known_item: x.known_item || y.known_item,
+            })
+            .collect()
+    }
+
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        let (sa, sb) = (self.a.score_block(users, items), self.b.score_block(users, items));
+        sa.iter().zip(&sb).map(|(&x, &y)| self.blend(x, y)).collect()
+    }
+
+    fn feedback(&self) -> Feedback {
+        Feedback::Implicit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fit, PopularityParams};
+    use burnrec_data::Rating;
+    use burnrec_data::features::FeatureBuilder;
+
+    /// Items: 0 = {Comedy}, 1 = {Comedy, Drama}, 2 = {Drama}, 3 = {Horror}, 4 = {Comedy}
+    /// (item 4 is never rated). Users: 0 rated item 0; 1 rated items 2 and 3.
+    fn setup() -> (Interactions, FeatureTable) {
+        let mut b = FeatureBuilder::new(5);
+        for (i, g) in [(0, "Comedy"), (1, "Comedy"), (1, "Drama"), (2, "Drama"), (3, "Horror"), (4, "Comedy")] {
+            b.set(i, "genre", g);
+        }
+        let r = |user, item| Rating { user, item, rating: 4.0, timestamp: None };
+        (Interactions::new(vec![r(0, 0), r(1, 2), r(1, 3)], 2, 5).unwrap(), b.build())
+    }
+
+    #[test]
+    fn tf_idf_cosines_by_hand() {
+        let (train, feats) = setup();
+        let m = ContentKnnParams::default().fit(&train, &feats).unwrap();
+        // N = 5 items with features; df: Comedy 3, Drama 2, Horror 1.
+        // idf: Comedy ln(5/3) = 0.5108, Drama ln(5/2) = 0.9163.
+        // cos(0, 1) = 0.5108² / (0.5108 · √(0.5108² + 0.9163²)) = 0.5108 / 1.0491 = 0.4869.
+        // cos(0, 4) = 1 (same single genre); cos(1, 2) = 0.9163 / 1.0491 = 0.8734.
+        let s0 = m.similar(0);
+        assert_eq!(s0[0].0, 4);
+        assert!((s0[0].1 - 1.0).abs() < 1e-6);
+        assert_eq!(s0[1].0, 1);
+        assert!((s0[1].1 - 0.4869).abs() < 1e-4, "{s0:?}");
+        assert!(m.similar(3).is_empty()); // Horror is shared with nobody
+        let s1 = m.similar(1);
+        assert_eq!(s1[0].0, 2);
+        assert!((s1[0].1 - 0.8734).abs() < 1e-4, "{s1:?}");
+    }
+
+    #[test]
+    fn recommends_an_item_nobody_rated() {
+        let (train, feats) = setup();
+        let m = ContentKnnParams::default().fit(&train, &feats).unwrap();
+        // User 0 liked item 0 (Comedy): unrated item 4 (Comedy) scores cos(4, 0) = 1, above
+        // item 1 (0.4869) and items 2, 3 (0).
+        let rec = m.recommend(0, &[1, 2, 3, 4], 4);
+        assert_eq!(rec[0].0, 4);
+        assert!((rec[0].1 - 1.0).abs() < 1e-6);
+        assert_eq!(rec[1].0, 1);
+        assert!(!m.predict(0, 4).known_item);
+        let block = m.score_block(&[0, 1], &[1, 4]);
+        let single: Vec<f32> = [(0, 1), (0, 4), (1, 1), (1, 4)].iter().map(|&(u, i)| m.predict(u, i).rating).collect();
+        assert_eq!(block, single);
+        let back: ContentKnn = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back.score_block(&[0, 1], &[0, 1, 2, 3, 4]), m.score_block(&[0, 1], &[0, 1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn missing_features_are_a_clear_error() {
+        let (train, _) = setup();
+        let few = FeatureBuilder::new(2).build();
+        let e = ContentKnnParams::default().fit(&train, &few).unwrap_err().to_string();
+        assert!(e.contains("needs item features for all 5 items"), "{e}");
+    }
+
+    #[test]
+    fn hybrid_blends_standardised_scores_and_tunes_its_weight() {
+        let (train, feats) = setup();
+        let content = ClassicModel::Content(ContentKnnParams::default().fit(&train, &feats).unwrap());
+        let pop = ClassicModel::Popularity(PopularityParams.fit(&train).unwrap());
+        let h = Hybrid::new(pop, content, 0.5, 2, 5).unwrap();
+        // weight 1 ranks like popularity alone; weight 0 like content alone.
+        let (h1, tried) = h.clone().tune(&[0.0, 1.0], |h| f64::from(h.weight)).unwrap();
+        assert_eq!((h1.weight, tried), (1.0, vec![(0.0, 0.0), (1.0, 1.0)]));
+        let s = h1.score_block(&[0], &[0, 1, 2, 3, 4]);
+        let p = h1.a.score_block(&[0], &[0, 1, 2, 3, 4]);
+        for (x, y) in s.iter().zip(&p) {
+            assert!((x - (y - h1.scale_a.mean) / h1.scale_a.std).abs() < 1e-5);
+        }
+        assert!(h.clone().tune(&[], |_| 0.0).is_err());
+        assert!(Hybrid::new(h.a.as_ref().clone(), h.b.as_ref().clone(), 1.5, 2, 5).is_err());
+    }
+}

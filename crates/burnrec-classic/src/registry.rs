@@ -1,0 +1,272 @@
+//! Every classic algorithm under one name: [`ClassicParams`] (what to fit, serialisable, with
+//! dotted `key=value` overrides for the CLI) and [`ClassicModel`] (what was fitted, one
+//! [`RatingPredictor`] for all of them). The runner and the model file use nothing else.
+
+use burnrec_data::{Feedback, Interactions, Prediction, RatingPredictor};
+use serde::{Deserialize, Serialize};
+
+use crate::content::{ContentKnn, Hybrid};
+use crate::knn::KnnKind;
+use crate::{
+    Als, AlsParams, BaselineOnly, BaselineParams, BaselineSgdParams, BiasedMf, Bpr, BprParams, Ease, EaseParams, Fit, FitError,
+    GlobalMean, GlobalMeanParams, ItemKnn, ItemKnnParams, Knn, KnnParams, Nmf, NmfParams, NormalPredictor, NormalPredictorParams,
+    Popularity, PopularityParams, PureSvd, PureSvdParams, SlopeOne, SlopeOneParams, SvdParams, SvdPp, SvdPpParams,
+};
+
+/// Parameters of any classic algorithm, tagged by its CLI name (`{"algorithm": "svd",
+/// "params": {...}}` in JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "algorithm", content = "params", rename_all = "kebab-case", deny_unknown_fields)]
+#[allow(missing_docs)] // each variant is documented by its params type
+pub enum ClassicParams {
+    GlobalMean(GlobalMeanParams),
+    Normal(NormalPredictorParams),
+    Baseline(BaselineParams),
+    BaselineSgd(BaselineSgdParams),
+    Popularity(PopularityParams),
+    Svd(SvdParams),
+    Pmf(SvdParams),
+    Svdpp(SvdPpParams),
+    Nmf(NmfParams),
+    SlopeOne(SlopeOneParams),
+    PureSvd(PureSvdParams),
+    KnnBasic(KnnParams),
+    KnnMeans(KnnParams),
+    KnnZscore(KnnParams),
+    KnnBaseline(KnnParams),
+    Als(AlsParams),
+    Bpr(BprParams),
+    ItemKnn(ItemKnnParams),
+    Ease(EaseParams),
+}
+
+/// The rating-prediction algorithms Surprise also has (run on the official folds with RMSE).
+pub const RATING_MODELS: &[&str] = &[
+    "global-mean",
+    "normal",
+    "baseline",
+    "baseline-sgd",
+    "svd",
+    "pmf",
+    "svdpp",
+    "nmf",
+    "slope-one",
+    "knn-basic",
+    "knn-means",
+    "knn-zscore",
+    "knn-baseline",
+];
+
+/// The top-N (implicit-feedback) algorithms: ranking metrics only.
+pub const TOP_N_MODELS: &[&str] = &["popularity", "pure-svd", "als", "bpr", "item-knn", "ease"];
+
+impl ClassicParams {
+    /// The defaults of algorithm `name` (one of [`RATING_MODELS`] or [`TOP_N_MODELS`]).
+    /// `pmf` is SVD without biases (Surprise's `SVD(biased=False)`, Salakhutdinov & Mnih's PMF);
+    /// `knn-*` set [`KnnParams::kind`].
+    ///
+    /// # Errors
+    /// A message listing the known names if `name` is not one of them.
+    pub fn default_for(name: &str) -> Result<Self, String> {
+        let knn = |kind| KnnParams { kind, ..Default::default() };
+        Ok(match name {
+            "global-mean" => Self::GlobalMean(GlobalMeanParams),
+            "normal" => Self::Normal(NormalPredictorParams::default()),
+            "baseline" => Self::Baseline(BaselineParams::default()),
+            "baseline-sgd" => Self::BaselineSgd(BaselineSgdParams::default()),
+            "popularity" => Self::Popularity(PopularityParams),
+            "svd" => Self::Svd(SvdParams::default()),
+            "pmf" => Self::Pmf(SvdParams { biased: false, ..Default::default() }),
+            "svdpp" => Self::Svdpp(SvdPpParams::default()),
+            "nmf" => Self::Nmf(NmfParams::default()),
+            "slope-one" => Self::SlopeOne(SlopeOneParams::default()),
+            "pure-svd" => Self::PureSvd(PureSvdParams::default()),
+            "knn-basic" => Self::KnnBasic(knn(KnnKind::Basic)),
+            "knn-means" => Self::KnnMeans(knn(KnnKind::WithMeans)),
+            "knn-zscore" => Self::KnnZscore(knn(KnnKind::WithZScore)),
+            "knn-baseline" => Self::KnnBaseline(knn(KnnKind::Baseline)),
+            "als" => Self::Als(AlsParams::default()),
+            "bpr" => Self::Bpr(BprParams::default()),
+            "item-knn" => Self::ItemKnn(ItemKnnParams::default()),
+            "ease" => Self::Ease(EaseParams::default()),
+            other => {
+                return Err(format!(
+                    "unknown classic model `{other}`: expected one of {}, {}",
+                    RATING_MODELS.join(", "),
+                    TOP_N_MODELS.join(", ")
+                ));
+            }
+        })
+    }
+
+    /// The CLI name (`"svd"`, `"knn-baseline"`, …).
+    pub fn name(&self) -> String {
+        let v = serde_json::to_value(self).expect("params serialise");
+        v["algorithm"].as_str().expect("tagged").to_string()
+    }
+
+    /// The parameters as JSON (`null` for parameterless algorithms).
+    pub fn params_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("params serialise")["params"].clone()
+    }
+
+    /// Sets `seed` if the algorithm has one (otherwise does nothing).
+    pub fn with_seed(self, seed: u64) -> Self {
+        if self.params_json().get("seed").is_some() { self.set("seed", &seed.to_string()).expect("seed is a u64") } else { self }
+    }
+
+    /// Returns the params with one field changed: `key` is a dotted path into the params
+    /// (`n_factors`, `sim.name`, `sim.user_based`), `value` is JSON (`50`, `true`, `0.01`) or a
+    /// bare word taken as a string (`pearson_baseline`).
+    ///
+    /// # Errors
+    /// A message naming the algorithm, the key and what is wrong (unknown field, wrong type,
+    /// value out of range as [`ParamError`](crate::ParamError) reports it at fit time).
+    pub fn set(&self, key: &str, value: &str) -> Result<Self, String> {
+        let name = self.name();
+        let mut v = serde_json::to_value(self).expect("params serialise");
+        let parsed: serde_json::Value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        let mut slot = &mut v["params"];
+        if slot.is_null() {
+            return Err(format!("`{name}` has no parameters (tried to set `{key}`)"));
+        }
+        for part in key.split('.') {
+            let obj = slot.as_object_mut().ok_or_else(|| format!("`{name}`: `{key}` does not name a parameter"))?;
+            if !obj.contains_key(part) {
+                let known: Vec<&String> = obj.keys().collect();
+                return Err(format!("`{name}` has no parameter `{part}` (in `{key}`); its parameters: {known:?}"));
+            }
+            slot = obj.get_mut(part).expect("checked");
+        }
+        *slot = parsed;
+        serde_json::from_value(v).map_err(|e| format!("`{name}`: cannot set `{key}` = {value}: {e}"))
+    }
+
+    /// Fits the algorithm on `train`.
+    ///
+    /// # Errors
+    /// Whatever the algorithm's `fit` reports ([`FitError`]).
+    pub fn fit(&self, train: &Interactions) -> Result<ClassicModel, FitError> {
+        Ok(match self {
+            Self::GlobalMean(p) => ClassicModel::GlobalMean(p.fit(train)?),
+            Self::Normal(p) => ClassicModel::Normal(p.fit(train)?),
+            Self::Baseline(p) => ClassicModel::Baseline(p.fit(train)?),
+            Self::BaselineSgd(p) => ClassicModel::Baseline(p.fit(train)?),
+            Self::Popularity(p) => ClassicModel::Popularity(p.fit(train)?),
+            Self::Svd(p) | Self::Pmf(p) => ClassicModel::Svd(p.fit(train)?),
+            Self::Svdpp(p) => ClassicModel::Svdpp(p.fit(train)?),
+            Self::Nmf(p) => ClassicModel::Nmf(p.fit(train)?),
+            Self::SlopeOne(p) => ClassicModel::SlopeOne(p.fit(train)?),
+            Self::PureSvd(p) => ClassicModel::PureSvd(p.fit(train)?),
+            Self::KnnBasic(p) | Self::KnnMeans(p) | Self::KnnZscore(p) | Self::KnnBaseline(p) => ClassicModel::Knn(p.fit(train)?),
+            Self::Als(p) => ClassicModel::Als(p.fit(train)?),
+            Self::Bpr(p) => ClassicModel::Bpr(p.fit(train)?),
+            Self::ItemKnn(p) => ClassicModel::ItemKnn(p.fit(train)?),
+            Self::Ease(p) => ClassicModel::Ease(p.fit(train)?),
+        })
+    }
+}
+
+/// A fitted classic model of any kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "model", rename_all = "kebab-case")]
+#[allow(missing_docs)] // each variant is documented by its model type
+pub enum ClassicModel {
+    GlobalMean(GlobalMean),
+    Normal(NormalPredictor),
+    Baseline(BaselineOnly),
+    Popularity(Popularity),
+    Svd(BiasedMf),
+    Svdpp(SvdPp),
+    Nmf(Nmf),
+    SlopeOne(SlopeOne),
+    PureSvd(PureSvd),
+    Knn(Knn),
+    Als(Als),
+    Bpr(Bpr),
+    ItemKnn(ItemKnn),
+    Ease(Ease),
+    Content(ContentKnn),
+    Hybrid(Hybrid),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $m:ident => $e:expr) => {
+        match $self {
+            ClassicModel::GlobalMean($m) => $e,
+            ClassicModel::Normal($m) => $e,
+            ClassicModel::Baseline($m) => $e,
+            ClassicModel::Popularity($m) => $e,
+            ClassicModel::Svd($m) => $e,
+            ClassicModel::Svdpp($m) => $e,
+            ClassicModel::Nmf($m) => $e,
+            ClassicModel::SlopeOne($m) => $e,
+            ClassicModel::PureSvd($m) => $e,
+            ClassicModel::Knn($m) => $e,
+            ClassicModel::Als($m) => $e,
+            ClassicModel::Bpr($m) => $e,
+            ClassicModel::ItemKnn($m) => $e,
+            ClassicModel::Ease($m) => $e,
+            ClassicModel::Content($m) => $e,
+            ClassicModel::Hybrid($m) => $e,
+        }
+    };
+}
+
+impl RatingPredictor for ClassicModel {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        dispatch!(self, m => m.predict_batch(pairs))
+    }
+
+    fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        dispatch!(self, m => m.score_block(users, items))
+    }
+
+    fn feedback(&self) -> Feedback {
+        dispatch!(self, m => m.feedback())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnrec_data::synthetic::random_ratings;
+
+    #[test]
+    fn every_name_round_trips_and_fits() {
+        let data = random_ratings(40, 30, 600, 3);
+        for &name in RATING_MODELS.iter().chain(TOP_N_MODELS) {
+            let p = ClassicParams::default_for(name).unwrap();
+            assert_eq!(p.name(), name);
+            let back: ClassicParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+            assert_eq!(back, p);
+            let p = match name {
+                "pure-svd" => p.set("n_factors", "5").unwrap(),
+                _ => p,
+            };
+            let m = p.fit(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let expect = if TOP_N_MODELS.contains(&name) { Feedback::Implicit } else { Feedback::Explicit };
+            assert_eq!(m.feedback(), expect, "{name}");
+            let model: ClassicModel = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            let pairs: Vec<(u32, u32)> = (0..40).flat_map(|u| (0..30).map(move |i| (u, i))).collect();
+            assert_eq!(model.predict_batch(&pairs), m.predict_batch(&pairs), "{name}");
+        }
+        assert!(ClassicParams::default_for("svd++").unwrap_err().contains("expected one of"));
+    }
+
+    #[test]
+    fn set_changes_nested_fields_and_names_mistakes() {
+        let p = ClassicParams::default_for("knn-baseline").unwrap();
+        let q = p.set("sim.name", "pearson_baseline").unwrap().set("k", "20").unwrap();
+        let ClassicParams::KnnBaseline(k) = &q else { panic!() };
+        assert_eq!((k.k, k.kind, k.sim.name), (20, KnnKind::Baseline, crate::knn::SimilarityName::PearsonBaseline));
+        let e = p.set("factors", "3").unwrap_err();
+        assert!(e.contains("no parameter `factors`") && e.contains("min_k"), "{e}");
+        let e = ClassicParams::default_for("svd").unwrap().set("n_factors", "many").unwrap_err();
+        assert!(e.contains("cannot set `n_factors` = many"), "{e}");
+        assert!(ClassicParams::default_for("global-mean").unwrap().set("x", "1").is_err());
+        let s = ClassicParams::default_for("svd").unwrap().with_seed(7);
+        assert_eq!(s.params_json()["seed"], 7);
+        assert_eq!(ClassicParams::default_for("baseline").unwrap().with_seed(7), ClassicParams::default_for("baseline").unwrap());
+    }
+}

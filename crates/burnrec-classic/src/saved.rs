@@ -1,0 +1,174 @@
+//! Saving and loading a fitted classic model together with what it needs to serve raw ids:
+//! the user and item id maps, the algorithm's parameters and the dataset's name.
+//!
+//! Format: one JSON document (`.json`), gzip-compressed when the path ends in `.gz`. Floats
+//! are written with the shortest representation that reads back to the same bits, so a
+//! reloaded model predicts exactly what the saved one did.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use burnrec_data::IdMap;
+use serde::{Deserialize, Serialize};
+
+use crate::registry::{ClassicModel, ClassicParams};
+
+/// The current [`ModelFile::format`].
+pub const MODEL_FORMAT: u32 = 1;
+
+/// A fitted model with its id maps, ready to serve raw user and item ids.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// File format version ([`MODEL_FORMAT`] when written by this version).
+    pub format: u32,
+    /// The burnrec version that wrote it.
+    pub burnrec_version: String,
+    /// Name of the dataset the model was fitted on.
+    pub dataset: String,
+    /// Algorithm and parameters used.
+    pub params: ClassicParams,
+    /// Raw user id ↔ user index.
+    pub users: IdMap,
+    /// Raw item id ↔ item index.
+    pub items: IdMap,
+    /// The fitted model (indices as in `users` / `items`).
+    pub model: ClassicModel,
+}
+
+/// Errors of [`ModelFile::save`] and [`ModelFile::load`].
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The file could not be created, written or read.
+    #[error("cannot {action} model file `{path}`: {source}")]
+    Io {
+        /// "read" or "write".
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a burnrec model file, or is damaged.
+    #[error("`{path}` is not a valid burnrec model file: {msg}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (line and column from the JSON parser).
+        msg: String,
+    },
+    /// The file was written by an incompatible version.
+    #[error("`{path}` has model format {found}; this burnrec ({ours}) reads format {expected}")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Format found.
+        found: u32,
+        /// Format understood.
+        expected: u32,
+        /// This crate's version.
+        ours: &'static str,
+    },
+}
+
+impl ModelFile {
+    /// Wraps a fitted model with its id maps.
+    pub fn new(dataset: &str, params: ClassicParams, users: IdMap, items: IdMap, model: ClassicModel) -> Self {
+        Self { format: MODEL_FORMAT, burnrec_version: env!("CARGO_PKG_VERSION").to_string(), dataset: dataset.to_string(), params, users, items, model }
+    }
+
+    /// Writes the model to `path` (JSON; gzip when the name ends in `.gz`), replacing it
+    /// atomically (written to a temporary file beside it, then renamed).
+    ///
+    /// # Errors
+    /// [`ModelFileError::Io`] if the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
+        let io = |source| ModelFileError::Io { action: "write", path: path.to_path_buf(), source };
+        let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+        {
+            let file = BufWriter::new(File::create(&tmp).map_err(io)?);
+            let mut out: Box<dyn Write> =
+                if is_gz(path) { Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::default())) } else { Box::new(file) };
+            serde_json::to_writer(&mut out, self).map_err(|e| io(e.into()))?;
+            out.flush().map_err(io)?;
+        }
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Reads a model written by [`ModelFile::save`].
+    ///
+    /// # Errors
+    /// [`ModelFileError::Io`] if unreadable, [`ModelFileError::Version`] for another format
+    /// version, [`ModelFileError::Format`] for anything else that is not a model file.
+    pub fn load(path: &Path) -> Result<Self, ModelFileError> {
+        let file = BufReader::new(File::open(path).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?);
+        let mut input: Box<dyn Read> = if is_gz(path) { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+        let mut text = String::new();
+        input.read_to_string(&mut text).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?;
+        let format_err = |msg: String| ModelFileError::Format { path: path.to_path_buf(), msg };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?;
+        let found = value.get("format").and_then(serde_json::Value::as_u64).ok_or_else(|| format_err("no `format` field".into()))?;
+        if found != u64::from(MODEL_FORMAT) {
+            return Err(ModelFileError::Version {
+                path: path.to_path_buf(),
+                found: found as u32,
+                expected: MODEL_FORMAT,
+                ours: env!("CARGO_PKG_VERSION"),
+            });
+        }
+        let mut file: ModelFile = serde_json::from_value(value).map_err(|e| format_err(e.to_string()))?;
+        file.users.rebuild_index();
+        file.items.rebuild_index();
+        Ok(file)
+    }
+}
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnrec_data::RatingPredictor;
+    use burnrec_data::synthetic::planted_low_rank;
+
+    fn ids(n: usize, prefix: &str) -> IdMap {
+        IdMap::from_raw((0..n).map(|k| format!("{prefix}{k}")))
+    }
+
+    #[test]
+    fn save_load_round_trip_plain_and_gz() {
+        let data = planted_low_rank(20, 15, 2, 0.6, 0.1, 9).observed;
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["svd", "knn-baseline", "als"] {
+            let params = ClassicParams::default_for(name).unwrap();
+            let model = params.fit(&data).unwrap();
+            let file = ModelFile::new("synthetic", params, ids(20, "u"), ids(15, "i"), model);
+            for ext in ["json", "json.gz"] {
+                let path = dir.path().join(format!("{name}.{ext}"));
+                file.save(&path).unwrap();
+                let back = ModelFile::load(&path).unwrap();
+                assert_eq!(back, file);
+                assert_eq!(back.users.index("u7"), Some(7));
+                let pairs: Vec<(u32, u32)> = (0..20).flat_map(|u| (0..15).map(move |i| (u, i))).collect();
+                assert_eq!(back.model.predict_batch(&pairs), file.model.predict_batch(&pairs));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.json");
+        assert!(ModelFile::load(&missing).unwrap_err().to_string().contains("cannot read model file"));
+        let junk = dir.path().join("junk.json");
+        std::fs::write(&junk, "{\"format\": 1, \"dataset\": 3}").unwrap();
+        let e = ModelFile::load(&junk).unwrap_err().to_string();
+        assert!(e.contains("junk.json") && e.contains("not a valid burnrec model file"), "{e}");
+        std::fs::write(&junk, "{\"format\": 99}").unwrap();
+        assert!(matches!(ModelFile::load(&junk), Err(ModelFileError::Version { found: 99, .. })));
+        std::fs::write(&junk, "not json").unwrap();
+        assert!(matches!(ModelFile::load(&junk), Err(ModelFileError::Format { .. })));
+    }
+}
