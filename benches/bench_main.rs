@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use burnrec::data::synthetic::random_ratings;
 use burnrec::model::{BiasedMfModule, RatingModule};
+use burnrec::classic::ContentKnnParams;
 use burnrec::prelude::*;
 use burn::tensor::{Int, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -69,6 +70,40 @@ fn bench_classic(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // Every classic algorithm by its CLI name, default parameters, the smaller size: the fit,
+    // then the prediction of 20 000 pairs (where neighbourhood models do their work).
+    let (u, i, n) = SIZES[0];
+    let data = random_ratings(u, i, n, 42);
+    let pairs: Vec<(u32, u32)> = (0..20_000u32).map(|k| ((k * 7919) % u as u32, (k * 104_729) % i as u32)).collect();
+    let size = format!("{u}u-{i}i-{n}r");
+    let mut fit = c.benchmark_group("classic_fit_all");
+    fit.sample_size(10);
+    fit.throughput(Throughput::Elements(n as u64));
+    let names = burnrec::classic::registry::RATING_MODELS.iter().chain(burnrec::classic::registry::TOP_N_MODELS);
+    let mut fitted = Vec::new();
+    for &name in names {
+        let params = ClassicParams::default_for(name).unwrap();
+        fit.bench_with_input(BenchmarkId::new(format!("{name}/-"), &size), &data, |b, d| b.iter(|| params.fit(black_box(d)).unwrap()));
+        fitted.push((name, params.fit(&data).unwrap()));
+    }
+    let mut features = burnrec::data::features::FeatureBuilder::new(i);
+    for item in 0..i {
+        features.set(item, "genre", &format!("g{}", item % 19));
+        features.set(item, "tag", &format!("t{}", (item * 31) % 200));
+    }
+    let features = features.build();
+    fit.bench_with_input(BenchmarkId::new("content/-", &size), &data, |b, d| {
+        b.iter(|| ContentKnnParams::default().fit(black_box(d), &features).unwrap())
+    });
+    fit.finish();
+    let mut pred = c.benchmark_group("classic_predict_20k");
+    pred.sample_size(10);
+    pred.throughput(Throughput::Elements(pairs.len() as u64));
+    for (name, model) in &fitted {
+        pred.bench_function(format!("{name}/-/{size}"), |b| b.iter(|| model.predict_batch(black_box(&pairs))));
+    }
+    pred.finish();
 }
 
 fn bench_burn_mf(c: &mut Criterion) {

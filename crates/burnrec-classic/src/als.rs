@@ -22,9 +22,9 @@ use crate::error::{FitError, ParamError, ensure};
 /// Parameters of [`Als`]. Defaults are implicit's `AlternatingLeastSquares` defaults.
 ///
 /// Model (Hu et al. 2008): preference `p_ui = 1` for every observed pair and 0 otherwise;
-/// confidence `c_ui = 1 + alpha · r_ui` for observed pairs (`r_ui` = 1 when `binary`, else the
-/// stored value) and 1 otherwise. ALS minimises
-/// `Σ_{u,i} c_ui (p_ui − x_uᵀ y_i)² + regularization (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²)`
+/// confidence `c_ui = alpha · r_ui` for observed pairs (`r_ui` = 1 when `binary`, else the
+/// stored value) and 1 otherwise — implicit's convention, so `alpha` means what it means there.
+/// ALS minimises `Σ_{u,i} c_ui (p_ui − x_uᵀ y_i)² + regularization (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²)`
 /// over *all* user × item cells, alternating: each iteration solves every user factor `x_u`
 /// with the item factors fixed, then every item factor `y_i` with the user factors fixed. Each
 /// solve is `(YᵀY + λI + Yᵀ(C_u − I)Y) x_u = Yᵀ C_u p_u`, approximated by `cg_steps`
@@ -35,18 +35,15 @@ use crate::error::{FitError, ParamError, ensure};
 /// | --- | --- | --- | --- |
 /// | `factors` | 100 | latent dimension k | `≥ 1` |
 /// | `regularization` | 0.01 | L2 weight λ on user and item factors | `[0, ∞)` |
-/// | `alpha` | 1.0 | confidence slope: `c_ui = 1 + alpha · r_ui` | `[0, ∞)` |
+/// | `alpha` | 1.0 | confidence of an observed pair: `c_ui = alpha · r_ui` | `(0, ∞)` |
 /// | `iterations` | 15 | ALS sweeps (users, then items) | `≥ 1` |
 /// | `cg_steps` | 3 | conjugate-gradient steps per least-squares solve | `≥ 1` |
 /// | `binary` | true | every interaction counts as `r_ui = 1` (false: the stored value, which must be > 0) | |
 /// | `seed` | 42 | seeds the initial factors | |
 ///
-/// **`alpha` differs from implicit's.** implicit 0.7 multiplies the input matrix by its
-/// `alpha` and uses the product itself as the confidence (`c_ui = alpha_implicit · r_ui`,
-/// with the `c − 1` terms of the solve), so on a matrix of ones with its default `alpha = 1`
-/// every observed cell has confidence 1, the same weight as a missing cell. Here `c_ui = 1 +
-/// alpha · r_ui`, the paper's definition. Same model: implicit's `alpha_implicit` on binary
-/// data equals `alpha = alpha_implicit − 1` here (implicit's default is `alpha = 0`).
+/// The paper writes the confidence as `1 + α' r_ui`; on binary data that is `alpha = 1 + α'`
+/// here. With the defaults (binary, `alpha = 1`) an observed cell has confidence 1, like a
+/// missing one, and differs only by its preference 1 — exactly implicit 0.7's default run.
 ///
 /// Initialisation as implicit: user then item factors uniform in `[0, 0.01)` (a seeded ChaCha8
 /// stream, not numpy's). A user or item without interactions gets a zero factor.
@@ -57,7 +54,7 @@ pub struct AlsParams {
     pub factors: usize,
     /// L2 regularisation λ.
     pub regularization: f32,
-    /// Confidence slope α in `c_ui = 1 + α r_ui`.
+    /// Confidence α of an observed pair: `c_ui = α r_ui`.
     pub alpha: f32,
     /// ALS sweeps.
     pub iterations: usize,
@@ -88,7 +85,7 @@ impl AlsParams {
             self.regularization,
             "finite and >= 0",
         )?;
-        ensure(self.alpha.is_finite() && self.alpha >= 0.0, "alpha", self.alpha, "finite and >= 0")?;
+        ensure(self.alpha.is_finite() && self.alpha > 0.0, "alpha", self.alpha, "finite and > 0")?;
         ensure(self.iterations >= 1, "iterations", self.iterations, ">= 1")?;
         ensure(self.cg_steps >= 1, "cg_steps", self.cg_steps, ">= 1")
     }
@@ -253,7 +250,7 @@ pub(crate) fn cg_solve(yty: &[f32], y: &[f32], k: usize, cols: &[u32], vals: &[f
     symv(yty, x, r, k, -1.0);
     for (&i, &v) in cols.iter().zip(vals) {
         let yi = &y[i as usize * k..(i as usize + 1) * k];
-        let w = alpha * v; // c − 1
+        let w = alpha * v - 1.0; // c − 1
         // With c = 1 the term is exactly y_i: skip the dot product.
         let t = if w == 0.0 { 1.0 } else { (1.0 + w) - w * dot(yi, x) };
         axpy(t, yi, r);
@@ -266,11 +263,12 @@ pub(crate) fn cg_solve(yty: &[f32], y: &[f32], k: usize, cols: &[u32], vals: &[f
     for _ in 0..steps {
         // Ap = A p + Σ_i (c_i − 1)(y_iᵀ p) y_i
         symv(yty, p, ap, k, 1.0);
-        if alpha != 0.0 {
-            // (With alpha = 0 every c − 1 is 0 and this adds exact zeros: skipped.)
-            for (&i, &v) in cols.iter().zip(vals) {
+        for (&i, &v) in cols.iter().zip(vals) {
+            let w = alpha * v - 1.0;
+            // (With c = 1 the term is an exact zero: skipped.)
+            if w != 0.0 {
                 let yi = &y[i as usize * k..(i as usize + 1) * k];
-                axpy(alpha * v * dot(yi, p), yi, ap);
+                axpy(w * dot(yi, p), yi, ap);
             }
         }
         let a = rsold / dot(p, ap);
@@ -588,7 +586,7 @@ pub(crate) mod tests {
     #[test]
     fn cg_reaches_the_exact_normal_equations_solution() {
         // 6 items × 4 factors, a user with items {0, 2, 5} and values {1, 3, 2}, α = 2, λ = 0.1.
-        // Exact: (YᵀY + λI + Σ α r_i y_i y_iᵀ) x = Σ (1 + α r_i) y_i.
+        // Exact: (YᵀY + λI + Σ (α r_i − 1) y_i y_iᵀ) x = Σ α r_i y_i.
         let k = 4;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let y: Vec<f32> = (0..6 * k).map(|_| rng.random::<f32>() - 0.5).collect();
@@ -596,7 +594,7 @@ pub(crate) mod tests {
         let mut a = vec![0f64; k * k];
         let mut b = vec![0f64; k];
         for i in 0..6 {
-            let w = cols.iter().position(|&c| c == i as u32).map_or(0.0, |p| f64::from(alpha * vals[p]));
+            let w = cols.iter().position(|&c| c == i as u32).map_or(0.0, |p| f64::from(alpha * vals[p]) - 1.0);
             for r in 0..k {
                 for c in 0..k {
                     a[r * k + c] += (1.0 + w) * f64::from(y[i * k + r]) * f64::from(y[i * k + c]);
@@ -745,8 +743,8 @@ pub(crate) mod tests {
     fn bad_params_and_inputs_are_errors() {
         let e = AlsParams { factors: 0, ..Default::default() }.check().unwrap_err();
         assert_eq!(e.to_string(), "invalid parameter `factors` = 0: expected >= 1");
-        let e = AlsParams { alpha: -1.0, ..Default::default() }.check().unwrap_err();
-        assert_eq!(e.to_string(), "invalid parameter `alpha` = -1: expected finite and >= 0");
+        let e = AlsParams { alpha: 0.0, ..Default::default() }.check().unwrap_err();
+        assert_eq!(e.to_string(), "invalid parameter `alpha` = 0: expected finite and > 0");
         assert!(AlsParams { regularization: f32::NAN, ..Default::default() }.check().is_err());
         assert!(AlsParams { cg_steps: 0, ..Default::default() }.check().is_err());
         let empty = Interactions::new(vec![], 2, 2).unwrap();

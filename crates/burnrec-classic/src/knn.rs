@@ -55,6 +55,15 @@
 //! `fit` refuses with [`FitError::Memory`] when it exceeds `memory_limit_mib`. Results do not
 //! depend on the number of threads.
 //!
+//! # Differences from Surprise
+//! - Neighbours tied on similarity at the `k`-th place go to the smaller index (Surprise keeps
+//!   the first in its training-set order).
+//! - With truncation (`max_neighbors`), a rater outside `x`'s kept list counts as similarity 0.
+//! - Ratings are used as they are (Surprise shifts a scale starting below 1 up to 1, which only
+//!   changes `cosine`).
+//! - `Basic` with `min_k = 0` and no positive neighbour gives μ (Surprise divides by zero), and
+//!   `WithZScore` on data whose ratings are all equal uses a deviation of 1 (Surprise: 0/0).
+//!
 //! # Defaults
 //! See [`KnnParams`]: `k = 40`, `min_k = 1`, `msd`, user-based, `min_support = 1`,
 //! `shrinkage = 100` — Surprise's defaults for all four algorithms.
@@ -126,7 +135,7 @@ pub enum SimilarityName {
 /// | --- | --- | --- | --- |
 /// | `name` | `msd` | the measure | `msd`, `cosine`, `pearson`, `pearson_baseline` |
 /// | `user_based` | true | similarities between users (true) or between items (false) | |
-/// | `min_support` | 1 | fewest co-rated entries for a non-zero similarity | `≥ 0` |
+/// | `min_support` | 1 | fewest co-rated entries for a non-zero similarity (0 acts as 1) | `≥ 0` |
 /// | `shrinkage` | 100 | shrinkage of `pearson_baseline` (ignored by the others) | `[0, ∞)` |
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -225,7 +234,7 @@ impl KnnParams {
         match self.max_neighbors {
             Some(m) => Some(m),
             None if n_rows <= AUTO_KEEP_ALL_ROWS => None,
-            None => Some((10 * self.k).max(200)),
+            None => Some(self.k.saturating_mul(10).max(200)),
         }
     }
 
@@ -233,7 +242,8 @@ impl KnnParams {
     /// the copies of the ratings, and the per-thread accumulators), computed in O(ratings)
     /// without allocating any of it. Row `x` can keep at most
     /// `min(n_rows − 1, Σ_{y rated by x} (|raters of y| − 1), max_neighbors)` neighbours at 8
-    /// bytes each. Does not count `train` itself.
+    /// bytes each; one accumulator of `n_rows` entries is counted per thread of the current
+    /// rayon pool. Does not count `train` itself.
     pub fn memory_estimate(&self, train: &Interactions) -> u64 {
         let ub = self.sim.user_based;
         let (n_x, n_y) = if ub { (train.n_users(), train.n_items()) } else { (train.n_items(), train.n_users()) };
@@ -257,13 +267,14 @@ impl KnnParams {
             SimilarityName::Pearson => 5,
         };
         let threads = rayon::current_num_threads() as u64;
-        let lists = stored * 8 + n_x * std::mem::size_of::<SimRow>() as u64;
+        // 8 bytes a kept pair, plus each row's two vectors and their allocator overhead.
+        let lists = stored * 8 + n_x * (std::mem::size_of::<SimRow>() as u64 + 64);
         // Csr by user and by item, plus the model's copy of the ratings by y.
         let ratings = 2 * nnz * 8 + (nu + ni + 2) * 8 + nnz * 8 + (n_y as u64 + 1) * 8;
         // Per thread: count and sums (8-byte aligned), touched list, candidate list.
         let scratch = threads * n_x * (8 + 8 * n_stats + 4 + 8);
-        // Means, deviations, biases, known flags, the estimate's own counters.
-        let small = (nu + ni) * 8 + n_x * 8 + n_y as u64 * 8 + (nu + ni) * 2;
+        // Means, deviations, biases and their f64 working copies, counts, known flags.
+        let small = (nu + ni) * 32 + n_x * 16;
         lists + ratings + scratch + small
     }
 
@@ -392,7 +403,9 @@ impl Kernel<1> for MsdKernel {
     }
     #[inline(always)]
     fn finish(&self, n: u32, s: &[f64; 1]) -> f64 {
-        1.0 / (s[0] / f64::from(n) + 1.0)
+        // = 1 / (s/n + 1), with one division.
+        let n = f64::from(n);
+        n / (s[0] + n)
     }
 }
 
@@ -466,6 +479,9 @@ impl Kernel<3> for PearsonBaselineKernel<'_> {
     }
 }
 
+/// Bytes of accumulators one block of neighbour indices spans (see `similarity_row`).
+const BLOCK_BYTES: usize = 256 << 10;
+
 /// A row pair's running count and sums, together in memory (one cache line to touch).
 #[derive(Clone, Copy)]
 struct Slot<const N: usize> {
@@ -478,16 +494,16 @@ struct SimScratch<const N: usize> {
     slots: Vec<Slot<N>>,
     touched: Vec<u32>,
     cand: Vec<u64>,
+    cursor: Vec<usize>,
 }
 
 impl<const N: usize> SimScratch<N> {
     fn new(n: usize) -> Self {
-        Self { slots: vec![Slot { n: 0, s: [0.0; N] }; n], touched: Vec::new(), cand: Vec::new() }
+        Self { slots: vec![Slot { n: 0, s: [0.0; N] }; n], touched: Vec::new(), cand: Vec::new(), cursor: Vec::new() }
     }
 }
 
 /// Row `x`'s positive similarities, sorted by neighbour index, the `keep` largest kept.
-#[inline(never)]
 fn similarity_row<const N: usize, K: Kernel<N>>(
     kernel: &K,
     xr: &Csr,
@@ -497,105 +513,194 @@ fn similarity_row<const N: usize, K: Kernel<N>>(
     s: &mut SimScratch<N>,
     x: usize,
 ) -> SimRow {
-    let SimScratch { slots, touched, cand } = s;
-    // Plain indexed loops: this is the hot loop, and iterator adapters stay slow (and checked)
-    // in unoptimised test builds.
+    let SimScratch { slots, touched, cand, cursor } = s;
+    // `while` loops and no std selection on the hot path: range and slice iterators and std's
+    // select_nth stay out-of-line (and precondition-checked) in our opt-level-1 test builds,
+    // which made them most of the cost there.
     let (ys, rxs) = (xr.row(x), xr.row_values(x));
-    for k in 0..ys.len() {
-        let y = ys[k] as usize;
-        let a = kernel.left(x, y, f64::from(rxs[k]));
-        let (x2s, r2s) = (yr.row(y), yr.row_values(y));
-        let len = x2s.len().min(r2s.len());
-        let mut j = 0;
-        while j < len {
-            let x2u = x2s[j] as usize;
-            let r2 = r2s[j];
-            j += 1;
-            if x2u == x {
-                continue;
-            }
-            let b = kernel.right(x2u, y, f64::from(r2));
-            let slot = &mut slots[x2u];
-            if slot.n == 0 {
-                touched.push(x2u as u32);
-            }
-            slot.n += 1;
-            K::add(a, b, &mut slot.s);
-        }
-    }
+    cursor.clear();
+    cursor.resize(ys.len(), 0);
+    let n_x = slots.len();
+    // Neighbours are accumulated one block of indices at a time (the raters of each `y` are
+    // sorted, so each keeps a cursor), to keep the random accesses to `slots` in cache. The
+    // sums of each pair still come in the order of `y`: results do not depend on the blocks.
+    let block = (BLOCK_BYTES / std::mem::size_of::<Slot<N>>()).max(1);
     // Candidates are packed in u64 keys (a positive finite f32's bits order like its value).
+    // With `keep = Some(m)`: the `m` best by (similarity, then the smaller index); whenever
+    // `2m` are pending they are cut back to the best `m`, whose worst key is then a floor that
+    // later candidates must beat (keys are unique, so this is exact).
     cand.clear();
-    match keep {
-        // The `m` best, by a min-heap on (similarity, then the smaller index).
-        Some(m) => {
-            for &x2 in touched.iter() {
-                let slot = &mut slots[x2 as usize];
-                if slot.n >= min_support {
-                    let sim = kernel.finish(slot.n, &slot.s) as f32;
-                    let key = (u64::from(sim.to_bits()) << 32) | u64::from(!x2);
-                    if sim > 0.0 && sim.is_finite() && (cand.len() < m || key > cand[0]) {
-                        heap_push(cand, m, key);
-                    }
+    let m = keep.unwrap_or(usize::MAX);
+    let mut floor = 0u64;
+    let mut lo = 0;
+    while lo < n_x {
+        let hi = if n_x - lo > block { lo + block } else { n_x };
+        for k in 0..ys.len() {
+            let y = ys[k] as usize;
+            let a = kernel.left(x, y, f64::from(rxs[k]));
+            let (x2s, r2s) = (yr.row(y), yr.row_values(y));
+            let len = if x2s.len() < r2s.len() { x2s.len() } else { r2s.len() };
+            let mut j = cursor[k];
+            while j < len {
+                let x2u = x2s[j] as usize;
+                if x2u >= hi {
+                    break;
                 }
-                *slot = Slot { n: 0, s: [0.0; N] };
+                let r2 = r2s[j];
+                j += 1;
+                if x2u == x {
+                    continue;
+                }
+                let b = kernel.right(x2u, y, f64::from(r2));
+                let slot = &mut slots[x2u];
+                if slot.n == 0 {
+                    touched.push(x2u as u32);
+                }
+                slot.n += 1;
+                K::add(a, b, &mut slot.s);
             }
-            for c in cand.iter_mut() {
-                let (sim_bits, x2) = (*c >> 32, !(*c as u32));
-                *c = (u64::from(x2) << 32) | sim_bits;
-            }
+            cursor[k] = j;
         }
-        None => {
-            for &x2 in touched.iter() {
-                let slot = &mut slots[x2 as usize];
-                if slot.n >= min_support {
-                    let sim = kernel.finish(slot.n, &slot.s) as f32;
-                    if sim > 0.0 && sim.is_finite() {
+        let mut t = 0;
+        while t < touched.len() {
+            let x2 = touched[t];
+            t += 1;
+            let slot = &mut slots[x2 as usize];
+            if slot.n >= min_support {
+                let sim = kernel.finish(slot.n, &slot.s) as f32;
+                if sim > 0.0 && sim.is_finite() {
+                    if keep.is_none() {
                         cand.push((u64::from(x2) << 32) | u64::from(sim.to_bits()));
+                    } else {
+                        let key = (u64::from(sim.to_bits()) << 32) | u64::from(!x2);
+                        if key > floor {
+                            cand.push(key);
+                            if cand.len() >= m.saturating_mul(2) {
+                                select_top(cand, m);
+                                cand.truncate(m);
+                                floor = u64::MAX;
+                                let mut c = 0;
+                                while c < m {
+                                    if cand[c] < floor {
+                                        floor = cand[c];
+                                    }
+                                    c += 1;
+                                }
+                            }
+                        }
                     }
                 }
-                *slot = Slot { n: 0, s: [0.0; N] };
             }
+            *slot = Slot { n: 0, s: [0.0; N] };
+        }
+        touched.clear();
+        lo = hi;
+    }
+    if keep.is_some() {
+        if cand.len() > m {
+            select_top(cand, m);
+            cand.truncate(m);
+        }
+        // Re-key as (index, similarity bits).
+        let mut c = 0;
+        while c < cand.len() {
+            let (sim_bits, x2) = (cand[c] >> 32, !(cand[c] as u32));
+            cand[c] = (u64::from(x2) << 32) | sim_bits;
+            c += 1;
         }
     }
-    touched.clear();
-    // (index, similarity bits): sorting the keys sorts by neighbour index.
-    cand.sort_unstable();
+    // Keys (index, similarity bits) in decreasing order, read backwards: by neighbour index.
+    sort_desc(cand);
     let mut row = SimRow { idx: Vec::with_capacity(cand.len()), sim: Vec::with_capacity(cand.len()) };
-    for &c in cand.iter() {
-        row.idx.push((c >> 32) as u32);
-        row.sim.push(f32::from_bits(c as u32));
+    let mut c = cand.len();
+    while c > 0 {
+        c -= 1;
+        row.idx.push((cand[c] >> 32) as u32);
+        row.sim.push(f32::from_bits(cand[c] as u32));
     }
     row
 }
 
-/// Pushes `key` into the binary min-heap `heap`, which keeps the `m` largest keys seen.
-fn heap_push(heap: &mut Vec<u64>, m: usize, key: u64) {
-    if heap.len() < m {
-        heap.push(key);
-        let mut i = heap.len() - 1;
-        while i > 0 {
-            let p = (i - 1) / 2;
-            if heap[p] <= heap[i] {
-                break;
-            }
-            heap.swap(p, i);
-            i = p;
+/// Partitions the distinct keys `v[lo..hi]` (`hi − lo ≥ 2`) around a median-of-three pivot,
+/// larger keys first; returns the pivot's final position `i`:
+/// `v[lo..i] > v[i] > v[i + 1..hi]`. `while` loops, like the rest of this hot path.
+#[allow(clippy::manual_swap)]
+fn partition_desc(v: &mut [u64], lo: usize, hi: usize) -> usize {
+    let mid = lo + (hi - lo) / 2;
+    let (a, b, c) = (v[lo], v[mid], v[hi - 1]);
+    let pick = if (a <= b) == (b <= c) {
+        mid
+    } else if (b <= a) == (a <= c) {
+        lo
+    } else {
+        hi - 1
+    };
+    let pivot = v[pick];
+    v[pick] = v[hi - 1];
+    v[hi - 1] = pivot;
+    let (mut i, mut j) = (lo, lo);
+    while j < hi - 1 {
+        if v[j] > pivot {
+            let t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i += 1;
         }
-    } else if key > heap[0] {
-        heap[0] = key;
-        let (n, mut i) = (heap.len(), 0);
-        loop {
-            let l = 2 * i + 1;
-            if l >= n {
-                break;
-            }
-            let c = if l + 1 < n && heap[l + 1] < heap[l] { l + 1 } else { l };
-            if heap[c] >= heap[i] {
-                break;
-            }
-            heap.swap(c, i);
-            i = c;
+        j += 1;
+    }
+    v[hi - 1] = v[i];
+    v[i] = pivot;
+    i
+}
+
+/// Reorders the distinct keys `v` so that its `m` largest come first, in any order
+/// (quickselect).
+fn select_top(v: &mut [u64], m: usize) {
+    // v[..lo] are among the m largest, v[hi..] are not.
+    let (mut lo, mut hi) = (0usize, v.len());
+    while lo < m && m < hi {
+        let i = partition_desc(v, lo, hi);
+        if i < m {
+            lo = i + 1;
+        } else {
+            hi = i;
         }
+    }
+}
+
+/// Sorts the distinct keys `v` in decreasing order (quicksort, insertion sort below 16).
+fn sort_desc(v: &mut [u64]) {
+    // Pending ranges; the smaller side is sorted first, so at most log2(len) are pending.
+    let mut stack = [(0usize, 0usize); 64];
+    let (mut sp, mut lo, mut hi) = (0usize, 0usize, v.len());
+    loop {
+        while hi - lo > 16 {
+            let i = partition_desc(v, lo, hi);
+            if i - lo < hi - (i + 1) {
+                stack[sp] = (i + 1, hi);
+                hi = i;
+            } else {
+                stack[sp] = (lo, i);
+                lo = i + 1;
+            }
+            sp += 1;
+        }
+        let mut k = lo + 1;
+        while k < hi {
+            let key = v[k];
+            let mut j = k;
+            while j > lo && v[j - 1] < key {
+                v[j] = v[j - 1];
+                j -= 1;
+            }
+            v[j] = key;
+            k += 1;
+        }
+        if sp == 0 {
+            return;
+        }
+        sp -= 1;
+        (lo, hi) = stack[sp];
     }
 }
 
@@ -690,7 +795,7 @@ impl Fit for KnnParams {
                 limit_mib: self.memory_limit_mib,
                 hint: format!(
                     "lower `max_neighbors` (now keeping {now} per row; e.g. Some({})) or raise `memory_limit_mib`",
-                    (10 * self.k).max(200)
+                    self.k.saturating_mul(10).max(200)
                 ),
             });
         }
@@ -1102,6 +1207,75 @@ mod tests {
         assert_eq!(p.effective_max_neighbors(AUTO_KEEP_ALL_ROWS + 1), Some(400));
         assert_eq!(KnnParams { k: 5, ..p.clone() }.effective_max_neighbors(50_000), Some(200));
         assert_eq!(KnnParams { max_neighbors: Some(7), ..p }.effective_max_neighbors(3), Some(7));
+    }
+
+    #[test]
+    fn truncation_is_the_exact_top_of_the_full_rows() {
+        // MSD on uniform random 1–5 ratings has many tied similarities: the truncated rows must
+        // be the `m` best of the full rows by (similarity, then the smaller index).
+        let data = burnrec_data::synthetic::random_ratings(150, 60, 3_000, 11);
+        let full = params(KnnKind::Basic, SimilarityName::Msd, true).fit(&data).unwrap();
+        for m in [1, 3, 7, 40] {
+            let cut = KnnParams { max_neighbors: Some(m), ..params(KnnKind::Basic, SimilarityName::Msd, true) };
+            let cut = cut.fit(&data).unwrap();
+            for x in 0..150 {
+                let (idx, sim) = full.neighbors(x);
+                let mut best: Vec<(u32, f32)> = idx.iter().copied().zip(sim.iter().copied()).collect();
+                best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                best.truncate(m);
+                best.sort_by_key(|b| b.0);
+                let (ci, cs) = cut.neighbors(x);
+                assert_eq!(ci, best.iter().map(|b| b.0).collect::<Vec<_>>(), "row {x}, m = {m}");
+                assert_eq!(cs, best.iter().map(|b| b.1).collect::<Vec<_>>(), "row {x}, m = {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn sort_desc_sorts() {
+        let mut state = 99u64;
+        for len in [0usize, 1, 2, 5, 16, 17, 40, 1000, 5000] {
+            let mut v: Vec<u64> = (0..len as u64)
+                .map(|k| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (state >> 40) << 20 | k
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            sort_desc(&mut v);
+            assert_eq!(v, want, "len {len}");
+            // Already sorted, and reversed, inputs.
+            sort_desc(&mut v);
+            assert_eq!(v, want);
+            v.reverse();
+            sort_desc(&mut v);
+            assert_eq!(v, want);
+        }
+    }
+
+    #[test]
+    fn select_top_puts_the_largest_first() {
+        let mut state = 12345u64;
+        for len in [1usize, 2, 3, 10, 100, 1000] {
+            let mut v: Vec<u64> = (0..len as u64)
+                .map(|k| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (state >> 40) << 20 | k
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            for m in [1, len / 2, len.saturating_sub(1)] {
+                if m == 0 || m >= len {
+                    continue;
+                }
+                select_top(&mut v, m);
+                let mut top = v[..m].to_vec();
+                top.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(top, sorted[..m], "len {len}, m {m}");
+            }
+        }
     }
 
     #[test]

@@ -72,7 +72,8 @@ impl SlopeOneParams {
         let stored: u64 = reach.iter().map(|&r| r.min(cap)).sum();
         let (nnz, nu, ni) = (train.len() as u64, nu as u64, ni as u64);
         let threads = rayon::current_num_threads() as u64;
-        let lists = stored * 8 + ni * std::mem::size_of::<DevRow>() as u64;
+        // 8 bytes a pair, plus each row's two vectors and their allocator overhead.
+        let lists = stored * 8 + ni * (std::mem::size_of::<DevRow>() as u64 + 64);
         let ratings = 2 * nnz * 8 + (nu + ni + 2) * 8 + nnz * 4 + (nu + 1) * 8;
         let scratch = threads * ni * (4 + 8 + 4);
         let small = nu * 4 + (nu + ni) * 2 + (nu + ni) * 8;
