@@ -33,7 +33,7 @@ use crate::error::{FitError, ParamError, ensure};
 ///
 /// | name | default | meaning | range |
 /// | --- | --- | --- | --- |
-/// | `factors` | 100 | latent dimension k | `≥ 1` |
+/// | `factors` | 100 | latent dimension k | `1..=10000` |
 /// | `regularization` | 0.01 | L2 weight λ on user and item factors | `[0, ∞)` |
 /// | `alpha` | 1.0 | confidence of an observed pair: `c_ui = alpha · r_ui` | `(0, ∞)` |
 /// | `iterations` | 15 | ALS sweeps (users, then items) | `≥ 1` |
@@ -78,7 +78,7 @@ impl AlsParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.factors >= 1, "factors", self.factors, ">= 1")?;
+        ensure((1..=crate::error::MAX_FACTORS).contains(&self.factors), "factors", self.factors, "in 1..=10000")?;
         ensure(
             self.regularization.is_finite() && self.regularization >= 0.0,
             "regularization",
@@ -742,7 +742,7 @@ pub(crate) mod tests {
     #[test]
     fn bad_params_and_inputs_are_errors() {
         let e = AlsParams { factors: 0, ..Default::default() }.check().unwrap_err();
-        assert_eq!(e.to_string(), "invalid parameter `factors` = 0: expected >= 1");
+        assert_eq!(e.to_string(), "invalid parameter `factors` = 0: expected in 1..=10000");
         let e = AlsParams { alpha: 0.0, ..Default::default() }.check().unwrap_err();
         assert_eq!(e.to_string(), "invalid parameter `alpha` = 0: expected finite and > 0");
         assert!(AlsParams { regularization: f32::NAN, ..Default::default() }.check().is_err());

@@ -182,12 +182,17 @@ impl Fit for BaselineSgdParams {
         let mu = train.global_mean().ok_or(FitError::EmptyTrainSet)? as f32;
         let (mut bu, mut bi) = (vec![0f32; train.n_users()], vec![0f32; train.n_items()]);
         let (lr, reg) = (self.learning_rate, self.reg);
-        for _ in 0..self.n_epochs {
+        for epoch in 1..=self.n_epochs {
+            let mut sse = 0f64;
             for ((&u, &i), &r) in train.users().iter().zip(train.items()).zip(train.values()) {
                 let (u, i) = (u as usize, i as usize);
                 let err = r - (mu + bu[u] + bi[i]);
+                sse += f64::from(err * err);
                 bu[u] += lr * (err - reg * bu[u]);
                 bi[i] += lr * (err - reg * bi[i]);
+            }
+            if !sse.is_finite() || !bu.iter().chain(&bi).all(|x| x.is_finite()) {
+                return Err(FitError::Diverged { epoch, value: sse });
             }
         }
         Ok(BaselineOnly { mu, bu, bi, known: KnownSet::from_train(train) })
@@ -362,6 +367,8 @@ mod tests {
         assert_eq!(m.bu, vec![-0.25, -0.25, 0.0]);
         assert_eq!(m.bi, vec![0.25, -0.75, 0.0]);
         assert!(BaselineSgdParams { learning_rate: 0.0, ..Default::default() }.fit(&tiny()).is_err());
+        let wild = BaselineSgdParams { learning_rate: 5.0, ..Default::default() }.fit(&tiny());
+        assert!(matches!(wild, Err(FitError::Diverged { .. })), "{wild:?}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::error::{FitError, ParamError, ensure};
 ///
 /// | name | default | meaning | range |
 /// | --- | --- | --- | --- |
-/// | `factors` | 100 | latent dimension k (plus the bias column) | `≥ 1` |
+/// | `factors` | 100 | latent dimension k (plus the bias column) | `1..=10000` |
 /// | `learning_rate` | 0.01 | SGD step | `(0, ∞)` |
 /// | `regularization` | 0.01 | L2 weight on the factors and item biases | `[0, ∞)` |
 /// | `iterations` | 100 | epochs, each of `nnz` samples | `≥ 1` |
@@ -83,7 +83,7 @@ impl BprParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.factors >= 1, "factors", self.factors, ">= 1")?;
+        ensure((1..=crate::error::MAX_FACTORS).contains(&self.factors), "factors", self.factors, "in 1..=10000")?;
         ensure(self.learning_rate.is_finite() && self.learning_rate > 0.0, "learning_rate", self.learning_rate, "finite and > 0")?;
         ensure(
             self.regularization.is_finite() && self.regularization >= 0.0,

@@ -45,6 +45,10 @@ pub enum FitError {
     Input(String),
 }
 
+/// The largest latent dimension any factor model accepts (a bound that keeps every
+/// `rows × factors` size computation far from overflow; no model needs more).
+pub const MAX_FACTORS: usize = 10_000;
+
 /// `Ok` if `ok`, otherwise a [`ParamError`] for `name`.
 pub(crate) fn ensure(
     ok: bool,

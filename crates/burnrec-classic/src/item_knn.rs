@@ -16,16 +16,21 @@ use crate::error::{FitError, ParamError, ensure};
 /// With `x_ui` the interaction value (1 when `binary`), `n_i = Σ_u x_ui`, and `W` the
 /// weighted matrix, the similarity of items `i` and `j` is `Σ_u W_ui W_uj` (co-occurrence
 /// through users).
+///
+/// In JSON and `--set`: `"cosine"`, `"none"`, or `{"bm25": {"k1": 1.2, "b": 0.75}}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ItemKnnWeighting {
     /// Cosine similarity: `W_ui = x_ui / ‖x_·i‖₂` (implicit's `CosineRecommender`); the default.
     #[default]
+    #[serde(alias = "Cosine")]
     Cosine,
     /// BM25 weighting of each item's column, users as terms (implicit's `bm25_weight` on the
     /// items × users matrix, `BM25Recommender`):
     /// `W_ui = x_ui (k1 + 1) / (k1 L_i + x_ui) · idf_u`, with
     /// `idf_u = ln N − ln(1 + |I_u|)` (`N` = catalogue size, `|I_u|` = the user's item count)
     /// and length norm `L_i = 1 − b + b n_i / mean(n)`, the mean over all `N` items.
+    #[serde(alias = "Bm25")]
     Bm25 {
         /// Term-frequency saturation, `≥ 0` (implicit default 1.2).
         k1: f32,
@@ -33,6 +38,7 @@ pub enum ItemKnnWeighting {
         b: f32,
     },
     /// Raw co-occurrence: `W_ui = x_ui` (implicit's `ItemItemRecommender`).
+    #[serde(alias = "None")]
     None,
 }
 
@@ -393,9 +399,9 @@ mod tests {
         let back: ItemKnn = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         assert_eq!(m.score_block(&[0, 1, 2, 3], &[0, 1, 2, 3]), back.score_block(&[0, 1, 2, 3], &[0, 1, 2, 3]));
-        let p: ItemKnnParams = serde_json::from_str(r#"{"k": 50, "weighting": {"Bm25": {"k1": 1.2, "b": 0.75}}}"#).unwrap();
+        let p: ItemKnnParams = serde_json::from_str(r#"{"k": 50, "weighting": {"bm25": {"k1": 1.2, "b": 0.75}}}"#).unwrap();
         assert_eq!(p, ItemKnnParams { k: 50, weighting: ItemKnnWeighting::bm25(), binary: true });
-        let p: ItemKnnParams = serde_json::from_str(r#"{"weighting": "None"}"#).unwrap();
+        let p: ItemKnnParams = serde_json::from_str(r#"{"weighting": "none"}"#).unwrap();
         assert_eq!(p.weighting, ItemKnnWeighting::None);
     }
 

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::error::{FitError, ParamError, ensure};
+use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::util::{dot, group_by};
 
 /// Parameters of [`Nmf`]. Defaults are Surprise's `NMF` defaults.
@@ -23,7 +23,7 @@ use crate::util::{dot, group_by};
 ///
 /// | name | default | meaning | range |
 /// | --- | --- | --- | --- |
-/// | `n_factors` | 15 | latent dimension k | `≥ 1` |
+/// | `n_factors` | 15 | latent dimension k | `1..=10000` |
 /// | `n_epochs` | 50 | multiplicative-update sweeps | `≥ 1` |
 /// | `biased` | false | add `μ + b_u + b_i` (Surprise warns it overfits easily) | |
 /// | `reg_pu` | 0.06 | L2 weight on user factors | `[0, ∞)` |
@@ -89,7 +89,7 @@ impl NmfParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.n_factors >= 1, "n_factors", self.n_factors, ">= 1")?;
+        ensure((1..=MAX_FACTORS).contains(&self.n_factors), "n_factors", self.n_factors, "in 1..=10000")?;
         ensure(self.n_epochs >= 1, "n_epochs", self.n_epochs, ">= 1")?;
         for (name, v) in [("reg_pu", self.reg_pu), ("reg_qi", self.reg_qi), ("reg_bu", self.reg_bu), ("reg_bi", self.reg_bi)] {
             ensure(v.is_finite() && v >= 0.0, name, v, "finite and >= 0")?;

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::error::{FitError, ParamError, ensure};
+use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::util::dot;
 
 /// Parameters of [`PureSvd`].
@@ -61,7 +61,9 @@ impl PureSvdParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.n_factors >= 1, "n_factors", self.n_factors, ">= 1")
+        ensure((1..=MAX_FACTORS).contains(&self.n_factors), "n_factors", self.n_factors, "in 1..=10000")?;
+        ensure(self.n_oversamples <= MAX_FACTORS, "n_oversamples", self.n_oversamples, "<= 10000")?;
+        ensure(self.n_iter <= 100, "n_iter", self.n_iter, "<= 100")
     }
 }
 

@@ -213,6 +213,60 @@ macro_rules! dispatch {
     };
 }
 
+impl ClassicModel {
+    /// Checks that the model's arrays agree with each other and with an index space of
+    /// `n_users × n_items` (as a model read from a file must): the factor models' shapes
+    /// exactly, every model by predicting each user and each item once. For
+    /// [`ModelFile::load`](crate::ModelFile::load), which reports a failure as a damaged file.
+    ///
+    /// # Errors
+    /// A message saying what does not fit.
+    pub fn check_consistent(&self, n_users: usize, n_items: usize) -> Result<(), String> {
+        let shape = |what: &str, len: usize, rows: usize, k: usize| {
+            if k == 0 || Some(len) != rows.checked_mul(k) {
+                Err(format!("{what} has {len} values, expected {rows} × {k}"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::Svd(m) => {
+                shape("user factors", m.p.len(), n_users, m.n_factors)?;
+                shape("item factors", m.q.len(), n_items, m.n_factors)?;
+                shape("user biases", m.bu.len(), n_users, 1)?;
+                shape("item biases", m.bi.len(), n_items, 1)?;
+            }
+            Self::Svdpp(m) => {
+                for (what, v, rows) in [("p", &m.p, n_users), ("z", &m.z, n_users), ("q", &m.q, n_items), ("y", &m.y, n_items)] {
+                    shape(what, v.len(), rows, m.n_factors)?;
+                }
+                shape("user biases", m.bu.len(), n_users, 1)?;
+                shape("item biases", m.bi.len(), n_items, 1)?;
+            }
+            Self::Nmf(m) => {
+                shape("user factors", m.p.len(), n_users, m.n_factors)?;
+                shape("item factors", m.q.len(), n_items, m.n_factors)?;
+                shape("user biases", m.bu.len(), n_users, 1)?;
+                shape("item biases", m.bi.len(), n_items, 1)?;
+            }
+            Self::PureSvd(m) => {
+                shape("user factors", m.p.len(), n_users, m.n_factors)?;
+                shape("item factors", m.v.len(), n_items, m.n_factors)?;
+            }
+            Self::Knn(m) if m.k == 0 => return Err("k is 0".into()),
+            _ => {}
+        }
+        let (nu, ni) = (n_users.max(1) as u32, n_items.max(1) as u32);
+        let pairs: Vec<(u32, u32)> = (0..nu).map(|u| (u, u % ni)).chain((0..ni).map(|i| (i % nu, i))).collect();
+        let all: Vec<u32> = (0..ni).collect();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.predict_batch(&pairs);
+            self.score_block(&[0, nu - 1], &all);
+        }))
+        .map_err(|_| "its arrays do not fit together (a prediction failed)".to_string())
+    }
+}
+
 impl RatingPredictor for ClassicModel {
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
         dispatch!(self, m => m.predict_batch(pairs))

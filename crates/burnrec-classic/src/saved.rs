@@ -83,6 +83,10 @@ impl ModelFile {
     /// # Errors
     /// [`ModelFileError::Io`] if the file cannot be written.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
+        if let Err(msg) = self.model.check_consistent(self.users.len(), self.items.len()) {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the model does not fit its id maps: {msg}"));
+            return Err(ModelFileError::Io { action: "write", path: path.to_path_buf(), source });
+        }
         let io = |source| ModelFileError::Io { action: "write", path: path.to_path_buf(), source };
         let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
         {
@@ -119,6 +123,7 @@ impl ModelFile {
         let mut file: ModelFile = serde_json::from_value(value).map_err(|e| format_err(e.to_string()))?;
         file.users.rebuild_index();
         file.items.rebuild_index();
+        file.model.check_consistent(file.users.len(), file.items.len()).map_err(|e| format_err(format!("the model does not fit its id maps: {e}")))?;
         Ok(file)
     }
 }
@@ -170,5 +175,26 @@ mod tests {
         assert!(matches!(ModelFile::load(&junk), Err(ModelFileError::Version { found: 99, .. })));
         std::fs::write(&junk, "not json").unwrap();
         assert!(matches!(ModelFile::load(&junk), Err(ModelFileError::Format { .. })));
+        // A well-formed file whose arrays do not agree is refused, not a later panic.
+        let data = planted_low_rank(20, 15, 2, 0.6, 0.1, 9).observed;
+        let params = ClassicParams::default_for("svd").unwrap().set("n_factors", "3").unwrap();
+        let file = ModelFile::new("s", params, ids(20, "u"), ids(15, "i"), params_fit(&data));
+        let mut v = serde_json::to_value(&file).unwrap();
+        v["model"]["model"]["bu"].as_array_mut().unwrap().truncate(5);
+        std::fs::write(&junk, v.to_string()).unwrap();
+        let e = ModelFile::load(&junk).unwrap_err().to_string();
+        assert!(e.contains("user biases has 5 values, expected 20"), "{e}");
+        let mut v = serde_json::to_value(ModelFile::new("s", ClassicParams::default_for("knn-basic").unwrap(), ids(20, "u"), ids(15, "i"),
+            ClassicParams::default_for("knn-basic").unwrap().fit(&data).unwrap())).unwrap();
+        v["model"]["model"]["k"] = 0.into();
+        std::fs::write(&junk, v.to_string()).unwrap();
+        assert!(ModelFile::load(&junk).unwrap_err().to_string().contains("k is 0"));
+        // Id maps smaller than the model's index space cannot be saved.
+        let small = ModelFile::new("s", ClassicParams::default_for("svd").unwrap(), ids(3, "u"), ids(15, "i"), params_fit(&data));
+        assert!(small.save(&dir.path().join("small.json")).unwrap_err().to_string().contains("does not fit its id maps"));
+    }
+
+    fn params_fit(data: &burnrec_data::Interactions) -> ClassicModel {
+        ClassicParams::default_for("svd").unwrap().set("n_factors", "3").unwrap().fit(data).unwrap()
     }
 }

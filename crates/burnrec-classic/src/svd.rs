@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FitError, ParamError, ensure};
+use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::Fit;
 use crate::util::dot;
 
@@ -23,13 +23,13 @@ use crate::util::dot;
 ///
 /// | name | default | meaning | range |
 /// | --- | --- | --- | --- |
-/// | `n_factors` | 100 | latent dimension k | `≥ 1` |
+/// | `n_factors` | 100 | latent dimension k | `1..=10000` |
 /// | `n_epochs` | 20 | passes over the training ratings | `≥ 1` |
 /// | `lr` | 0.005 | SGD step γ | `(0, ∞)` |
 /// | `reg` | 0.02 | L2 weight λ on biases and factors | `[0, ∞)` |
 /// | `init_mean` | 0 | mean of the normal init of `P`, `Q` | finite |
 /// | `init_std` | 0.1 | std of the normal init of `P`, `Q` | `[0, ∞)` |
-/// | `biased` | true | learn `b_u`, `b_i` (false: PMF-style `q_iᵀ p_u` only, μ still added) | |
+/// | `biased` | true | learn `μ + b_u + b_i` (false: `r̂ = q_iᵀ p_u` only, Surprise's `SVD(biased=False)`) | |
 /// | `seed` | 42 | seeds the init and the epoch order | |
 /// | `blocks` | 8 | user and item blocks of stratified parallel SGD | `1..=256` |
 ///
@@ -73,7 +73,7 @@ impl SvdParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.n_factors >= 1, "n_factors", self.n_factors, ">= 1")?;
+        ensure((1..=MAX_FACTORS).contains(&self.n_factors), "n_factors", self.n_factors, "in 1..=10000")?;
         ensure(self.n_epochs >= 1, "n_epochs", self.n_epochs, ">= 1")?;
         ensure(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "finite and > 0")?;
         ensure(self.reg.is_finite() && self.reg >= 0.0, "reg", self.reg, "finite and >= 0")?;
@@ -89,7 +89,8 @@ impl SvdParams {
 /// - `p`: `[n_users, n_factors]` row-major; `q`: `[n_items, n_factors]` row-major.
 /// - `bu`: `[n_users]`; `bi`: `[n_items]` (rating units).
 ///
-/// Prediction for an unknown user or item drops the terms it has no data for:
+/// Unbiased (`biased: false`): `q_iᵀ p_u` for a known pair, μ (Surprise's default prediction)
+/// otherwise. Biased: prediction for an unknown user or item drops the terms it has no data for:
 /// `μ + b_i` for an unknown user, `μ + b_u` for an unknown item, μ for both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BiasedMf {
@@ -105,7 +106,14 @@ pub struct BiasedMf {
     pub q: Vec<f32>,
     /// Latent dimension k.
     pub n_factors: usize,
+    /// Whether μ and the biases are part of the model (false: `r̂ = q_iᵀ p_u`).
+    #[serde(default = "yes")]
+    pub biased: bool,
     known: KnownSet,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Fit for SvdParams {
@@ -128,10 +136,11 @@ impl Fit for SvdParams {
         let strata = Strata::new(train, self.blocks, &mut rng);
         // Work in block order: rows of one block are contiguous, so blocks are disjoint slices.
         let (mut pb, mut qb) = (strata.users.gather(&p, k), strata.items.gather(&q, k));
-        let step = Step { mu, lr: self.lr, reg: self.reg, biased: self.biased, k };
+        // Unbiased (PMF): no global mean either, as Surprise's SVD(biased=False).
+        let step = Step { mu: if self.biased { mu } else { 0.0 }, lr: self.lr, reg: self.reg, biased: self.biased, k };
         for epoch in 1..=self.n_epochs {
             let sse = strata.epoch(&step, &mut pb, &mut qb, &mut bu, &mut bi, &mut rng);
-            if !sse.is_finite() {
+            if !sse.is_finite() || !pb.iter().chain(&qb).chain(&bu).chain(&bi).all(|x| x.is_finite()) {
                 return Err(FitError::Diverged { epoch, value: sse });
             }
         }
@@ -139,7 +148,7 @@ impl Fit for SvdParams {
         strata.items.scatter(&qb, &mut q, k);
         let bu = strata.users.unpermute(&bu);
         let bi = strata.items.unpermute(&bi);
-        Ok(BiasedMf { mu, bu, bi, p, q, n_factors: k, known: KnownSet::from_train(train) })
+        Ok(BiasedMf { mu, bu, bi, p, q, n_factors: k, biased: self.biased, known: KnownSet::from_train(train) })
     }
 }
 
@@ -319,7 +328,9 @@ impl RatingPredictor for BiasedMf {
                 let mut p = self.known.baseline(self.mu, &self.bu, &self.bi, u, i);
                 if !p.is_fallback() {
                     let (u, i) = (u as usize, i as usize);
-                    p.rating += dot(&self.p[u * k..(u + 1) * k], &self.q[i * k..(i + 1) * k]);
+                    let d = dot(&self.p[u * k..(u + 1) * k], &self.q[i * k..(i + 1) * k]);
+                    // Unbiased: q_iᵀp_u alone (biases are 0, μ is not part of the model).
+                    p.rating = if self.biased { p.rating + d } else { d };
                 }
                 p
             })
@@ -349,6 +360,24 @@ mod tests {
         assert!(m.p.iter().chain(&m.q).all(|&x| x == 0.0));
         // Unknown pair (0, 1) is known on both sides here: μ + b_u0 + b_i1 = 4.
         assert!((m.predict(0, 1).rating - 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn one_factor_update_by_hand() {
+        // One rating r = 5 (μ = 5), k = 1, factors start at p = q = 1 (init_mean 1, std 0),
+        // lr = 0.1, reg = 0: e = 5 − (5 + 0 + 0 + 1) = −1; biases −0.1 each;
+        // p = 1 + 0.1·(−1·1) = 0.9, q = 0.9. Unbiased: μ = 0, e = 5 − 1 = 4, p = q = 1.4.
+        let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
+        let train = Interactions::new(vec![r(0, 0, 5.0)], 1, 1).unwrap();
+        let base = SvdParams { n_epochs: 1, n_factors: 1, init_mean: 1.0, init_std: 0.0, lr: 0.1, reg: 0.0, blocks: 1, ..Default::default() };
+        let m = base.fit(&train).unwrap();
+        assert!((m.p[0] - 0.9).abs() < 1e-6 && (m.q[0] - 0.9).abs() < 1e-6 && (m.bu[0] + 0.1).abs() < 1e-6, "{m:?}");
+        assert!((m.predict(0, 0).rating - (5.0 - 0.2 + 0.81)).abs() < 1e-5);
+        let pmf = SvdParams { biased: false, ..base }.fit(&train).unwrap();
+        assert!((pmf.p[0] - 1.4).abs() < 1e-6 && pmf.bu[0] == 0.0, "{pmf:?}");
+        assert!((pmf.predict(0, 0).rating - 1.96).abs() < 1e-5);
+        // An unknown pair falls back to μ.
+        assert_eq!(pmf.predict(3, 0).rating, 5.0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::error::{FitError, ParamError, ensure};
+use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::util::{dot, group_by};
 
 /// Parameters of [`SvdPp`]. Defaults are Surprise's `SVDpp` defaults.
@@ -28,7 +28,7 @@ use crate::util::{dot, group_by};
 ///
 /// | name | default | meaning | range |
 /// | --- | --- | --- | --- |
-/// | `n_factors` | 20 | latent dimension k | `≥ 1` |
+/// | `n_factors` | 20 | latent dimension k | `1..=10000` |
 /// | `n_epochs` | 20 | passes over the training ratings | `≥ 1` |
 /// | `lr` | 0.007 | SGD step for every parameter (Surprise's `lr_all`) | `(0, ∞)` |
 /// | `reg` | 0.02 | L2 weight on every parameter (Surprise's `reg_all`) | `[0, ∞)` |
@@ -69,7 +69,7 @@ impl SvdPpParams {
     /// # Errors
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
-        ensure(self.n_factors >= 1, "n_factors", self.n_factors, ">= 1")?;
+        ensure((1..=MAX_FACTORS).contains(&self.n_factors), "n_factors", self.n_factors, "in 1..=10000")?;
         ensure(self.n_epochs >= 1, "n_epochs", self.n_epochs, ">= 1")?;
         ensure(self.lr.is_finite() && self.lr > 0.0, "lr", self.lr, "finite and > 0")?;
         ensure(self.reg.is_finite() && self.reg >= 0.0, "reg", self.reg, "finite and >= 0")?;
@@ -171,7 +171,7 @@ impl Fit for SvdPpParams {
                     y[j * k..(j + 1) * k].iter_mut().zip(&c).for_each(|(a, b)| *a = scale * *a + b);
                 }
             }
-            if !sse.is_finite() {
+            if !sse.is_finite() || !p.iter().chain(&q).chain(&y).chain(&bu).chain(&bi).all(|x| x.is_finite()) {
                 return Err(FitError::Diverged { epoch, value: sse });
             }
         }

@@ -112,6 +112,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
     let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
+    check_sets(&args.set, &selected)?;
     let folds = match (given_folds, args.folds) {
         (Some(folds), _) => folds,
         (None, Some(f)) => {
@@ -409,6 +410,26 @@ pub(crate) fn classic_params(name: &str, args: &CompareArgs) -> anyhow::Result<C
     Ok(p)
 }
 
+/// Every `--set MODEL.PARAM=VALUE` must name a selected model (or a part of `hybrid`), so a
+/// typo cannot silently run the defaults.
+fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
+    let hybrid = selected.iter().any(|m| m == "hybrid");
+    for s in sets {
+        let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
+        if model == "hybrid" {
+            bail!("--set `{s}`: the hybrid is set through its parts, `als.…` and `content.…`");
+        }
+        if model == "burn-mf" {
+            bail!("--set `{s}`: burn-mf's parameters are not settable here yet (use --epochs, --seed)");
+        }
+        let part_of_hybrid = hybrid && (model == "als" || model == "content");
+        if !selected.iter().any(|m| m == model) && !part_of_hybrid {
+            bail!("--set `{s}`: `{model}` is not among the models run ({}); check the spelling or add it to --models", selected.join(", "));
+        }
+    }
+    Ok(())
+}
+
 /// The content model's params: defaults, then `--set content.key=value`.
 fn content_params(args: &CompareArgs) -> anyhow::Result<ContentKnnParams> {
     let mut v = serde_json::to_value(ContentKnnParams::default())?;
@@ -495,12 +516,12 @@ fn folds_from_file(path: &std::path::Path, data: &Dataset) -> anyhow::Result<Vec
         if f.len() != 3 {
             return Err(at(format!("expected `user<TAB>item<TAB>fold`, found {} fields", f.len())));
         }
-        let Ok(fold) = f[2].trim().parse::<usize>() else {
+        let Ok(fold) = f[2].trim().parse::<u32>().map(|f| f as usize) else {
             if !header_skipped {
                 header_skipped = true;
                 continue;
             }
-            return Err(at(format!("fold `{}` is not a non-negative integer", f[2])));
+            return Err(at(format!("fold `{}` is not a fold number (0, 1, 2, …)", f[2])));
         };
         let u = data.users.index(f[0]).ok_or_else(|| at(format!("user `{}` is not in the dataset", f[0])))?;
         let i = data.items.index(f[1]).ok_or_else(|| at(format!("item `{}` is not in the dataset", f[1])))?;
@@ -520,8 +541,15 @@ fn folds_from_file(path: &std::path::Path, data: &Dataset) -> anyhow::Result<Vec
         );
     }
     let n_folds = fold_of.iter().max().map_or(0, |m| m + 1);
-    if n_folds < 2 {
-        bail!("`{}` lists fewer than 2 folds", path.display());
+    if n_folds < 2 || n_folds > inter.len() {
+        bail!("`{}` lists folds 0…{}: expected 2 or more folds, numbered from 0, at most one per rating", path.display(), n_folds.saturating_sub(1));
+    }
+    let mut sizes = vec![0usize; n_folds];
+    for &f in &fold_of {
+        sizes[f] += 1;
+    }
+    if let Some(empty) = sizes.iter().position(|&n| n == 0) {
+        bail!("`{}` lists folds up to {} but none numbered {empty}: folds must be numbered 0…K−1 without gaps", path.display(), n_folds - 1);
     }
     Ok((0..n_folds)
         .map(|f| {

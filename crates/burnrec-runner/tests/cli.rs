@@ -215,9 +215,70 @@ fn kfold_reports_mean_and_std() {
     let obj = rows[0].as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["backend", "fit_s", "mae", "mae_std", "model", "predict_s", "rmse", "rmse_std"]);
+    assert_eq!(keys, ["backend", "fit_s", "folds", "mae", "mae_std", "model", "predict_s", "rmse", "rmse_std"]);
     let std = rows[0]["rmse_std"].as_f64().unwrap();
     assert!(std > 0.0 && std < 0.2, "rmse_std {std}");
+    // The per-fold values are there, and their mean is the row's value.
+    let folds = rows[0]["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let mean = folds.iter().map(|f| f["rmse"].as_f64().unwrap()).sum::<f64>() / 3.0;
+    assert!((mean - rows[0]["rmse"].as_f64().unwrap()).abs() < 1e-12);
     let out = burnrec(&["compare", "--folds", "3", "--split", "leave-one-out"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn folds_file_set_and_model_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(40, 30, 2, 0.5, 0.1, 8);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating.max(0.0))).collect();
+    let file = write(dir.path(), "r.csv", &text);
+    // Two folds: ratings with an even item id are fold 0's test part, the others fold 1's.
+    let mut folds = String::from("# a comment\nuser\titem\tfold\n");
+    for r in planted.observed.iter() {
+        folds.push_str(&format!("{}\t{}\t{}\n", r.user, r.item, r.item % 2));
+    }
+    let folds_file = write(dir.path(), "folds.tsv", &folds);
+    let json = dir.path().join("f.json");
+    let args = ["compare", "--dataset", &format!("csv:{file}"), "--split", "folds-file", "--folds-file", &folds_file];
+    let mut with = args.to_vec();
+    with.extend(["--models", "baseline,svd,popularity", "--set", "svd.n_factors=4", "--set", "svd.n_epochs=3", "--json", json.to_str().unwrap()]);
+    let out = burnrec(&with);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert_eq!(rows[1]["folds"].as_array().unwrap().len(), 2);
+    // Popularity is a top-N model: no rating metrics.
+    assert!(rows[2].get("rmse").is_none() && rows[2]["fit_s"].is_number());
+    // The same fold split by hand: fold 0's test part is the even items.
+    let test0 = planted.observed.iter().filter(|r| r.item % 2 == 0).count();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{} test", test0)), "{stderr}");
+
+    // Mistakes are named.
+    let mut bad = args.to_vec();
+    bad.extend(["--models", "svd", "--set", "svd.factors=4"]);
+    let out = burnrec(&bad);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no parameter `factors`") && err.contains("n_factors"), "{err}");
+    let out = burnrec(&["compare", "--models", "svd++"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model `svd++`"));
+    let first = planted.observed.get(0);
+    let short = write(dir.path(), "short.tsv", &format!("{}\t{}\t0\n", first.user, first.item));
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--split", "folds-file", "--folds-file", &short, "--models", "baseline"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("does not list the rating of user"), "{err}");
+    // Folds 0 and 2 only: a gap.
+    let gap = folds.replace("\t1\n", "\t2\n");
+    let gap = write(dir.path(), "gap.tsv", &gap);
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--split", "folds-file", "--folds-file", &gap, "--models", "baseline"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("none numbered 1"), "{err}");
+    // A --set for a model that is not run is a mistake, not a silent default.
+    let mut typo = args.to_vec();
+    typo.extend(["--models", "svd", "--set", "sdv.n_factors=4"]);
+    let err = String::from_utf8_lossy(&burnrec(&typo).stderr).to_string();
+    assert!(err.contains("`sdv` is not among the models run (svd)"), "{err}");
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--split", "official-5fold"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --dataset ml-100k:PATH"));
 }
