@@ -184,6 +184,7 @@ impl Fit for NmfParams {
 /// positions `group(x)`, partner rows `other[partner[pos]]`:
 /// `own_xf · Σ other_f r / (Σ other_f r̂ + n_x reg own_xf)`; entries with a zero denominator
 /// (or already zero) stay as they are.
+#[allow(clippy::too_many_arguments)] // one call per side, all arguments are the update's inputs
 fn multiplicative_step(
     own: &[f32],
     other: &[f32],

@@ -246,35 +246,7 @@ mod tests {
     use super::*;
     use burnrec_data::Rating;
 
-    /// The same 4 users × 5 items as the KNN tests, in a 5 × 6 index space:
-    ///
-    /// ```text
-    ///        i0 i1 i2 i3 i4
-    ///   u0:   5  3  4  .  1
-    ///   u1:   4  .  5  2  .
-    ///   u2:   1  2  .  4  5
-    ///   u3:   .  4  3  .  2
-    /// ```
-    fn tiny() -> Interactions {
-        let cells = [
-            (0, 0, 5.0),
-            (0, 1, 3.0),
-            (0, 2, 4.0),
-            (0, 4, 1.0),
-            (1, 0, 4.0),
-            (1, 2, 5.0),
-            (1, 3, 2.0),
-            (2, 0, 1.0),
-            (2, 1, 2.0),
-            (2, 3, 4.0),
-            (2, 4, 5.0),
-            (3, 1, 4.0),
-            (3, 2, 3.0),
-            (3, 4, 2.0),
-        ];
-        let ratings = cells.iter().map(|&(user, item, rating)| Rating { user, item, rating, timestamp: None }).collect();
-        Interactions::new(ratings, 5, 6).unwrap()
-    }
+    use crate::util::fixtures::tiny;
 
     fn close(a: f32, b: f64) -> bool {
         (f64::from(a) - b).abs() < 1e-5

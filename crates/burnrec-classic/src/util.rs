@@ -53,6 +53,43 @@ pub(crate) fn rng_for(seed: u64, a: u64, b: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
 }
 
+/// Fixtures shared by the unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use burnrec_data::{Interactions, Rating};
+
+    /// 4 users × 5 items in a 5 × 6 index space (user 4 and item 5 have no ratings),
+    /// μ = 45/14 = 3.2142857:
+    ///
+    /// ```text
+    ///        i0 i1 i2 i3 i4
+    ///   u0:   5  3  4  .  1
+    ///   u1:   4  .  5  2  .
+    ///   u2:   1  2  .  4  5
+    ///   u3:   .  4  3  .  2
+    /// ```
+    pub(crate) fn tiny() -> Interactions {
+        let cells = [
+            (0, 0, 5.0),
+            (0, 1, 3.0),
+            (0, 2, 4.0),
+            (0, 4, 1.0),
+            (1, 0, 4.0),
+            (1, 2, 5.0),
+            (1, 3, 2.0),
+            (2, 0, 1.0),
+            (2, 1, 2.0),
+            (2, 3, 4.0),
+            (2, 4, 5.0),
+            (3, 1, 4.0),
+            (3, 2, 3.0),
+            (3, 4, 2.0),
+        ];
+        let ratings = cells.iter().map(|&(user, item, rating)| Rating { user, item, rating, timestamp: None }).collect();
+        Interactions::new(ratings, 5, 6).unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

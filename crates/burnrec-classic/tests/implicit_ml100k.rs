@@ -8,7 +8,9 @@
 //! with a message when absent. Run with `--release --nocapture` for meaningful fit times (the
 //! median of 3 fits there; 1 fit in a debug build).
 
-use std::path::PathBuf;
+mod common;
+
+
 use std::time::Instant;
 
 use burnrec_classic::{AlsParams, BprParams, EaseParams, Fit, ItemKnnParams, ItemKnnWeighting, PopularityParams};
@@ -21,17 +23,6 @@ const REF_POPULARITY: (f64, f64) = (0.0498, 0.0257);
 const REF_ALS: (f64, f64) = (0.0848, 0.0377); // factors 64, 15 iterations, reg 0.05; fit 0.20 s, 2 threads
 const REF_BPR: (f64, f64) = (0.0986, 0.0451); // factors 64, 100 iterations, lr 0.01, reg 0.01; 1.59 s, 1 thread
 
-fn ml100k_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BURNREC_ML100K")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/ml-100k"));
-    if dir.join("u.data").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED implicit_ml100k: no u.data in {} (set BURNREC_ML100K to the ml-100k folder)", dir.display());
-        None
-    }
-}
 
 struct Row {
     name: &'static str,
@@ -93,7 +84,7 @@ fn run<M: RatingPredictor + PartialEq + std::fmt::Debug>(
 
 #[test]
 fn implicit_models_on_ml100k_leave_one_out() {
-    let Some(dir) = ml100k_dir() else { return };
+    let Some(dir) = common::ml100k_dir("implicit_ml100k") else { return };
     let data = DatasetSpec::Ml100k(dir).load(&LoadOptions::default()).expect("ML-100K loads");
     let split = leave_one_out(&data.interactions, &data.items).expect("leave-one-out");
     assert_eq!((split.train.len(), split.test.len()), (99_057, 943), "the reference split");

@@ -10,24 +10,15 @@
 //! `../shared/datasets/ml-100k` (beside the repository), and the test is skipped with a message
 //! when absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
 use burnrec_classic::{Fit, KnnKind, KnnParams, SlopeOneParams};
 use burnrec_data::{Interactions, LoadOptions, RatingPredictor, split::ml100k_official};
 use burnrec_eval::evaluate_ratings;
 
-fn ml100k_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BURNREC_ML100K")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/ml-100k"));
-    if dir.join("u1.base").exists() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ML-100K not found at {} (set BURNREC_ML100K)", dir.display());
-        None
-    }
-}
 
 type FitFn = dyn Fn(&Interactions) -> Box<dyn RatingPredictor>;
 
@@ -43,7 +34,7 @@ fn fold(dir: &Path, fold: usize, fit: &FitFn) -> (f64, f64, f64) {
 
 /// Fold-1 RMSE, printed with the timings (and the five-fold mean when asked for).
 fn fold1(name: &str, surprise: Option<f64>, fit: &FitFn) -> Option<f64> {
-    let dir = ml100k_dir()?;
+    let dir = common::ml100k_dir("knn_ml100k")?;
     let (rmse, fit_s, predict_s) = fold(&dir, 1, fit);
     let reference = surprise.map_or("no Surprise reference".to_string(), |s| format!("Surprise {s:.4}"));
     eprintln!("{name}: u1 RMSE {rmse:.4} ({reference}); fit {fit_s:.3} s, predict {predict_s:.3} s");

@@ -5,27 +5,18 @@
 //! `$BURNREC_ML100K` or `../shared/datasets/ml-100k`, and the test is skipped with a message
 //! when absent.
 
-use std::path::PathBuf;
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
 use burnrec_classic::{BaselineParams, BaselineSgdParams, Fit, NmfParams, SvdParams, SvdPpParams};
 use burnrec_data::{LoadOptions, RatingPredictor, split::ml100k_official};
 use burnrec_eval::evaluate_ratings;
 
-fn ml100k_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BURNREC_ML100K")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/ml-100k"));
-    if dir.join("u1.base").exists() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ML-100K not found at {} (set BURNREC_ML100K)", dir.display());
-        None
-    }
-}
 
 /// Mean RMSE over u1…u5 and mean fit seconds.
-fn five_folds(dir: &PathBuf, fit: &dyn Fn(&burnrec_data::Interactions) -> Box<dyn RatingPredictor>) -> (f64, f64) {
+fn five_folds(dir: &Path, fit: &dyn Fn(&burnrec_data::Interactions) -> Box<dyn RatingPredictor>) -> (f64, f64) {
     let (mut rmse, mut secs) = (0.0, 0.0);
     for f in 1..=5 {
         let (_, split) = ml100k_official(dir, &format!("u{f}"), &LoadOptions::default()).unwrap();
@@ -38,7 +29,7 @@ fn five_folds(dir: &PathBuf, fit: &dyn Fn(&burnrec_data::Interactions) -> Box<dy
 }
 
 fn check(name: &str, surprise: f64, fit: &dyn Fn(&burnrec_data::Interactions) -> Box<dyn RatingPredictor>) {
-    let Some(dir) = ml100k_dir() else { return };
+    let Some(dir) = common::ml100k_dir("surprise_ml100k") else { return };
     let (rmse, secs) = five_folds(&dir, fit);
     eprintln!("{name}: mean RMSE {rmse:.4} (Surprise {surprise:.4}), fit {secs:.3} s/fold");
     assert!(rmse <= surprise + 0.003, "{name}: {rmse:.4} > Surprise {surprise:.4} + 0.003");
