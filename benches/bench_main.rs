@@ -119,6 +119,14 @@ fn bench_burn_mf(c: &mut Criterion) {
         g.bench_function(format!("epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
             b.iter(|| params.fit(black_box(&data), &device).unwrap())
         });
+        // One NeuMF epoch (paper defaults: 4 negatives, batch 256 samples) over the same data
+        // taken as implicit feedback.
+        let ncf = burnrec::model::NcfParams {
+            train: TrainConfig { epochs: 1, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: false },
+            ..Default::default()
+        };
+        g.throughput(Throughput::Elements(n as u64 * 5));
+        g.bench_function(format!("neumf_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| ncf.fit(black_box(&data), &device).unwrap()));
         // Forward pass of a 4096 batch (inference).
         let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
         let ids: Vec<i64> = (0..4096).collect();

@@ -18,8 +18,10 @@
 
 pub mod backend;
 pub mod mf;
+pub mod ncf;
 pub mod trainer;
 
 pub use backend::Backend;
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
-pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit, train_explicit_with_valid};
+pub use ncf::{BurnNcf, NcfKind, NcfModule, NcfParams};
+pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, bce_with_logits, train_explicit, train_explicit_with_valid, train_pointwise};

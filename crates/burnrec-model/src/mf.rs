@@ -285,7 +285,7 @@ mod tests {
         assert!(mean.rmse > 1.0, "global mean rmse {}", mean.rmse);
         assert!(mf.rmse < 0.35, "burn mf rmse {} (global mean {})", mf.rmse, mean.rmse);
         assert_eq!(model.history.len(), 60);
-        assert!(model.history[59].train_mse < model.history[0].train_mse);
+        assert!(model.history[59].train_loss < model.history[0].train_loss);
         // The per-epoch validation RMSE equals the evaluation of the final model.
         let with_valid = params.fit_with_valid(&split.train, Some(&split.test), &Device::flex()).unwrap();
         let last = with_valid.history.last().unwrap().valid_rmse.unwrap();

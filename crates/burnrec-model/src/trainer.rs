@@ -1,8 +1,12 @@
-//! One training loop for every explicit-feedback Burn model.
+//! One training loop for every Burn model.
 //!
-//! Any module implementing [`RatingModule`] is trained by [`train_explicit`]: seeded shuffled
-//! mini-batches, mean squared error on `r − μ` plus an L2 penalty on the parameters the batch
-//! touched, Adam, a progress bar on stderr, and divergence detection.
+//! Any module implementing [`RatingModule`] is trained by the same loop (seeded shuffled
+//! mini-batches, an objective plus an L2 penalty on the parameters the batch touched, Adam, a
+//! progress bar on stderr, divergence detection), with one of two objectives:
+//! - [`train_explicit`]: mean squared error on `r − μ` (explicit ratings);
+//! - [`train_pointwise`]: binary cross-entropy on logits, each positive with sampled negatives
+//!   (implicit feedback, He et al. 2017), computed with log-sigmoid so that it stays finite for
+//!   any logit.
 
 use std::time::Instant;
 
@@ -10,18 +14,24 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Device, Int, Tensor};
-use burnrec_data::Interactions;
-use burnrec_data::batch::{ExplicitBatcher, Features, index_tensor};
+use std::sync::Arc;
+
+use burn::tensor::activation::log_sigmoid;
+use burnrec_data::batch::{ExplicitBatcher, Features, PointwiseBatcher, index_tensor};
+use burnrec_data::sampling::NegativeSampler;
+use burnrec_data::{Interactions, Rating};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-/// A Burn module that predicts ratings (as deviations from the global mean μ).
+/// A Burn module that scores (user, item) pairs: predicted ratings as deviations from the
+/// global mean μ (explicit models), or logits of "the user interacts with the item" (implicit
+/// models).
 pub trait RatingModule: Module {
     /// `users`, `items`: `[batch]` indices; returns `[batch]` predictions of `r − μ` in rating
-    /// units.
+    /// units, or `[batch]` logits.
     fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1>;
 
     /// `[1]` L2 penalty of the parameters this batch uses, averaged over the batch
@@ -58,8 +68,9 @@ impl Default for TrainConfig {
 pub struct EpochLog {
     /// 1-based epoch.
     pub epoch: usize,
-    /// Mean squared training error of the epoch (without the penalty), rating units².
-    pub train_mse: f64,
+    /// Mean training loss of the epoch (without the penalty): MSE in rating units² for
+    /// explicit models, binary cross-entropy in nats per sample for implicit ones.
+    pub train_loss: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Training ratings processed per second.
@@ -87,12 +98,12 @@ pub enum TrainError {
     #[error("training set is empty")]
     EmptyTrainSet,
     /// The loss became NaN or infinite.
-    #[error("training diverged at epoch {epoch}: mean squared error is {mse} (try a lower learning rate)")]
+    #[error("training diverged at epoch {epoch}: the mean training loss is {loss} (try a lower learning rate)")]
     Diverged {
         /// 1-based epoch.
         epoch: usize,
         /// The non-finite value.
-        mse: f64,
+        loss: f64,
     },
     /// The backend failed to execute or read back a tensor.
     #[error("backend error: {0}")]
@@ -144,12 +155,106 @@ pub fn train_explicit<M: RatingModule>(
 /// # Errors
 /// As [`train_explicit`].
 pub fn train_explicit_with_valid<M: RatingModule>(
-    mut model: M,
+    model: M,
     train: &Interactions,
     valid: Option<&Interactions>,
     mu: f32,
     cfg: &TrainConfig,
     device: &Device,
+) -> Result<(M, Vec<EpochLog>), TrainError> {
+    let batcher = ExplicitBatcher { offset: mu, features: Features::default() };
+    let eval_device = device.clone().without_autodiff();
+    fit_loop(
+        model,
+        train,
+        cfg,
+        cfg.batch_size,
+        device,
+        |_| {},
+        |model: &M, batch: Vec<Rating>, device: &Device| {
+            let b = batcher.batch(batch, device);
+            let n = b.targets.dims()[0];
+            let pred = model.forward(b.users.clone(), b.items.clone());
+            let se = (pred - b.targets).square().sum();
+            let loss = se.clone().div_scalar(n as f64) + model.penalty(b.users, b.items).mul_scalar(cfg.l2);
+            (loss, se, n)
+        },
+        |model: &M| match valid.filter(|v| !v.is_empty()) {
+            Some(v) => Ok(Some(rmse_of(&model.valid(), v, mu, &eval_device)?)),
+            None => Ok(None),
+        },
+    )
+}
+
+/// Trains `model` (parameters on an autodiff device) to output logits of "user interacts with
+/// item" on the implicit feedback `train` (every stored pair is a positive; values are
+/// ignored): each positive comes with `negatives` items drawn uniformly among those the user
+/// has no training interaction with (fresh draws every epoch, seeded by `cfg.seed`);
+/// `cfg.batch_size` counts samples (a step takes `batch_size / (1 + negatives)` positives with
+/// their negatives); the
+/// loss is the binary cross-entropy `−[y ln σ(x) + (1 − y) ln σ(−x)]` averaged over the
+/// batch's samples, computed with log-sigmoid (finite for any logit), plus the L2 penalty.
+/// `EpochLog::train_loss` is that BCE; `valid_rmse` stays empty.
+///
+/// # Errors
+/// As [`train_explicit`]; also [`TrainError::Param`] if `negatives` is 0.
+pub fn train_pointwise<M: RatingModule>(
+    model: M,
+    train: &Interactions,
+    negatives: usize,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Result<(M, Vec<EpochLog>), TrainError> {
+    if negatives == 0 {
+        return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
+    }
+    let sampler = Arc::new(NegativeSampler::new(train));
+    let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
+    // `batch_size` counts samples, positives and negatives together (the paper's and the
+    // peers' convention): 256 samples with 4 negatives are 51 positives per step.
+    let positives = (cfg.batch_size / (1 + negatives)).max(1);
+    fit_loop(
+        model,
+        train,
+        cfg,
+        positives,
+        device,
+        |epoch| batcher.set_epoch(epoch as u64),
+        |model: &M, batch: Vec<Rating>, device: &Device| {
+            let b = batcher.batch(batch, device);
+            let n = b.labels.dims()[0];
+            let logits = model.forward(b.users.clone(), b.items.clone());
+            let bce = bce_with_logits(logits, b.labels).sum();
+            let loss = bce.clone().div_scalar(n as f64) + model.penalty(b.users, b.items).mul_scalar(cfg.l2);
+            (loss, bce, n)
+        },
+        |_| Ok(None),
+    )
+}
+
+/// Element-wise binary cross-entropy of `logits` against 0/1 `labels`:
+/// `−[y ln σ(x) + (1 − y) ln σ(−x)]`, through log-sigmoid (never `ln(σ(x))`), so a logit of
+/// ±1000 gives a finite loss. `[n]` → `[n]`, nats.
+pub fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
+    let pos = log_sigmoid(logits.clone());
+    let neg = log_sigmoid(logits.neg());
+    let ones = labels.ones_like();
+    -(labels.clone() * pos + (ones - labels) * neg)
+}
+
+/// The one training loop: for each epoch, `before_epoch(epoch)`, then seeded shuffled
+/// mini-batches of `chunk` of `train`'s ratings, each turned by `batch_loss(model, ratings, device)` into
+/// `(loss to minimise, summed monitored loss, samples)`, an Adam step, and after the epoch the
+/// mean monitored loss (divergence check) and `validate(model)`.
+fn fit_loop<M: RatingModule>(
+    mut model: M,
+    train: &Interactions,
+    cfg: &TrainConfig,
+    chunk: usize,
+    device: &Device,
+    mut before_epoch: impl FnMut(usize),
+    batch_loss: impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
+    validate: impl Fn(&M) -> Result<Option<f64>, TrainError>,
 ) -> Result<(M, Vec<EpochLog>), TrainError> {
     cfg.check()?;
     if train.is_empty() {
@@ -160,45 +265,39 @@ pub fn train_explicit_with_valid<M: RatingModule>(
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let n = train.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let n_batches = n.div_ceil(cfg.batch_size);
-    let batcher = ExplicitBatcher { offset: mu, features: Features::default() };
+    let n_batches = n.div_ceil(chunk);
     let mut logs = Vec::with_capacity(cfg.epochs);
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
+        before_epoch(epoch);
         let bar = progress_bar(cfg.progress, n_batches as u64, epoch, cfg.epochs);
         order.shuffle(&mut rng);
-        let mut sse: Option<Tensor<1>> = None;
-        for chunk in order.chunks(cfg.batch_size) {
-            let batch = batcher.batch(chunk.iter().map(|&k| train.get(k as usize)).collect(), &device);
-            let (u, i, y) = (batch.users, batch.items, batch.targets);
-            let pred = model.forward(u.clone(), i.clone());
-            let se = (pred - y).square().sum();
-            let loss = se.clone().div_scalar(chunk.len() as f64)
-                + model.penalty(u, i).mul_scalar(cfg.l2);
+        let mut total: Option<Tensor<1>> = None;
+        let mut samples = 0usize;
+        for part in order.chunks(chunk) {
+            let (loss, monitored, k) = batch_loss(&model, part.iter().map(|&r| train.get(r as usize)).collect(), &device);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(cfg.lr, model, grads);
-            let se = se.detach();
-            sse = Some(match sse {
-                Some(acc) => acc + se,
-                None => se,
+            let monitored = monitored.detach();
+            total = Some(match total {
+                Some(acc) => acc + monitored,
+                None => monitored,
             });
+            samples += k;
             bar.inc(1);
         }
-        let sse: f64 = sse
+        let total: f64 = total
             .expect("at least one batch")
             .try_into_scalar::<f64>()
             .map_err(|e| TrainError::Backend(format!("{e:?}")))?;
-        let mse = sse / n as f64;
+        let loss = total / samples.max(1) as f64;
         let seconds = start.elapsed().as_secs_f64();
-        bar.finish_with_message(format!("train mse {mse:.4}"));
-        if !mse.is_finite() {
-            return Err(TrainError::Diverged { epoch, mse });
+        bar.finish_with_message(format!("train loss {loss:.4}"));
+        if !loss.is_finite() {
+            return Err(TrainError::Diverged { epoch, loss });
         }
-        let valid_rmse = match valid.filter(|v| !v.is_empty()) {
-            Some(v) => Some(rmse_of(&model.valid(), v, mu, &device.clone().without_autodiff())?),
-            None => None,
-        };
-        logs.push(EpochLog { epoch, train_mse: mse, seconds, samples_per_s: n as f64 / seconds, valid_rmse });
+        let valid_rmse = validate(&model)?;
+        logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, valid_rmse });
     }
     Ok((model, logs))
 }

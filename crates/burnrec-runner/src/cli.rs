@@ -169,8 +169,9 @@ fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
 /// The models `compare` runs when `--models` is not given, in report order.
 pub const DEFAULT_MODELS: [&str; 4] = ["global-mean", "baseline", "svd", "burn-mf"];
 
-/// The neural (Burn) models `compare` knows.
-pub const BURN_MODELS: [&str; 1] = ["burn-mf"];
+/// The neural (Burn) models `compare` knows: biased MF (explicit) and NCF's GMF, MLP and
+/// NeuMF (implicit, He et al. 2017).
+pub const BURN_MODELS: [&str; 4] = ["burn-mf", "gmf", "mlp", "neumf"];
 
 /// Classic models that need item side features: `content` (content-based item KNN on
 /// genre/tag TF-IDF) and `hybrid` (ALS blended with `content`, weight chosen on validation).
@@ -240,8 +241,8 @@ pub struct CompareArgs {
     pub epochs: Option<usize>,
     /// Comma-separated models to run: classic `global-mean, normal, baseline, baseline-sgd,
     /// svd, pmf, svdpp, nmf, slope-one, knn-basic, knn-means, knn-zscore, knn-baseline,
-    /// popularity, pure-svd, als, bpr, item-knn, ease, content, hybrid`, neural `burn-mf`, or
-    /// the groups
+    /// popularity, pure-svd, als, bpr, item-knn, ease, content, hybrid`, neural `burn-mf`,
+    /// `gmf`, `mlp`, `neumf` (on `--backend`), or the groups
     /// `all-classic`, `all-rating`, `all-top-n`. Default: global-mean, baseline, svd, burn-mf.
     #[arg(long, value_delimiter = ',', value_parser = parse_model)]
     pub models: Option<Vec<String>>,

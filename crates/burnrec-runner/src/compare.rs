@@ -11,7 +11,7 @@ use burnrec_data::sampling::{NegativeSampler, Shortfall};
 use burnrec_data::split::{kfold, leave_one_out, ml100k_official};
 use burnrec_data::{Dataset, DatasetSpec, Feedback, FeatureTable, Interactions, RatingPredictor, Split, random_split};
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings, evaluate_sampled, paired_bootstrap};
-use burnrec_model::{Backend, MfParams};
+use burnrec_model::{Backend, MfParams, NcfKind, NcfParams};
 use rand::SeedableRng;
 
 use crate::cli::{CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
@@ -132,7 +132,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     let mut curves: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
     for name in selected.iter().map(String::as_str) {
-        let backend = if name.starts_with("burn-") { args.backend.name() } else { "-" };
+        let backend = if name.starts_with("burn-") || ncf_kind(name).is_some() { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
         for (f, split) in folds.iter().enumerate() {
             let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, data.item_features.as_ref())?;
@@ -370,6 +370,17 @@ fn fit_model(
         }
         return Ok((Box::new(fit_hybrid(args, &content, train, valid, features)?), None));
     }
+    if let Some(kind) = ncf_kind(name) {
+        let mut p = apply_sets(name, NcfParams { kind, ..Default::default() }, &args.set)?;
+        p.kind = kind;
+        p.train.seed = args.seed;
+        p.train.progress = !args.quiet;
+        if let Some(e) = args.epochs {
+            p.train.epochs = e;
+        }
+        let m = fit_burn(args.backend, || p.fit(train, &args.backend.device()))?;
+        return Ok((Box::new(m), None));
+    }
     if name == "burn-mf" {
         let mut p = MfParams::default();
         p.train.seed = args.seed;
@@ -378,7 +389,7 @@ fn fit_model(
             p.train.epochs = e;
         }
         let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-        let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_mse.sqrt())).collect())];
+        let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_loss.sqrt())).collect())];
         if valid.is_some() {
             curves.push(("valid".to_string(), m.history.iter().filter_map(|e| Some((e.epoch, e.valid_rmse?))).collect()));
         }
@@ -422,6 +433,9 @@ fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
         if model == "burn-mf" {
             bail!("--set `{s}`: burn-mf's parameters are not settable here yet (use --epochs, --seed)");
         }
+        if matches!(model, "gmf" | "mlp" | "neumf") && s.contains(".kind=") {
+            bail!("--set `{s}`: the model name chooses the kind");
+        }
         let part_of_hybrid = hybrid && (model == "als" || model == "content");
         if !selected.iter().any(|m| m == model) && !part_of_hybrid {
             bail!("--set `{s}`: `{model}` is not among the models run ({}); check the spelling or add it to --models", selected.join(", "));
@@ -432,17 +446,29 @@ fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
 
 /// The content model's params: defaults, then `--set content.key=value`.
 fn content_params(args: &CompareArgs) -> anyhow::Result<ContentKnnParams> {
-    let mut v = serde_json::to_value(ContentKnnParams::default())?;
-    for s in &args.set {
-        if let Some(rest) = s.strip_prefix("content.") {
-            let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
-            if v.get(key).is_none() {
-                bail!("--set `{s}`: `content` has no parameter `{key}`; its parameters: k, idf");
+    apply_sets("content", ContentKnnParams::default(), &args.set)
+}
+
+/// `defaults` with every `--set NAME.PATH=VALUE` for `name` applied (PATH dotted into nested
+/// params, VALUE JSON or a bare word), through serde so that unknown names and wrong types are
+/// errors naming them.
+fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, defaults: T, sets: &[String]) -> anyhow::Result<T> {
+    let mut v = serde_json::to_value(defaults)?;
+    for s in sets {
+        let Some(rest) = s.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
+        let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
+        let mut slot = &mut v;
+        for part in key.split('.') {
+            let obj = slot.as_object_mut().ok_or_else(|| anyhow!("--set `{s}`: `{key}` does not name a parameter of `{name}`"))?;
+            if !obj.contains_key(part) {
+                let known: Vec<&String> = obj.keys().collect();
+                bail!("--set `{s}`: `{name}` has no parameter `{part}`; its parameters: {known:?}");
             }
-            v[key] = serde_json::from_str(value).unwrap_or(serde_json::Value::String(value.into()));
+            slot = obj.get_mut(part).expect("checked");
         }
+        *slot = serde_json::from_str(value).unwrap_or(serde_json::Value::String(value.into()));
     }
-    serde_json::from_value(v).map_err(|e| anyhow!("--set content.…: {e}"))
+    serde_json::from_value(v).map_err(|e| anyhow!("--set {name}.…: {e}"))
 }
 
 /// The weighted hybrid of ALS (its defaults plus `--set als.…`) and the content model: the
@@ -473,6 +499,16 @@ fn fit_hybrid(
         eprintln!("hybrid: validation NDCG@{} by weight on ALS — {}; chose {:.1}", args.k, line.join(", "), chosen.weight);
     }
     Ok(Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?)
+}
+
+/// The NCF model a name selects (`gmf`, `mlp`, `neumf`).
+fn ncf_kind(name: &str) -> Option<NcfKind> {
+    match name {
+        "gmf" => Some(NcfKind::Gmf),
+        "mlp" => Some(NcfKind::Mlp),
+        "neumf" => Some(NcfKind::NeuMf),
+        _ => None,
+    }
 }
 
 /// `--models` expanded (groups → their members; the groups include the side-feature models

@@ -282,3 +282,28 @@ fn folds_file_set_and_model_groups() {
     let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--split", "official-5fold"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --dataset ml-100k:PATH"));
 }
+
+#[test]
+fn ncf_models_run_and_report_ranking_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(30, 20, 2, 0.5, 0.1, 3);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
+    let file = write(dir.path(), "r.csv", &text);
+    let json = dir.path().join("n.json");
+    let out = burnrec(&[
+        "compare", "--dataset", &format!("csv:{file}"), "--protocol", "rating,full", "--models", "gmf,neumf", "--epochs", "2",
+        "--set", "neumf.layers=[16,8]", "--quiet", "--json", json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for (k, name) in ["gmf", "neumf"].iter().enumerate() {
+        assert_eq!(rows[k]["model"], *name);
+        assert_eq!(rows[k]["backend"], "flex");
+        assert!(rows[k].get("rmse").is_none(), "implicit models have no RMSE");
+        let hr = rows[k]["hr@10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&hr), "{hr}");
+    }
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--models", "neumf", "--set", "neumf.layers=[63,8]", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("`layers`"), "{err}");
+}
