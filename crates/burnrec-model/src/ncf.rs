@@ -84,6 +84,32 @@ impl NcfModule {
         Self { gmf_user, gmf_item, mlp_user, mlp_item, tower, out }
     }
 
+    /// NeuMF assembled from a trained GMF and a trained MLP (He et al. 2017, §3.4.1): their
+    /// embeddings and tower as they are, the output layer `[α w_GMF; (1 − α) w_MLP]` with bias
+    /// `α b_GMF + (1 − α) b_MLP`, α = 0.5.
+    ///
+    /// # Panics
+    /// If `gmf` is not a GMF or `mlp` not an MLP module (an internal misuse).
+    pub fn from_pretrained(gmf: NcfModule, mlp: NcfModule) -> Self {
+        assert!(gmf.gmf_user.is_some() && mlp.mlp_user.is_some(), "from_pretrained takes a GMF and an MLP");
+        // New leaf parameters (from data), so they train on an autodiff device.
+        let device = gmf.out.weight.val().device();
+        let half = |p: Param<Tensor<2>>| p.val().detach().mul_scalar(0.5);
+        let w = Tensor::cat(vec![half(gmf.out.weight), half(mlp.out.weight)], 0).into_data();
+        let bias = match (gmf.out.bias, mlp.out.bias) {
+            (Some(a), Some(b)) => Some(Param::from_data((a.val().detach() + b.val().detach()).mul_scalar(0.5).into_data(), &device)),
+            _ => None,
+        };
+        Self {
+            gmf_user: gmf.gmf_user,
+            gmf_item: gmf.gmf_item,
+            mlp_user: mlp.mlp_user,
+            mlp_item: mlp.mlp_item,
+            tower: mlp.tower,
+            out: Linear { weight: Param::from_data(w, &device), bias },
+        }
+    }
+
     /// Looks up `[batch]` indices in `table`: returns `[batch, cols]`.
     fn rows(table: &Embedding, idx: Tensor<1, Int>) -> Tensor<2> {
         let [b] = idx.dims();
@@ -142,14 +168,14 @@ impl RatingModule for NcfModule {
 /// | `factors` | 8 | GMF embedding size (predictive factors) |
 /// | `layers` | `[64, 32, 16, 8]` | MLP tower widths; the input is user ⊕ item embeddings of `layers[0] / 2` each |
 /// | `negatives` | 4 | sampled negatives per positive, fresh every epoch |
+/// | `pretrain` | false | NeuMF: start from a trained GMF and MLP (the paper's §3.4.1); costs their fits too |
 /// | `train.epochs` | 20 | passes over the positives |
 /// | `train.batch_size` | 256 | samples per Adam step, positives and negatives together (51 positives with 4 negatives each) |
 /// | `train.lr` | 0.001 | Adam learning rate |
 /// | `train.l2` | 0 | L2 weight on the embedding rows a batch uses |
 /// | `train.seed` | 42 | seeds init, batch order and negatives |
 ///
-/// Not yet here (issue #6): NeuMF initialised from pretrained GMF and MLP, dropout, early
-/// stopping, checkpoints.
+/// Not yet here (issue #6): dropout, early stopping, checkpoints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NcfParams {
@@ -161,6 +187,10 @@ pub struct NcfParams {
     pub layers: Vec<usize>,
     /// Negatives per positive.
     pub negatives: usize,
+    /// NeuMF only: first train GMF and MLP with the same settings, then start NeuMF from
+    /// their embeddings and towers, with the output layer `[½ h_GMF; ½ h_MLP]` (the paper's
+    /// pretraining, §3.4.1, α = 0.5).
+    pub pretrain: bool,
     /// Optimisation settings.
     pub train: TrainConfig,
 }
@@ -172,6 +202,7 @@ impl Default for NcfParams {
             factors: 8,
             layers: vec![64, 32, 16, 8],
             negatives: 4,
+            pretrain: false,
             train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true },
         }
     }
@@ -212,7 +243,15 @@ impl NcfParams {
             return Err(TrainError::EmptyTrainSet);
         }
         let ad = device.clone().autodiff();
-        let module = NcfModule::new(self.kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad);
+        let module = if self.pretrain && self.kind == NcfKind::NeuMf {
+            let part = |kind| {
+                let m = NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad);
+                train_pointwise(m, train, self.negatives, &self.train, &ad).map(|(m, _)| m)
+            };
+            NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
+        } else {
+            NcfModule::new(self.kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad)
+        };
         let (module, history) = train_pointwise(module, train, self.negatives, &self.train, &ad)?;
         let counts = train.item_counts();
         let n_users = train.n_users().max(1) as f32;
@@ -342,6 +381,26 @@ mod tests {
         // Unknown user: item popularity (item 0 has some of group 0's interactions).
         let p = m.predict(99, 0);
         assert!(!p.known_user && p.rating > 0.0 && p.rating <= 1.0);
+    }
+
+    #[test]
+    fn pretrained_neumf_starts_as_the_average_of_its_parts() {
+        // On an autodiff device, as in training: the new output layer must be a trainable leaf.
+        let device = Device::flex().autodiff();
+        let gmf = NcfModule::new(NcfKind::Gmf, 5, 7, 4, &[8, 4], 1, &device);
+        let mlp = NcfModule::new(NcfKind::Mlp, 5, 7, 4, &[8, 4], 2, &device);
+        let (u, i) = (index_tensor(&[0, 3, 4], &device), index_tensor(&[6, 1, 2], &device));
+        let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+        let (g, m) = (read(gmf.forward(u.clone(), i.clone())), read(mlp.forward(u.clone(), i.clone())));
+        let neumf = NcfModule::from_pretrained(gmf, mlp);
+        let n = read(neumf.forward(u, i));
+        for k in 0..3 {
+            assert!((n[k] - 0.5 * (g[k] + m[k])).abs() < 1e-5, "{n:?} vs ½({g:?} + {m:?})");
+        }
+        // And it trains end to end.
+        let data = groups();
+        let p = NcfParams { factors: 4, layers: vec![8, 4], pretrain: true, train: quiet(2), ..Default::default() };
+        assert_eq!(p.fit(&data, &Device::flex()).unwrap().history.len(), 2);
     }
 
     #[test]
