@@ -51,7 +51,7 @@ impl BiasedMfModule {
     }
 
     /// Looks up `[batch]` indices in `table`: returns `[batch, cols]`.
-    fn rows(table: &Embedding, idx: Tensor<1, Int>) -> Tensor<2> {
+    pub(crate) fn rows(table: &Embedding, idx: Tensor<1, Int>) -> Tensor<2> {
         let [b] = idx.dims();
         let out = table.forward(idx.reshape([b, 1]));
         let [_, _, d] = out.dims();

@@ -112,10 +112,7 @@ impl NcfModule {
 
     /// Looks up `[batch]` indices in `table`: returns `[batch, cols]`.
     fn rows(table: &Embedding, idx: Tensor<1, Int>) -> Tensor<2> {
-        let [b] = idx.dims();
-        let out = table.forward(idx.reshape([b, 1]));
-        let [_, _, d] = out.dims();
-        out.reshape([b, d])
+        crate::mf::BiasedMfModule::rows(table, idx)
     }
 
     fn tables(&self) -> [(&Option<Embedding>, bool); 4] {
