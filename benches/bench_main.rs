@@ -122,7 +122,7 @@ fn bench_burn_mf(c: &mut Criterion) {
         // One NeuMF epoch (paper defaults: 4 negatives, batch 256 samples) over the same data
         // taken as implicit feedback.
         let ncf = burnrec::model::NcfParams {
-            train: TrainConfig { epochs: 1, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: false },
+            train: TrainConfig { epochs: 1, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: false, ..Default::default() },
             ..Default::default()
         };
         g.throughput(Throughput::Elements(n as u64 * 5));

@@ -13,7 +13,7 @@ fn rmse_on(backend: Backend) -> f64 {
     let params = MfParams {
         dim: 4,
         init_std: 0.1,
-        train: TrainConfig { epochs: 30, batch_size: 128, lr: 0.02, l2: 0.002, seed: 9, progress: false },
+        train: TrainConfig { epochs: 30, batch_size: 128, lr: 0.02, l2: 0.002, seed: 9, progress: false, ..Default::default() },
     };
     let model = params.fit(&split.train, &backend.device()).unwrap();
     evaluate_ratings(&model, &split.test, None).unwrap().rmse

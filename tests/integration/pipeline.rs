@@ -37,7 +37,7 @@ fn csv_to_models_to_metrics() {
     let mf_params = MfParams {
         dim: 8,
         init_std: 0.1,
-        train: TrainConfig { epochs: 40, batch_size: 128, lr: 0.02, l2: 0.002, seed: 1, progress: false },
+        train: TrainConfig { epochs: 40, batch_size: 128, lr: 0.02, l2: 0.002, seed: 1, progress: false, ..Default::default() },
     };
     let mf = evaluate_ratings(&mf_params.fit(&split.train, &Backend::Flex.device()).unwrap(), &split.test, clip).unwrap();
     // Signal std ≈ 1.1, biases explain part of it, the factors the rest; noise std 0.1.

@@ -24,4 +24,4 @@ pub mod trainer;
 pub use backend::Backend;
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
 pub use ncf::{BurnNcf, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EpochLog, RatingModule, TrainConfig, TrainError, bce_with_logits, train_explicit, train_explicit_with_valid, train_pointwise};
+pub use trainer::{EpochLog, OptimizerKind, RatingModule, TrainConfig, TrainError, bce_with_logits, train_explicit, train_explicit_with_valid, train_pointwise};

@@ -250,7 +250,7 @@ mod tests {
     use burnrec_eval::evaluate_ratings;
 
     fn quiet(epochs: usize, batch_size: usize, lr: f64, l2: f64) -> TrainConfig {
-        TrainConfig { epochs, batch_size, lr, l2, seed: 3, progress: false }
+        TrainConfig { epochs, batch_size, lr, l2, seed: 3, progress: false, ..Default::default() }
     }
 
     #[test]

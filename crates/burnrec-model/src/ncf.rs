@@ -184,9 +184,9 @@ pub struct NcfParams {
     pub layers: Vec<usize>,
     /// Negatives per positive.
     pub negatives: usize,
-    /// NeuMF only: first train GMF and MLP with the same settings, then start NeuMF from
-    /// their embeddings and towers, with the output layer `[½ h_GMF; ½ h_MLP]` (the paper's
-    /// pretraining, §3.4.1, α = 0.5).
+    /// NeuMF only: first train GMF and MLP with the same settings but Adam, then start NeuMF
+    /// from their embeddings and towers, with the output layer `[½ h_GMF; ½ h_MLP]`, and train
+    /// it with `train.optimizer` (the paper's pretraining, §3.4.1, α = 0.5; it uses SGD there).
     pub pretrain: bool,
     /// Optimisation settings.
     pub train: TrainConfig,
@@ -200,7 +200,7 @@ impl Default for NcfParams {
             layers: vec![64, 32, 16, 8],
             negatives: 4,
             pretrain: false,
-            train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true },
+            train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true, ..Default::default() },
         }
     }
 }
@@ -241,9 +241,12 @@ impl NcfParams {
         }
         let ad = device.clone().autodiff();
         let module = if self.pretrain && self.kind == NcfKind::NeuMf {
+            // The parts train with Adam (the paper's §3.4.1); NeuMF then with `train.optimizer`
+            // (the paper uses plain SGD there).
+            let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, ..self.train.clone() };
             let part = |kind| {
                 let m = NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad);
-                train_pointwise(m, train, self.negatives, &self.train, &ad).map(|(m, _)| m)
+                train_pointwise(m, train, self.negatives, &adam, &ad).map(|(m, _)| m)
             };
             NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
         } else {
@@ -313,7 +316,7 @@ mod tests {
     use burnrec_data::Rating;
 
     fn quiet(epochs: usize) -> TrainConfig {
-        TrainConfig { epochs, batch_size: 64, lr: 0.01, l2: 0.0, seed: 5, progress: false }
+        TrainConfig { epochs, batch_size: 64, lr: 0.01, l2: 0.0, seed: 5, progress: false, ..Default::default() }
     }
 
     #[test]
@@ -398,6 +401,21 @@ mod tests {
         let data = groups();
         let p = NcfParams { factors: 4, layers: vec![8, 4], pretrain: true, train: quiet(2), ..Default::default() };
         assert_eq!(p.fit(&data, &Device::flex()).unwrap().history.len(), 2);
+    }
+
+    #[test]
+    fn every_optimizer_trains() {
+        use crate::trainer::OptimizerKind;
+        let data = groups();
+        for (optimizer, lr) in [(OptimizerKind::Sgd, 0.5), (OptimizerKind::AdamW { weight_decay: 1e-4 }, 0.01)] {
+            let train = TrainConfig { optimizer, lr, grad_clip_norm: Some(5.0), ..quiet(15) };
+            let m = NcfParams { kind: NcfKind::Gmf, train, ..Default::default() }.fit(&data, &Device::flex()).unwrap();
+            let (first, last) = (m.history[0].train_loss, m.history.last().unwrap().train_loss);
+            assert!(last < first, "{optimizer:?}: BCE {first} → {last}");
+        }
+        let bad = TrainConfig { grad_clip_norm: Some(0.0), ..quiet(1) };
+        let e = NcfParams { train: bad, ..Default::default() }.fit(&data, &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("grad_clip_norm"), "{e}");
     }
 
     #[test]

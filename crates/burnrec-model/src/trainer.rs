@@ -11,7 +11,8 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
+use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Device, Int, Tensor};
 use std::sync::Arc;
@@ -55,11 +56,40 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Draw a progress bar on stderr (only when stderr is a terminal).
     pub progress: bool,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
+    /// Clip each gradient to this L2 norm before the step (off when `None`).
+    pub grad_clip_norm: Option<f32>,
+}
+
+/// Optimizer of [`TrainConfig`] (Burn's implementations).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba, ICLR 2015): β = (0.9, 0.999), ε = 1e-5.
+    #[default]
+    Adam,
+    /// AdamW (Loshchilov & Hutter, ICLR 2019) with decoupled weight decay.
+    AdamW {
+        /// Decoupled weight-decay rate.
+        weight_decay: f32,
+    },
+    /// Plain stochastic gradient descent (no momentum).
+    Sgd,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 20, batch_size: 1024, lr: 0.005, l2: 0.05, seed: 42, progress: true }
+        Self {
+            epochs: 20,
+            batch_size: 1024,
+            lr: 0.005,
+            l2: 0.05,
+            seed: 42,
+            progress: true,
+            optimizer: OptimizerKind::Adam,
+            grad_clip_norm: None,
+        }
     }
 }
 
@@ -128,6 +158,16 @@ impl TrainConfig {
         }
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return bad("l2", self.l2.to_string(), "finite and >= 0");
+        }
+        if let OptimizerKind::AdamW { weight_decay } = self.optimizer {
+            if !(weight_decay.is_finite() && weight_decay >= 0.0) {
+                return bad("optimizer.adam_w.weight_decay", weight_decay.to_string(), "finite and >= 0");
+            }
+        }
+        if let Some(c) = self.grad_clip_norm {
+            if !(c.is_finite() && c > 0.0) {
+                return bad("grad_clip_norm", c.to_string(), "finite and > 0");
+            }
         }
         Ok(())
     }
@@ -261,7 +301,12 @@ fn fit_loop<M: RatingModule>(
         return Err(TrainError::EmptyTrainSet);
     }
     let device = device.clone().autodiff();
-    let mut optim = AdamConfig::new().init();
+    let clip = cfg.grad_clip_norm.map(GradientClippingConfig::Norm);
+    let mut optim = match cfg.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().with_grad_clipping(clip).init(),
+        OptimizerKind::AdamW { weight_decay } => AdamWConfig::new().with_weight_decay(weight_decay).with_grad_clipping(clip).init(),
+        OptimizerKind::Sgd => SgdConfig::new().with_gradient_clipping(clip).init(),
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let n = train.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
