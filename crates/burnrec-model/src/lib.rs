@@ -23,5 +23,5 @@ pub mod trainer;
 
 pub use backend::Backend;
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
-pub use ncf::{BurnNcf, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EpochLog, OptimizerKind, RatingModule, TrainConfig, TrainError, bce_with_logits, train_explicit, train_explicit_with_valid, train_pointwise};
+pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
+pub use trainer::{EpochLog, OptimizerKind, RatingModule, TrainConfig, TrainError, bce_with_logits, bpr_loss, train_explicit, train_explicit_with_valid, train_pairwise, train_pointwise};

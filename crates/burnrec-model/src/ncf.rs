@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_pointwise};
+use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_pairwise, train_pointwise};
 
 /// Which NCF model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +157,18 @@ impl RatingModule for NcfModule {
     }
 }
 
+/// Objective of an implicit-feedback Burn model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplicitObjective {
+    /// Pointwise binary cross-entropy with `negatives` sampled negatives per positive (the NCF
+    /// paper's; [`crate::trainer::train_pointwise`]).
+    #[default]
+    Bce,
+    /// Pairwise BPR with one sampled negative per positive ([`crate::trainer::train_pairwise`]).
+    Bpr,
+}
+
 /// Parameters of an NCF model (`gmf`, `mlp`, `neumf` in reports). Defaults are the paper's.
 ///
 /// | name | default | meaning |
@@ -164,7 +176,8 @@ impl RatingModule for NcfModule {
 /// | `kind` | `neu_mf` | `gmf`, `mlp` or `neu_mf` |
 /// | `factors` | 8 | GMF embedding size (predictive factors) |
 /// | `layers` | `[64, 32, 16, 8]` | MLP tower widths; the input is user ⊕ item embeddings of `layers[0] / 2` each |
-/// | `negatives` | 4 | sampled negatives per positive, fresh every epoch |
+/// | `negatives` | 4 | sampled negatives per positive, fresh every epoch (`bce`) |
+/// | `objective` | `bce` | `bce` (pointwise, the paper's) or `bpr` (pairwise, Rendle et al. 2009) |
 /// | `pretrain` | false | NeuMF: start from a trained GMF and MLP (the paper's §3.4.1); costs their fits too |
 /// | `train.epochs` | 20 | passes over the positives |
 /// | `train.batch_size` | 256 | samples per Adam step, positives and negatives together (51 positives with 4 negatives each) |
@@ -182,8 +195,10 @@ pub struct NcfParams {
     pub factors: usize,
     /// MLP tower widths.
     pub layers: Vec<usize>,
-    /// Negatives per positive.
+    /// Negatives per positive (`bce` objective; `bpr` uses one per positive).
     pub negatives: usize,
+    /// Training objective.
+    pub objective: ImplicitObjective,
     /// NeuMF only: first train GMF and MLP with the same settings but Adam, then start NeuMF
     /// from their embeddings and towers, with the output layer `[½ h_GMF; ½ h_MLP]`, and train
     /// it with `train.optimizer` (the paper's pretraining, §3.4.1, α = 0.5; it uses SGD there).
@@ -199,6 +214,7 @@ impl Default for NcfParams {
             factors: 8,
             layers: vec![64, 32, 16, 8],
             negatives: 4,
+            objective: ImplicitObjective::Bce,
             pretrain: false,
             train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true, ..Default::default() },
         }
@@ -246,17 +262,26 @@ impl NcfParams {
             let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, ..self.train.clone() };
             let part = |kind| {
                 let m = NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad);
-                train_pointwise(m, train, self.negatives, &adam, &ad).map(|(m, _)| m)
+                self.train_with(m, train, &adam, &ad).map(|(m, _)| m)
             };
             NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
         } else {
             NcfModule::new(self.kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad)
         };
-        let (module, history) = train_pointwise(module, train, self.negatives, &self.train, &ad)?;
+        let (module, history) = self.train_with(module, train, &self.train, &ad)?;
         let counts = train.item_counts();
         let n_users = train.n_users().max(1) as f32;
         let popularity = counts.iter().map(|&c| c as f32 / n_users).collect();
         Ok(BurnNcf { module: module.valid(), known: KnownSet::from_train(train), popularity, device: device.clone(), history })
+    }
+}
+
+impl NcfParams {
+    fn train_with(&self, m: NcfModule, train: &Interactions, cfg: &TrainConfig, ad: &Device) -> Result<(NcfModule, Vec<EpochLog>), TrainError> {
+        match self.objective {
+            ImplicitObjective::Bce => train_pointwise(m, train, self.negatives, cfg, ad),
+            ImplicitObjective::Bpr => train_pairwise(m, train, cfg, ad),
+        }
     }
 }
 
@@ -416,6 +441,33 @@ mod tests {
         let bad = TrainConfig { grad_clip_norm: Some(0.0), ..quiet(1) };
         let e = NcfParams { train: bad, ..Default::default() }.fit(&data, &Device::flex()).unwrap_err();
         assert!(e.to_string().contains("grad_clip_norm"), "{e}");
+    }
+
+    #[test]
+    fn bpr_objective_learns_the_groups() {
+        let data = groups();
+        let params = NcfParams { kind: NcfKind::Gmf, objective: ImplicitObjective::Bpr, train: quiet(30), ..Default::default() };
+        let m = params.fit(&data, &Device::flex()).unwrap();
+        assert!(m.history.last().unwrap().train_loss < m.history[0].train_loss, "{:?}", m.history);
+        // Pairwise: a user's in-group items above the other group's, on average.
+        let mut wins = 0;
+        for u in 0..40u32 {
+            let s = m.score_block(&[u], &(0..20).collect::<Vec<_>>());
+            let (mine, other) = if u < 20 { (0..10, 10..20) } else { (10..20, 0..10) };
+            wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
+        }
+        assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
+    }
+
+    #[test]
+    fn bpr_loss_is_finite_and_exact() {
+        let device = Device::flex();
+        let d = Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 3.0, -1000.0], [3]), &device);
+        let v = crate::trainer::bpr_loss(d).into_data().try_to_vec::<f32>().unwrap();
+        // ln 2; ln(1 + e^-3) = 0.048587; ≈ 1000.
+        for (a, b) in v.iter().zip([std::f32::consts::LN_2, 0.048587, 1000.0]) {
+            assert!((a - b).abs() < 1e-3 * b.max(1.0), "{v:?}");
+        }
     }
 
     #[test]
