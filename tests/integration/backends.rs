@@ -1,4 +1,5 @@
-//! The Burn MF trains to the same quality on every backend from the same seed.
+//! The Burn models (biased MF; NeuMF) train to the same result on every backend from the same
+//! seed.
 //!
 //! wgpu needs a Vulkan/Metal/DX12 adapter. Without a GPU, Mesa's lavapipe
 //! (`apt-get install mesa-vulkan-drivers`) provides one. When no Vulkan driver is installed the
@@ -41,4 +42,50 @@ fn wgpu_matches_flex() {
     }
     let (flex, gpu) = (rmse_on(Backend::Flex), rmse_on(Backend::Wgpu));
     assert!((flex - gpu).abs() < 0.01, "flex {flex} vs wgpu {gpu}");
+}
+
+/// NeuMF scores after a short BCE training on a small two-group dataset (same seed and
+/// weights on every backend; the backends differ only in floating-point summation order).
+fn neumf_scores(backend: Backend) -> Vec<f32> {
+    use burnrec::model::NcfParams;
+    let mut v = Vec::new();
+    for u in 0..30u32 {
+        let base = if u < 15 { 0 } else { 10 };
+        for k in 0..5u32 {
+            v.push(burnrec::data::Rating { user: u, item: base + (u + k * 3) % 10, rating: 1.0, timestamp: None });
+        }
+    }
+    v.sort_by_key(|r| (r.user, r.item));
+    v.dedup_by_key(|r| (r.user, r.item));
+    let data = Interactions::new(v, 30, 20).unwrap();
+    let params = NcfParams {
+        layers: vec![16, 8],
+        train: TrainConfig { epochs: 5, batch_size: 64, lr: 0.01, l2: 0.0, seed: 3, progress: false, ..Default::default() },
+        ..Default::default()
+    };
+    let model = params.fit(&data, &backend.device()).unwrap();
+    let items: Vec<u32> = (0..20).collect();
+    model.score_block(&[0, 7, 16, 29], &items)
+}
+
+#[test]
+fn neumf_agrees_across_cpu_backends_and_is_reproducible() {
+    let flex = neumf_scores(Backend::Flex);
+    assert_eq!(flex, neumf_scores(Backend::Flex), "same seed, same backend: identical scores");
+    let nd = neumf_scores(Backend::Ndarray);
+    let worst = flex.iter().zip(&nd).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst < 1e-3, "flex vs ndarray: largest logit difference {worst}");
+}
+
+#[test]
+fn neumf_wgpu_agrees_with_flex() {
+    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
+    if !required && !vulkan_driver_present() {
+        eprintln!("SKIPPED neumf_wgpu_agrees_with_flex: no Vulkan driver (install mesa-vulkan-drivers)");
+        return;
+    }
+    let (flex, gpu) = (neumf_scores(Backend::Flex), neumf_scores(Backend::Wgpu));
+    let worst = flex.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    // Tolerance: 1e-3 in logits after 5 epochs (different float summation order on the GPU).
+    assert!(worst < 1e-3, "flex vs wgpu: largest logit difference {worst}");
 }
