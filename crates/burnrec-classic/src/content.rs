@@ -145,9 +145,7 @@ impl ContentKnnParams {
             sims.extend(r.iter().map(|x| x.1));
             offsets[i + 1] = neighbours.len() as u32;
         }
-        let by_user = Csr::by_user(train);
-        let user_items = (0..train.n_users()).map(|u| by_user.row(u).to_vec()).collect();
-        Ok(ContentKnn { offsets, neighbours, sims, user_items, known: KnownSet::from_train(train) })
+        Ok(ContentKnn { offsets, neighbours, sims, user_items: Csr::by_user(train), known: KnownSet::from_train(train) })
     }
 }
 
@@ -155,8 +153,8 @@ impl ContentKnnParams {
 ///
 /// # Shapes
 /// `offsets`: `[n_items + 1]`; item `i`'s neighbours are `neighbours[offsets[i]..offsets[i+1]]`
-/// with cosine similarities `sims[..]` (same range), most similar first. `user_items[u]`: the
-/// items `u` interacted with in training, sorted.
+/// with cosine similarities `sims[..]` (same range), most similar first. `user_items`: the
+/// training interactions by user (`user_items.row(u)`: the items `u` interacted with, sorted).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContentKnn {
     /// CSR offsets of the neighbour lists.
@@ -165,8 +163,8 @@ pub struct ContentKnn {
     pub neighbours: Vec<u32>,
     /// Content cosine similarity of each neighbour.
     pub sims: Vec<f32>,
-    /// Training items of each user.
-    pub user_items: Vec<Vec<u32>>,
+    /// Training interactions by user.
+    pub user_items: Csr,
     known: KnownSet,
 }
 
@@ -183,7 +181,7 @@ impl ContentKnn {
     }
 
     fn score(&self, user: u32, item: u32) -> f32 {
-        let Some(seen) = self.user_items.get(user as usize) else { return 0.0 };
+        let seen = self.user_items.row(user as usize);
         self.similar(item).iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
     }
 }
@@ -202,7 +200,7 @@ impl RatingPredictor for ContentKnn {
         out.par_chunks_mut(items.len().max(1)).zip(users.par_iter()).for_each_init(
             || vec![false; n_items],
             |seen, (row, &u)| {
-                let Some(mine) = self.user_items.get(u as usize) else { return };
+                let mine = self.user_items.row(u as usize);
                 for &j in mine {
                     seen[j as usize] = true;
                 }

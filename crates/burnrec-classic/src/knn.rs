@@ -283,48 +283,6 @@ impl KnnParams {
     }
 }
 
-/// Ratings grouped by row, CSR-style (`offsets`: `[n_rows + 1]`, `idx`, `val`: `[nnz]`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Rows {
-    offsets: Vec<usize>,
-    idx: Vec<u32>,
-    val: Vec<f32>,
-}
-
-impl Rows {
-    pub(crate) fn from_csr(csr: &Csr, with_values: bool) -> Self {
-        let n = csr.n_rows();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut idx = Vec::with_capacity(csr.nnz());
-        let mut val = Vec::with_capacity(if with_values { csr.nnz() } else { 0 });
-        offsets.push(0);
-        for r in 0..n {
-            idx.extend_from_slice(csr.row(r));
-            if with_values {
-                val.extend_from_slice(csr.row_values(r));
-            }
-            offsets.push(idx.len());
-        }
-        Self { offsets, idx, val }
-    }
-
-    /// Indices of row `r` (empty outside the range).
-    pub(crate) fn idx(&self, r: usize) -> &[u32] {
-        if r + 1 >= self.offsets.len() {
-            return &[];
-        }
-        &self.idx[self.offsets[r]..self.offsets[r + 1]]
-    }
-
-    /// Values of row `r`, aligned with [`Rows::idx`].
-    pub(crate) fn val(&self, r: usize) -> &[f32] {
-        if r + 1 >= self.offsets.len() {
-            return &[];
-        }
-        &self.val[self.offsets[r]..self.offsets[r + 1]]
-    }
-}
-
 /// One row's kept neighbours, sorted by index.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct SimRow {
@@ -770,7 +728,7 @@ pub struct Knn {
     /// Item biases.
     pub bi: Vec<f32>,
     neighbors: Vec<SimRow>,
-    by_y: Rows,
+    by_y: Csr,
     known: KnownSet,
 }
 
@@ -846,7 +804,7 @@ impl Fit for KnnParams {
             bu: if keep_biases { bu } else { Vec::new() },
             bi: if keep_biases { bi } else { Vec::new() },
             neighbors,
-            by_y: Rows::from_csr(yr, true),
+            by_y: yr.clone(),
             known: KnownSet::from_train(train),
         })
     }
@@ -886,7 +844,7 @@ impl Knn {
             Some(r) => (&r.idx[..], &r.sim[..]),
             None => (&[][..], &[][..]),
         };
-        let (raters, vals) = (self.by_y.idx(y), self.by_y.val(y));
+        let (raters, vals) = (self.by_y.row(y), self.by_y.row_values(y));
         // Both lists are sorted: walk the neighbour list forward, by binary search when it is
         // much longer than the rater list, else linearly.
         let gallop = nidx.len() > 8 * raters.len();

@@ -196,12 +196,13 @@ fn multiplicative_step(
     k: usize,
 ) -> Vec<f32> {
     let mut out = own.to_vec();
-    out.par_chunks_mut(k).enumerate().for_each(|(x, row)| {
+    // One numerator/denominator buffer per thread, not per row.
+    out.par_chunks_mut(k).enumerate().for_each_init(|| (vec![0f32; k], vec![0f32; k]), |(num, den), (x, row)| {
         let rows = &positions[offsets[x]..offsets[x + 1]];
         if rows.is_empty() {
             return;
         }
-        let (mut num, mut den) = (vec![0f32; k], vec![0f32; k]);
+        num.iter_mut().chain(den.iter_mut()).for_each(|v| *v = 0.0);
         for &pos in rows {
             let pos = pos as usize;
             let o = &other[partner[pos] as usize * k..(partner[pos] as usize + 1) * k];

@@ -125,20 +125,10 @@ impl ClassicParams {
     pub fn set(&self, key: &str, value: &str) -> Result<Self, String> {
         let name = self.name();
         let mut v = serde_json::to_value(self).expect("params serialise");
-        let parsed: serde_json::Value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
-        let mut slot = &mut v["params"];
-        if slot.is_null() {
+        if v["params"].is_null() {
             return Err(format!("`{name}` has no parameters (tried to set `{key}`)"));
         }
-        for part in key.split('.') {
-            let obj = slot.as_object_mut().ok_or_else(|| format!("`{name}`: `{key}` does not name a parameter"))?;
-            if !obj.contains_key(part) {
-                let known: Vec<&String> = obj.keys().collect();
-                return Err(format!("`{name}` has no parameter `{part}` (in `{key}`); its parameters: {known:?}"));
-            }
-            slot = obj.get_mut(part).expect("checked");
-        }
-        *slot = parsed;
+        set_dotted(&mut v["params"], &name, key, value)?;
         serde_json::from_value(v).map_err(|e| format!("`{name}`: cannot set `{key}` = {value}: {e}"))
     }
 
@@ -165,6 +155,28 @@ impl ClassicParams {
             Self::Ease(p) => ClassicModel::Ease(p.fit(train)?),
         })
     }
+}
+
+/// Sets the field at the dotted path `key` (`n_factors`, `sim.name`, `train.lr`) of the
+/// serialised params `params` of model `name` to `value`, parsed as JSON (`50`, `true`,
+/// `[16,8]`) or else taken as a string (`pearson_baseline`). The one setter behind
+/// [`ClassicParams::set`] and the CLI's `--set` for every model, classic or neural.
+///
+/// # Errors
+/// A message naming the model and listing its parameters if a path part is not a field.
+/// (Type errors surface when the caller deserialises the result.)
+pub fn set_dotted(params: &mut serde_json::Value, name: &str, key: &str, value: &str) -> Result<(), String> {
+    let mut slot = params;
+    for part in key.split('.') {
+        let obj = slot.as_object_mut().ok_or_else(|| format!("`{name}`: `{key}` does not name a parameter"))?;
+        if !obj.contains_key(part) {
+            let known: Vec<&String> = obj.keys().collect();
+            return Err(format!("`{name}` has no parameter `{part}` (in `{key}`); its parameters: {known:?}"));
+        }
+        slot = obj.get_mut(part).expect("checked");
+    }
+    *slot = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    Ok(())
 }
 
 /// A fitted classic model of any kind.

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Fit;
 use crate::error::{FitError, ParamError, ensure};
-use crate::knn::{Rows, ScratchPool};
+use crate::knn::ScratchPool;
 
 /// Parameters of [`SlopeOne`]. Slope One has no hyper-parameters; only a memory guard.
 ///
@@ -74,7 +74,7 @@ impl SlopeOneParams {
         let threads = rayon::current_num_threads() as u64;
         // 8 bytes a pair, plus each row's two vectors and their allocator overhead.
         let lists = stored * 8 + ni * (std::mem::size_of::<DevRow>() as u64 + 64);
-        let ratings = 2 * nnz * 8 + (nu + ni + 2) * 8 + nnz * 4 + (nu + 1) * 8;
+        let ratings = 2 * nnz * 8 + (nu + ni + 2) * 8 + nnz * 8 + (nu + 1) * 8;
         let scratch = threads * ni * (4 + 8 + 4);
         let small = nu * 4 + (nu + ni) * 2 + (nu + ni) * 8;
         lists + ratings + scratch + small
@@ -99,7 +99,7 @@ pub struct SlopeOne {
     /// Mean rating `μ_u` of each user.
     pub user_means: Vec<f32>,
     devs: Vec<DevRow>,
-    user_items: Rows,
+    user_items: Csr,
     known: KnownSet,
 }
 
@@ -175,7 +175,7 @@ impl Fit for SlopeOneParams {
             mu: mu as f32,
             user_means,
             devs,
-            user_items: Rows::from_csr(&by_user, false),
+            user_items: by_user.clone(),
             known: KnownSet::from_train(train),
         })
     }
@@ -203,7 +203,7 @@ impl SlopeOne {
             return Prediction { rating: self.mu, known_user: ku, known_item: ki };
         }
         let row = &self.devs[i as usize];
-        let items = self.user_items.idx(u as usize);
+        let items = self.user_items.row(u as usize);
         let (mut sum, mut n) = (0f64, 0usize);
         // Both lists are sorted: walk the deviation row forward.
         let gallop = row.idx.len() > 8 * items.len();

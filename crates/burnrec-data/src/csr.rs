@@ -5,8 +5,9 @@ use crate::dataset::Interactions;
 /// A CSR matrix: row `r`'s column indices (sorted ascending) and values.
 ///
 /// # Shapes
-/// `offsets`: `[n_rows + 1]`; `cols`, `values`: `[nnz]`.
-#[derive(Clone, Debug, PartialEq)]
+/// `offsets`: `[n_rows + 1]`; `cols`, `values`: `[nnz]`. Serialisable, so fitted models can
+/// keep their training interactions in this form.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Csr {
     offsets: Vec<usize>,
     cols: Vec<u32>,

@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS};
+use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS, set_dotted};
 use burnrec_classic::{ContentKnnParams, Hybrid};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
 use burnrec_data::split::{kfold, leave_one_out, ml100k_official};
@@ -457,16 +457,7 @@ fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, def
     for s in sets {
         let Some(rest) = s.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
         let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
-        let mut slot = &mut v;
-        for part in key.split('.') {
-            let obj = slot.as_object_mut().ok_or_else(|| anyhow!("--set `{s}`: `{key}` does not name a parameter of `{name}`"))?;
-            if !obj.contains_key(part) {
-                let known: Vec<&String> = obj.keys().collect();
-                bail!("--set `{s}`: `{name}` has no parameter `{part}`; its parameters: {known:?}");
-            }
-            slot = obj.get_mut(part).expect("checked");
-        }
-        *slot = serde_json::from_str(value).unwrap_or(serde_json::Value::String(value.into()));
+        set_dotted(&mut v, name, key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
     }
     serde_json::from_value(v).map_err(|e| anyhow!("--set {name}.…: {e}"))
 }
