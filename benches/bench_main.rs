@@ -127,6 +127,25 @@ fn bench_burn_mf(c: &mut Criterion) {
         };
         g.throughput(Throughput::Elements(n as u64 * 5));
         g.bench_function(format!("neumf_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| ncf.fit(black_box(&data), &device).unwrap()));
+        // The other implicit models, same settings: dot-product MF (BPR, one negative per
+        // positive), GMF, MLP, and the deep hybrid without side features (ids only).
+        for (name, kind) in [("gmf", burnrec::model::NcfKind::Gmf), ("mlp", burnrec::model::NcfKind::Mlp)] {
+            let p = burnrec::model::NcfParams { kind, ..ncf.clone() };
+            g.bench_function(format!("{name}_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| p.fit(black_box(&data), &device).unwrap()));
+        }
+        let mf = burnrec::model::NcfParams {
+            kind: burnrec::model::NcfKind::Mf,
+            objective: burnrec::model::ImplicitObjective::Bpr,
+            factors: 64,
+            ..ncf.clone()
+        };
+        g.throughput(Throughput::Elements(n as u64 * 2));
+        g.bench_function(format!("mf_bpr_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| mf.fit(black_box(&data), &device).unwrap()));
+        let deep = burnrec::model::DeepParams { train: ncf.train.clone(), ..Default::default() };
+        g.throughput(Throughput::Elements(n as u64 * 5));
+        g.bench_function(format!("deep_hybrid_epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
+            b.iter(|| deep.fit(black_box(&data), None, None, &device).unwrap())
+        });
         // Forward pass of a 4096 batch (inference).
         let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
         let ids: Vec<i64> = (0..4096).collect();

@@ -1,7 +1,7 @@
 //! Chooses NeuMF's settings on a validation split carved from the *training* part of ML-100K
 //! leave-one-out (each user's latest training interaction, ties to the larger item id), scored
 //! by the sampled protocol (held-out item + 99 seeded negatives the user never interacted with
-//! in training); the test part is never looked at. Prints one line per setting.
+//! in training); the test part is never looked at. Prints a Markdown table, one row per setting.
 //!
 //! Run: `cargo run --release --example tune_ncf -- PATH/TO/ml-100k [FIRST_ROW]`
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use burnrec::data::sampling::{NegativeSampler, Shortfall};
 use burnrec::data::split::leave_one_out;
 use burnrec::eval::evaluate_sampled;
-use burnrec::model::{NcfKind, NcfParams, OptimizerKind};
+use burnrec::model::{EarlyStopping, NcfParams, Validation};
 use burnrec::prelude::*;
 use rand::SeedableRng;
 
@@ -24,34 +24,66 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in inner.test.iter() {
         negatives.insert(r.user, sampler.sample_distinct(r.user, 99, Shortfall::Cap, &mut rng)?.items);
     }
-    // (factors, layers, negatives, pretrain, NeuMF-stage optimizer and learning rate)
-    let adam = (OptimizerKind::Adam, 0.001);
-    let grid: [(usize, Vec<usize>, usize, bool, (OptimizerKind, f64)); 8] = [
-        (8, vec![64, 32, 16, 8], 4, false, adam),
-        (16, vec![64, 32, 16, 8], 4, false, adam),
-        (32, vec![64, 32, 16, 8], 4, false, adam),
-        (8, vec![64, 32, 16, 8], 4, true, adam),
-        (16, vec![128, 64, 32, 16], 4, true, adam),
-        (16, vec![64, 32, 16, 8], 8, false, adam),
-        (8, vec![64, 32, 16, 8], 4, true, (OptimizerKind::Sgd, 0.001)),
-        (8, vec![64, 32, 16, 8], 4, true, (OptimizerKind::Sgd, 0.01)),
+    // Each row: NcfParams fields as JSON over the defaults. Every row trains up to 40 epochs
+    // with early stopping (patience 5) on the validation NDCG@10 and keeps the best epoch.
+    let grid = [
+        r#"{}"#,
+        r#"{"factors": 16}"#,
+        r#"{"factors": 32, "layers": [128, 64, 32, 16]}"#,
+        r#"{"dropout": 0.2}"#,
+        r#"{"train": {"l2": 0.0001}}"#,
+        r#"{"factors": 16, "negatives": 8}"#,
+        r#"{"factors": 32, "layers": [128, 64, 32, 16], "dropout": 0.3, "train": {"l2": 0.0001}}"#,
+        r#"{"train": {"lr": 0.002, "lr_schedule": {"cosine": {"min_lr": 0.0}}}}"#,
+        r#"{"factors": 16, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        // Round 2, around the two best of round 1.
+        r#"{"factors": 16, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 16, "negatives": 16, "train": {"batch_size": 2048, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 16, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "l2": 0.0001}}"#,
+        r#"{"factors": 16, "negatives": 8, "dropout": 0.1, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        // Round 3, around the best of round 2 (32 factors, 8 negatives, batch 1024, lr 0.003).
+        r#"{"factors": 64, "layers": [128, 64, 32, 16], "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 8, "dropout": 0.2, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.001}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "optimizer": {"adam_w": {"weight_decay": 0.01}}}}"#,
+        r#"{"factors": 32, "negatives": 8, "pretrain": true, "train": {"batch_size": 1024, "lr": 0.003}}"#,
     ];
     let only: Option<usize> = std::env::args().nth(2).and_then(|s| s.parse().ok());
-    println!("factors  layers  negatives  pretrain  stage-2 optimizer  valid sampled HR@10  NDCG@10  fit s");
-    for (row, (factors, layers, neg, pretrain, (optimizer, lr))) in grid.into_iter().enumerate() {
+    let validation = Validation {
+        name: "sampled ndcg@10".into(),
+        higher_is_better: true,
+        score: Box::new(|m: &dyn RatingPredictor| evaluate_sampled(m, &inner.train, &inner.test, &negatives, 10).ndcg),
+    };
+    println!("| setting (over the defaults) | best epoch | valid sampled HR@10 | NDCG@10 | fit s |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (row, patch) in grid.into_iter().enumerate() {
         if only.is_some_and(|o| o > row) {
             continue; // `tune_ncf PATH N` starts at row N
         }
-        let mut p = NcfParams { kind: NcfKind::NeuMf, factors, layers: layers.clone(), negatives: neg, pretrain, ..Default::default() };
+        let mut v = serde_json::to_value(NcfParams::default())?;
+        merge(&mut v, serde_json::from_str(patch)?);
+        let mut p: NcfParams = serde_json::from_value(v)?;
         p.train.progress = false;
-        p.train.optimizer = optimizer;
-        p.train.lr = lr;
+        p.train.epochs = 40;
+        p.train.early_stopping = Some(EarlyStopping { patience: 5, min_delta: 0.0 });
         let t = std::time::Instant::now();
-        let model = p.fit(&inner.train, &Backend::Flex.device())?;
+        let model = p.fit_validated(&inner.train, Some(&validation), &Backend::Flex.device())?;
         let secs = t.elapsed().as_secs_f64();
         let r = evaluate_sampled(&model, &inner.train, &inner.test, &negatives, 10);
-        let opt = format!("{optimizer:?} {lr}");
-        println!("{factors:>7}  {layers:?}  {neg:>9}  {pretrain:>8}  {opt:>17}  {:>19.4}  {:>7.4}  {secs:.1}", r.hr, r.ndcg);
+        println!("| `{patch}` | {} | {:.4} | {:.4} | {secs:.1} |", model.best_epoch.unwrap_or(0), r.hr, r.ndcg);
     }
     Ok(())
+}
+
+/// Writes every field of `patch` into `base`, recursing into objects.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, p) => *b = p,
+    }
 }

@@ -39,5 +39,5 @@ pub mod prelude {
         Dataset, DatasetSpec, DelimitedFormat, Feedback, Interactions, LoadOptions, Prediction, RatingPredictor, random_split,
     };
     pub use burnrec_eval::{RankingReport, RatingReport, evaluate_full, evaluate_ratings, mae, rmse};
-    pub use burnrec_model::{Backend, MfParams, TrainConfig};
+    pub use burnrec_model::{Backend, BurnModel, DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
 }

@@ -95,6 +95,16 @@ pub struct KnownSet {
 }
 
 impl KnownSet {
+    /// Size of the user index space.
+    pub fn n_users(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Size of the item index space.
+    pub fn n_items(&self) -> usize {
+        self.items.len()
+    }
+
     /// Marks the users and items that occur in `train`.
     pub fn from_train(train: &Interactions) -> Self {
         let mut users = vec![false; train.n_users()];

@@ -299,6 +299,32 @@ pub fn per_user_holdout(data: &Interactions, test_ratio: f64, seed: u64) -> Resu
     Ok(split)
 }
 
+/// Item cold-start split: `round(n_items × item_ratio)` of the items that have interactions,
+/// drawn uniformly with a seeded ChaCha8 generator, become *cold*: every interaction with them
+/// goes to test, all others to train, so no test item has a training interaction. Returns the
+/// split and the sorted cold items (the candidates of a cold-start ranking).
+///
+/// # Errors
+/// [`DataError::Split`] if the ratio is out of range or either part would be empty.
+pub fn cold_item_split(data: &Interactions, item_ratio: f64, seed: u64) -> Result<(Split, Vec<u32>), DataError> {
+    check_ratio("cold item ratio", item_ratio)?;
+    let counts = data.item_counts();
+    let mut items: Vec<u32> = (0..data.n_items() as u32).filter(|&i| counts[i as usize] > 0).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    items.shuffle(&mut rng);
+    let n_cold = (items.len() as f64 * item_ratio).round() as usize;
+    let mut cold: Vec<u32> = items[..n_cold].to_vec();
+    cold.sort_unstable();
+    let mut is_cold = vec![false; data.n_items()];
+    cold.iter().for_each(|&i| is_cold[i as usize] = true);
+    let part: Vec<u8> = data.items().iter().map(|&i| if is_cold[i as usize] { 2 } else { 0 }).collect();
+    let split = Split::from_assignment(data, &part);
+    if split.test.is_empty() || split.train.is_empty() {
+        return Err(DataError::Split(format!("a cold item ratio of {item_ratio} leaves a part empty")));
+    }
+    Ok((split, cold))
+}
+
 /// The official ML-100K splits: `u1` … `u5` (5-fold, 80 000 / 20 000) and `ua`, `ub`
 /// (10 test ratings per user). Reads `u.data` from `dir` as the dataset (its index space), and
 /// `<name>.base` / `<name>.test` as given.
@@ -340,6 +366,23 @@ pub fn ml100k_official(dir: &Path, name: &str, opts: &LoadOptions) -> Result<(Da
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cold_items_have_no_training_interaction() {
+        let r = |user, item| Rating { user, item, rating: 1.0, timestamp: None };
+        let v: Vec<Rating> = (0..10u32).flat_map(|u| (0..10u32).filter(move |i| (u + i) % 3 != 0).map(move |i| r(u, i))).collect();
+        let data = Interactions::new(v, 10, 10).unwrap();
+        let (split, cold) = cold_item_split(&data, 0.3, 7).unwrap();
+        assert_eq!(cold.len(), 3);
+        assert!(cold.windows(2).all(|w| w[0] < w[1]));
+        assert!(split.train.items().iter().all(|i| !cold.contains(i)));
+        assert!(split.test.items().iter().all(|i| cold.contains(i)));
+        // Every interaction with a cold item is in test: 3 items × the users who have them.
+        let expected = data.items().iter().filter(|i| cold.contains(i)).count();
+        assert_eq!((split.test.len(), split.train.len()), (expected, data.len() - expected));
+        assert_eq!(cold_item_split(&data, 0.3, 7).unwrap().1, cold);
+        assert!(cold_item_split(&data, 1.0, 7).is_err());
+    }
     use crate::dataset::Rating;
     use proptest::prelude::*;
     use std::collections::HashSet;

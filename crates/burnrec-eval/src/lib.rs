@@ -13,7 +13,7 @@
 pub mod protocol;
 pub mod ranking;
 
-pub use protocol::{RankingReport, UserMetrics, evaluate_full, evaluate_sampled, paired_bootstrap};
+pub use protocol::{RankingReport, UserMetrics, evaluate_full, evaluate_full_among, evaluate_sampled, paired_bootstrap};
 
 use std::time::Instant;
 

@@ -145,6 +145,17 @@ fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &I
 ///
 /// Never recommends a training item of the user. AUC is computed over all candidates.
 pub fn evaluate_full(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, k: usize, block_users: usize) -> RankingReport {
+    let items: Vec<u32> = (0..train.n_items() as u32).collect();
+    evaluate_full_among(model, train, test, &items, k, block_users)
+}
+
+/// Full ranking restricted to the candidate `items` (sorted or not; e.g. the cold items of an
+/// item cold-start split): each evaluated user's training items are still excluded, and test
+/// items outside `items` count as relevant but can never be ranked.
+///
+/// # Panics
+/// If an entry of `items` is `>= train.n_items()`.
+pub fn evaluate_full_among(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, items: &[u32], k: usize, block_users: usize) -> RankingReport {
     let start = Instant::now();
     let rel = relevant_by_user(test);
     let mut seen = vec![Vec::new(); train.n_users()];
@@ -152,22 +163,21 @@ pub fn evaluate_full(model: &dyn RatingPredictor, train: &Interactions, test: &I
         seen[u as usize].push(i);
     }
     let users: Vec<u32> = (0..test.n_users() as u32).filter(|&u| !rel[u as usize].is_empty()).collect();
-    let items: Vec<u32> = (0..train.n_items() as u32).collect();
     let mut per_user = Vec::with_capacity(users.len());
     let mut lists = Vec::with_capacity(users.len());
-    let mut mask = vec![false; items.len()];
+    let mut mask = vec![false; train.n_items()];
     for block in users.chunks(block_users.max(1)) {
-        let scores = model.score_block(block, &items);
+        let scores = model.score_block(block, items);
         for (b, &u) in block.iter().enumerate() {
             let row = &scores[b * items.len()..(b + 1) * items.len()];
             for &i in &seen[u as usize] {
                 mask[i as usize] = true;
             }
-            let candidates: Vec<u32> = items.iter().copied().filter(|&i| !mask[i as usize]).collect();
+            let (candidates, cand_scores): (Vec<u32>, Vec<f32>) =
+                items.iter().zip(row).filter(|(i, _)| !mask[**i as usize]).map(|(&i, &s)| (i, s)).unzip();
             for &i in &seen[u as usize] {
                 mask[i as usize] = false;
             }
-            let cand_scores: Vec<f32> = candidates.iter().map(|&i| row[i as usize]).collect();
             let top = rank_candidates(&candidates, &cand_scores, k);
             per_user.push(user_metrics(u, &top, &candidates, &cand_scores, &rel[u as usize], k));
             lists.push(top);
@@ -266,6 +276,24 @@ mod tests {
         assert!((r.auc - 0.5).abs() < 1e-12);
         // coverage: items {2, 3, 1} of 4.
         assert_eq!(r.coverage, 0.75);
+    }
+
+    #[test]
+    fn full_ranking_among_candidates_by_hand() {
+        // Same data, candidates {1, 2} only (e.g. cold items). User 0: [2, 1] → hit at 1.
+        // User 2: scores 2 (item 1) < 3 (item 2) → [2, 1]: its test item 1 at rank 2, test
+        // item 0 is not a candidate (relevant, never ranked).
+        let model = Table(vec![vec![9.0, 1.0, 5.0, 3.0], vec![0.0; 4], vec![1.0, 2.0, 3.0, 4.0]]);
+        let train = inter(&[(0, 0, 5.0), (1, 1, 3.0), (2, 3, 4.0)], 3, 4);
+        let test = inter(&[(0, 2, 4.0), (2, 0, 2.0), (2, 1, 5.0)], 3, 4);
+        let r = evaluate_full_among(&model, &train, &test, &[1, 2], 1, 2);
+        // HR@1: user 0 hits, user 2 does not. MRR@1: 1 and 0.
+        assert_eq!((r.users, r.hr, r.mrr), (2, 0.5, 0.5));
+        let r2 = evaluate_full_among(&model, &train, &test, &[1, 2], 2, 2);
+        // Recall@2: user 0 1/1; user 2 1/2 (item 0 cannot be ranked).
+        assert_eq!(r2.recall, 0.75);
+        // Among all items it equals evaluate_full.
+        assert_eq!(evaluate_full_among(&model, &train, &test, &[0, 1, 2, 3], 2, 2).hr, evaluate_full(&model, &train, &test, 2, 2).hr);
     }
 
     #[test]

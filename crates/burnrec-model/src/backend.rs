@@ -16,11 +16,18 @@ pub enum Backend {
     /// GPU through wgpu (Vulkan / Metal / DX12); on machines without a GPU, Mesa's lavapipe
     /// software Vulkan (`mesa-vulkan-drivers`) runs it on the CPU.
     Wgpu,
+    /// NVIDIA GPU through CUDA (device 0); only in builds with the `cuda` cargo feature.
+    #[cfg(feature = "cuda")]
+    Cuda,
 }
 
 impl Backend {
-    /// Every backend, in CLI order.
-    pub const ALL: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Wgpu];
+    /// Every backend compiled in, in CLI order.
+    #[cfg(not(feature = "cuda"))]
+    pub const ALL: &'static [Backend] = &[Backend::Flex, Backend::Ndarray, Backend::Wgpu];
+    /// Every backend compiled in, in CLI order.
+    #[cfg(feature = "cuda")]
+    pub const ALL: &'static [Backend] = &[Backend::Flex, Backend::Ndarray, Backend::Wgpu, Backend::Cuda];
 
     /// The backend's default device (without autodiff).
     ///
@@ -32,6 +39,8 @@ impl Backend {
             #[allow(deprecated)] // ndarray is deprecated upstream; the design asks for it
             Backend::Ndarray => Device::ndarray(),
             Backend::Wgpu => Device::wgpu(Default::default()),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Device::cuda(0),
         }
     }
 
@@ -41,6 +50,8 @@ impl Backend {
             Backend::Flex => "flex",
             Backend::Ndarray => "ndarray",
             Backend::Wgpu => "wgpu",
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => "cuda",
         }
     }
 }
@@ -55,9 +66,14 @@ impl FromStr for Backend {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "cuda" && !cfg!(feature = "cuda") {
+            return Err("backend `cuda` is not compiled in: rebuild with `--features cuda` (needs an NVIDIA driver)".into());
+        }
+        let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
         Backend::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|b| b.name() == s)
-            .ok_or_else(|| format!("unknown backend `{s}`: expected flex, ndarray or wgpu"))
+            .ok_or_else(|| format!("unknown backend `{s}`: expected {}", names.join(", ")))
     }
 }

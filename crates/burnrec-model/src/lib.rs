@@ -17,11 +17,15 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod deep;
 pub mod mf;
 pub mod ncf;
+pub mod saved;
 pub mod trainer;
 
 pub use backend::Backend;
+pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
+pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};
 pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EpochLog, OptimizerKind, RatingModule, TrainConfig, TrainError, bce_with_logits, bpr_loss, train_explicit, train_explicit_with_valid, train_pairwise, train_pointwise};
+pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, train_explicit, train_pairwise, train_pointwise};

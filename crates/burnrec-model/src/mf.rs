@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_explicit_with_valid};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, train_explicit};
 use burnrec_data::batch::index_tensor;
 
 /// The biased MF network: `r̂_ui − μ = b_u + b_i + p_uᵀ q_i`.
@@ -113,12 +113,15 @@ impl Default for MfParams {
 /// A trained Burn biased MF, ready to predict on its device.
 #[derive(Debug)]
 pub struct BurnMf {
-    module: BiasedMfModule,
-    mu: f32,
-    known: KnownSet,
-    device: Device,
+    pub(crate) module: BiasedMfModule,
+    pub(crate) mu: f32,
+    pub(crate) known: KnownSet,
+    pub(crate) device: Device,
+    pub(crate) params: MfParams,
     /// One entry per training epoch.
     pub history: Vec<EpochLog>,
+    /// The epoch whose weights were kept, when early stopping ran.
+    pub best_epoch: Option<usize>,
 }
 
 impl MfParams {
@@ -130,12 +133,32 @@ impl MfParams {
         self.fit_with_valid(train, None, device)
     }
 
-    /// [`MfParams::fit`], logging the RMSE on `valid` after every epoch in
-    /// [`EpochLog::valid_rmse`] (for learning curves; nothing is selected on it).
+    /// [`MfParams::fit`], measuring the RMSE on `valid` after every epoch (raw predictions,
+    /// rating units; in [`EpochLog::valid`]) — for learning curves, and for early stopping
+    /// when `train.early_stopping` is set.
     ///
     /// # Errors
     /// As [`MfParams::fit`].
     pub fn fit_with_valid(&self, train: &Interactions, valid: Option<&Interactions>, device: &Device) -> Result<BurnMf, TrainError> {
+        let rmse = valid.filter(|v| !v.is_empty()).map(|v| Validation {
+            name: "rmse".into(),
+            higher_is_better: false,
+            score: Box::new(move |p: &dyn RatingPredictor| {
+                let pairs: Vec<(u32, u32)> = v.users().iter().zip(v.items()).map(|(&u, &i)| (u, i)).collect();
+                let se: f64 = p.predict_batch(&pairs).iter().zip(v.values()).map(|(p, &r)| (f64::from(p.rating) - f64::from(r)).powi(2)).sum();
+                (se / v.len() as f64).sqrt()
+            }),
+        });
+        self.fit_validated(train, rmse.as_ref(), device)
+    }
+
+    /// [`MfParams::fit`], measuring `validation` after every epoch on the model in evaluation
+    /// mode (in [`EpochLog::valid`]); with `train.early_stopping` set, stops after `patience`
+    /// epochs without improvement and keeps the best epoch's weights.
+    ///
+    /// # Errors
+    /// As [`MfParams::fit`]; [`TrainError::Param`] if early stopping is set without a validation.
+    pub fn fit_validated(&self, train: &Interactions, validation: Option<&Validation<'_>>, device: &Device) -> Result<BurnMf, TrainError> {
         if self.dim == 0 {
             return Err(TrainError::Param { name: "dim", value: "0".into(), expected: ">= 1" });
         }
@@ -145,9 +168,21 @@ impl MfParams {
         self.train.check()?;
         let mu = train.global_mean().ok_or(TrainError::EmptyTrainSet)? as f32;
         let ad = device.clone().autodiff();
+        let known = KnownSet::from_train(train);
         let module = BiasedMfModule::new(train.n_users(), train.n_items(), self.dim, self.init_std, self.train.seed, &ad);
-        let (module, history) = train_explicit_with_valid(module, train, valid, mu, &self.train, &ad)?;
-        Ok(BurnMf { module: module.valid(), mu, known: KnownSet::from_train(train), device: device.clone(), history })
+        let wrap = |m: BiasedMfModule| BurnMf {
+            module: m,
+            mu,
+            known: known.clone(),
+            device: device.clone(),
+            params: self.clone(),
+            history: Vec::new(),
+            best_epoch: None,
+        };
+        let score = |m: &BiasedMfModule| validation.map_or(f64::NAN, |v| (v.score)(&wrap(m.valid())));
+        let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
+        let t = train_explicit(module, train, mu, &self.train, &ad, metric)?;
+        Ok(BurnMf { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
     }
 }
 
@@ -288,9 +323,9 @@ mod tests {
         assert!(model.history[59].train_loss < model.history[0].train_loss);
         // The per-epoch validation RMSE equals the evaluation of the final model.
         let with_valid = params.fit_with_valid(&split.train, Some(&split.test), &Device::flex()).unwrap();
-        let last = with_valid.history.last().unwrap().valid_rmse.unwrap();
+        let last = with_valid.history.last().unwrap().valid.unwrap();
         assert!((last - mf.rmse).abs() < 1e-4, "logged {last} vs evaluated {}", mf.rmse);
-        assert!(model.history.iter().all(|e| e.valid_rmse.is_none()));
+        assert!(model.history.iter().all(|e| e.valid.is_none()));
     }
 
     #[test]
@@ -328,13 +363,70 @@ mod tests {
     }
 
     #[test]
-    fn divergence_names_the_epoch() {
+    fn divergence_names_the_epoch_and_step() {
         let planted = planted_low_rank(20, 20, 2, 0.5, 0.1, 1);
         let params = MfParams { dim: 4, init_std: 0.1, train: quiet(3, 8, 1e9, 0.0) };
         match params.fit(&planted.observed, &Device::flex()) {
-            Err(TrainError::Diverged { epoch, .. }) => assert!(epoch >= 1),
+            Err(e @ TrainError::Diverged { epoch, step, loss }) => {
+                // Step 1 starts from finite weights, so its loss is finite; a later one is not.
+                assert!(epoch >= 1 && step >= 2 && !loss.is_finite(), "{e}");
+                assert!(e.to_string().starts_with(&format!("training diverged at epoch {epoch}, step {step}:")), "{e}");
+            }
             other => panic!("expected divergence, got {:?}", other.map(|m| m.history)),
         }
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_epoch() {
+        use crate::trainer::{EarlyStopping, Validation};
+        use std::cell::Cell;
+        let planted = planted_low_rank(60, 40, 2, 0.5, 0.1, 4);
+        // A scripted validation metric (lower is better): best at epoch 2, then worse.
+        let script = [0.9, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9];
+        let calls = Cell::new(0usize);
+        let v = Validation {
+            name: "scripted".into(),
+            higher_is_better: false,
+            score: Box::new(|_| {
+                calls.set(calls.get() + 1);
+                script[calls.get() - 1]
+            }),
+        };
+        let es = TrainConfig { early_stopping: Some(EarlyStopping { patience: 2, min_delta: 0.0 }), ..quiet(8, 64, 0.01, 0.0) };
+        let stopped = MfParams { dim: 3, init_std: 0.1, train: es }.fit_validated(&planted.observed, Some(&v), &Device::flex()).unwrap();
+        // Epoch 3 and 4 do not improve on epoch 2: training stops after epoch 4.
+        assert_eq!(stopped.history.len(), 4);
+        assert_eq!(stopped.best_epoch, Some(2));
+        assert_eq!(stopped.history.iter().map(|e| e.valid.unwrap()).collect::<Vec<_>>(), vec![0.9, 0.8, 0.85, 0.86]);
+        // The kept weights are exactly those after epoch 2 (same seed, 2 epochs, no stopping).
+        let two = MfParams { dim: 3, init_std: 0.1, train: quiet(2, 64, 0.01, 0.0) }.fit(&planted.observed, &Device::flex()).unwrap();
+        let pairs: Vec<(u32, u32)> = (0..10).map(|k| (k, k + 3)).collect();
+        assert_eq!(stopped.predict_batch(&pairs), two.predict_batch(&pairs));
+        // Early stopping without a validation is an error naming the setting.
+        let e = MfParams { train: TrainConfig { early_stopping: Some(EarlyStopping { patience: 1, min_delta: 0.0 }), ..quiet(2, 64, 0.01, 0.0) }, ..Default::default() }
+            .fit(&planted.observed, &Device::flex())
+            .unwrap_err();
+        assert!(e.to_string().contains("`early_stopping`"), "{e}");
+    }
+
+    #[test]
+    fn learning_rate_schedules() {
+        use crate::trainer::LrSchedule;
+        assert_eq!(LrSchedule::Constant.rate(0.1, 7, 10), 0.1);
+        // 0.1 · 0.5² at epoch 3.
+        assert!((LrSchedule::Exponential { gamma: 0.5 }.rate(0.1, 3, 10) - 0.025).abs() < 1e-12);
+        // Cosine from 0.1 to 0.02 over 5 epochs: epoch 3 is the midpoint, 0.06.
+        let c = LrSchedule::Cosine { min_lr: 0.02 };
+        let rates: Vec<f64> = (1..=5).map(|e| c.rate(0.1, e, 5)).collect();
+        assert!((rates[0] - 0.1).abs() < 1e-12 && (rates[2] - 0.06).abs() < 1e-12 && (rates[4] - 0.02).abs() < 1e-12, "{rates:?}");
+        // The trainer logs the scheduled rate of every epoch.
+        let planted = planted_low_rank(20, 20, 2, 0.5, 0.1, 1);
+        let cfg = TrainConfig { lr_schedule: LrSchedule::Exponential { gamma: 0.5 }, ..quiet(3, 32, 0.04, 0.0) };
+        let m = MfParams { dim: 2, init_std: 0.1, train: cfg }.fit(&planted.observed, &Device::flex()).unwrap();
+        assert_eq!(m.history.iter().map(|e| e.lr).collect::<Vec<_>>(), vec![0.04, 0.02, 0.01]);
+        let bad = TrainConfig { lr_schedule: LrSchedule::Cosine { min_lr: 1.0 }, ..quiet(3, 32, 0.04, 0.0) };
+        let e = MfParams { train: bad, ..Default::default() }.fit(&planted.observed, &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("lr_schedule.cosine.min_lr"), "{e}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Neural collaborative filtering (He, Liao, Zhang, Nie, Hu & Chua, "Neural Collaborative
-//! Filtering", WWW 2017): GMF, MLP and NeuMF as one Burn module, trained on implicit feedback
-//! with binary cross-entropy and sampled negatives by the one training loop
-//! ([`crate::trainer::train_pointwise`]).
+//! Filtering", WWW 2017): GMF, MLP and NeuMF — and plain dot-product MF for implicit feedback
+//! (the model BPR-MF and the NCF paper's baselines use; Rendle et al. 2009, Hu, Koren &
+//! Volinsky 2008) — as one Burn module, trained on implicit feedback with binary cross-entropy
+//! and sampled negatives ([`crate::trainer::train_pointwise`]) or BPR
+//! ([`crate::trainer::train_pairwise`]) by the one training loop.
 
 use burn::module::{Module, Param};
-use burn::nn::{Embedding, Linear};
+use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnrec_data::batch::index_tensor;
@@ -14,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, RatingModule, TrainConfig, TrainError, train_pairwise, train_pointwise};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_pairwise, train_pointwise};
 
 /// Which NCF model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +29,9 @@ pub enum NcfKind {
     /// GMF and MLP side by side with separate embeddings, their last layers concatenated
     /// before the output layer.
     NeuMf,
+    /// Dot-product MF for implicit feedback: `p_uᵀ q_i + b_i` (no output layer; the GMF
+    /// embeddings hold `P`, `Q`).
+    Mf,
 }
 
 /// The NCF network; parts a kind does not use are `None`.
@@ -35,6 +40,7 @@ pub enum NcfKind {
 /// - `gmf_user`: `[n_users, factors]`, `gmf_item`: `[n_items, factors]`
 /// - `mlp_user`, `mlp_item`: `[n_users | n_items, layers[0] / 2]`
 /// - `tower[k]`: `[layers[k], layers[k + 1]]`; `out`: `[factors (GMF) + layers.last() (MLP), 1]`
+/// - `item_bias` (dot-product MF only): `[n_items, 1]`
 #[derive(Module, Debug)]
 pub struct NcfModule {
     /// GMF user embeddings.
@@ -45,17 +51,28 @@ pub struct NcfModule {
     pub mlp_user: Option<Embedding>,
     /// MLP item embeddings.
     pub mlp_item: Option<Embedding>,
-    /// MLP tower (ReLU after every layer).
+    /// MLP tower (ReLU, then dropout, after every layer).
     pub tower: Vec<Linear>,
-    /// Output layer to one logit.
-    pub out: Linear,
+    /// Dropout after each tower layer; active only while training on an autodiff device, off
+    /// in evaluation.
+    pub dropout: Dropout,
+    /// Output layer to one logit (absent for dot-product MF).
+    pub out: Option<Linear>,
+    /// Item biases of dot-product MF.
+    pub item_bias: Option<Embedding>,
 }
 
 impl NcfModule {
     /// A module of `kind` for `n_users × n_items`, embeddings drawn from `N(0, 0.01²)` (the
     /// paper's init) and linear layers from `U(−1/√fan_in, 1/√fan_in)` (PyTorch's default), all
     /// by a ChaCha8 generator seeded with `seed`, so every backend starts from the same weights.
-    pub fn new(kind: NcfKind, n_users: usize, n_items: usize, factors: usize, layers: &[usize], seed: u64, device: &Device) -> Self {
+    ///
+    /// `dropout` is the probability in `[0, 1)` of zeroing a tower activation while training.
+    ///
+    /// # Panics
+    /// If `dropout` is outside `[0, 1)` (checked by [`NcfParams::fit`] before).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(kind: NcfKind, n_users: usize, n_items: usize, factors: usize, layers: &[usize], dropout: f64, seed: u64, device: &Device) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let normal = Normal::new(0.0f32, 0.01).expect("valid std");
         let embedding = |rows: usize, cols: usize, rng: &mut ChaCha8Rng| {
@@ -72,7 +89,7 @@ impl NcfModule {
             }
         };
         let gmf = kind != NcfKind::Mlp;
-        let mlp = kind != NcfKind::Gmf;
+        let mlp = matches!(kind, NcfKind::Mlp | NcfKind::NeuMf);
         let half = layers.first().copied().unwrap_or(2) / 2;
         let (gmf_user, gmf_item) =
             if gmf { (Some(embedding(n_users, factors, &mut rng)), Some(embedding(n_items, factors, &mut rng))) } else { (None, None) };
@@ -80,8 +97,12 @@ impl NcfModule {
             if mlp { (Some(embedding(n_users, half, &mut rng)), Some(embedding(n_items, half, &mut rng))) } else { (None, None) };
         let tower = if mlp { layers.windows(2).map(|w| linear(w[0], w[1], &mut rng)).collect() } else { Vec::new() };
         let width = if gmf { factors } else { 0 } + if mlp { layers.last().copied().unwrap_or(0) } else { 0 };
-        let out = linear(width, 1, &mut rng);
-        Self { gmf_user, gmf_item, mlp_user, mlp_item, tower, out }
+        let dot = kind == NcfKind::Mf;
+        let out = (!dot).then(|| linear(width, 1, &mut rng));
+        let item_bias =
+            dot.then(|| Embedding { weight: Param::from_data(TensorData::new(vec![0f32; n_items], [n_items, 1]), device) });
+        let dropout = DropoutConfig::new(dropout).init();
+        Self { gmf_user, gmf_item, mlp_user, mlp_item, tower, dropout, out, item_bias }
     }
 
     /// NeuMF assembled from a trained GMF and a trained MLP (He et al. 2017, §3.4.1): their
@@ -91,12 +112,13 @@ impl NcfModule {
     /// # Panics
     /// If `gmf` is not a GMF or `mlp` not an MLP module (an internal misuse).
     pub fn from_pretrained(gmf: NcfModule, mlp: NcfModule) -> Self {
+        let (Some(g_out), Some(m_out)) = (gmf.out, mlp.out) else { panic!("from_pretrained takes a GMF and an MLP") };
         assert!(gmf.gmf_user.is_some() && mlp.mlp_user.is_some(), "from_pretrained takes a GMF and an MLP");
         // New leaf parameters (from data), so they train on an autodiff device.
-        let device = gmf.out.weight.val().device();
+        let device = g_out.weight.val().device();
         let half = |p: Param<Tensor<2>>| p.val().detach().mul_scalar(0.5);
-        let w = Tensor::cat(vec![half(gmf.out.weight), half(mlp.out.weight)], 0).into_data();
-        let bias = match (gmf.out.bias, mlp.out.bias) {
+        let w = Tensor::cat(vec![half(g_out.weight), half(m_out.weight)], 0).into_data();
+        let bias = match (g_out.bias, m_out.bias) {
             (Some(a), Some(b)) => Some(Param::from_data((a.val().detach() + b.val().detach()).mul_scalar(0.5).into_data(), &device)),
             _ => None,
         };
@@ -106,7 +128,9 @@ impl NcfModule {
             mlp_user: mlp.mlp_user,
             mlp_item: mlp.mlp_item,
             tower: mlp.tower,
-            out: Linear { weight: Param::from_data(w, &device), bias },
+            dropout: mlp.dropout,
+            out: Some(Linear { weight: Param::from_data(w, &device), bias }),
+            item_bias: None,
         }
     }
 
@@ -115,8 +139,8 @@ impl NcfModule {
         crate::mf::BiasedMfModule::rows(table, idx)
     }
 
-    fn tables(&self) -> [(&Option<Embedding>, bool); 4] {
-        [(&self.gmf_user, true), (&self.gmf_item, false), (&self.mlp_user, true), (&self.mlp_item, false)]
+    fn tables(&self) -> [(&Option<Embedding>, bool); 5] {
+        [(&self.gmf_user, true), (&self.gmf_item, false), (&self.mlp_user, true), (&self.mlp_item, false), (&self.item_bias, false)]
     }
 }
 
@@ -129,14 +153,18 @@ impl RatingModule for NcfModule {
             parts.push(Self::rows(pu, users.clone()) * Self::rows(qi, items.clone()));
         }
         if let (Some(pu), Some(qi)) = (&self.mlp_user, &self.mlp_item) {
-            let mut h = Tensor::cat(vec![Self::rows(pu, users), Self::rows(qi, items)], 1);
+            let mut h = Tensor::cat(vec![Self::rows(pu, users.clone()), Self::rows(qi, items.clone())], 1);
             for layer in &self.tower {
-                h = relu(layer.forward(h));
+                h = self.dropout.forward(relu(layer.forward(h)));
             }
             parts.push(h);
         }
         let h = if parts.len() == 1 { parts.pop().expect("one part") } else { Tensor::cat(parts, 1) };
-        self.out.forward(h).reshape([b])
+        match (&self.out, &self.item_bias) {
+            (Some(out), _) => out.forward(h).reshape([b]),
+            (None, Some(bias)) => (h.sum_dim(1) + Self::rows(bias, items)).reshape([b]),
+            (None, None) => h.sum_dim(1).reshape([b]),
+        }
     }
 
     /// Mean over the batch of the squared norms of the embedding rows it uses.
@@ -169,23 +197,25 @@ pub enum ImplicitObjective {
     Bpr,
 }
 
-/// Parameters of an NCF model (`gmf`, `mlp`, `neumf` in reports). Defaults are the paper's.
+/// Parameters of an NCF model (`gmf`, `mlp`, `neumf`, and `mf` for dot-product MF, in
+/// reports). Defaults are the paper's.
 ///
 /// | name | default | meaning |
 /// | --- | --- | --- |
-/// | `kind` | `neu_mf` | `gmf`, `mlp` or `neu_mf` |
+/// | `kind` | `neu_mf` | `gmf`, `mlp`, `neu_mf` or `mf` |
 /// | `factors` | 8 | GMF embedding size (predictive factors) |
 /// | `layers` | `[64, 32, 16, 8]` | MLP tower widths; the input is user ⊕ item embeddings of `layers[0] / 2` each |
 /// | `negatives` | 4 | sampled negatives per positive, fresh every epoch (`bce`) |
 /// | `objective` | `bce` | `bce` (pointwise, the paper's) or `bpr` (pairwise, Rendle et al. 2009) |
 /// | `pretrain` | false | NeuMF: start from a trained GMF and MLP (the paper's §3.4.1); costs their fits too |
+/// | `dropout` | 0 | probability of zeroing each MLP-tower activation while training (off in evaluation) |
 /// | `train.epochs` | 20 | passes over the positives |
 /// | `train.batch_size` | 256 | samples per Adam step, positives and negatives together (51 positives with 4 negatives each) |
 /// | `train.lr` | 0.001 | Adam learning rate |
 /// | `train.l2` | 0 | L2 weight on the embedding rows a batch uses |
 /// | `train.seed` | 42 | seeds init, batch order and negatives |
-///
-/// Not yet here (issue #6): dropout, early stopping, checkpoints.
+/// | `train.lr_schedule` | `constant` | or `{"exponential": {"gamma": g}}`, `{"cosine": {"min_lr": m}}` |
+/// | `train.early_stopping` | none | `{"patience": p, "min_delta": d}`, with a validation (see [`NcfParams::fit_validated`]) |
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NcfParams {
@@ -203,6 +233,8 @@ pub struct NcfParams {
     /// from their embeddings and towers, with the output layer `[½ h_GMF; ½ h_MLP]`, and train
     /// it with `train.optimizer` (the paper's pretraining, §3.4.1, α = 0.5; it uses SGD there).
     pub pretrain: bool,
+    /// Dropout probability after each MLP-tower layer while training, in `[0, 1)`.
+    pub dropout: f64,
     /// Optimisation settings.
     pub train: TrainConfig,
 }
@@ -216,6 +248,7 @@ impl Default for NcfParams {
             negatives: 4,
             objective: ImplicitObjective::Bce,
             pretrain: false,
+            dropout: 0.0,
             train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true, ..Default::default() },
         }
     }
@@ -228,12 +261,15 @@ impl Default for NcfParams {
 /// themselves only.
 #[derive(Debug)]
 pub struct BurnNcf {
-    module: NcfModule,
-    known: KnownSet,
-    popularity: Vec<f32>,
-    device: Device,
-    /// One entry per training epoch (`train_loss` = BCE).
+    pub(crate) module: NcfModule,
+    pub(crate) known: KnownSet,
+    pub(crate) popularity: Vec<f32>,
+    pub(crate) device: Device,
+    pub(crate) params: NcfParams,
+    /// One entry per training epoch (`train_loss` = BCE or BPR loss).
     pub history: Vec<EpochLog>,
+    /// The epoch whose weights were kept, when early stopping ran.
+    pub best_epoch: Option<usize>,
 }
 
 impl NcfParams {
@@ -244,43 +280,74 @@ impl NcfParams {
     /// (`layers` needs at least 2 widths, the first even, all ≥ 1, unless `kind` is `gmf`);
     /// [`TrainError::EmptyTrainSet`]; [`TrainError::Diverged`]; [`TrainError::Backend`].
     pub fn fit(&self, train: &Interactions, device: &Device) -> Result<BurnNcf, TrainError> {
+        self.fit_validated(train, None, device)
+    }
+
+    /// [`NcfParams::fit`], measuring `validation` (e.g. HR@10 on held-out interactions) after
+    /// every epoch on the model in evaluation mode (dropout off; in [`EpochLog::valid`]); with
+    /// `train.early_stopping` set, stops after `patience` epochs without improvement and keeps
+    /// the best epoch's weights. NeuMF's pretraining stages run without it.
+    ///
+    /// # Errors
+    /// As [`NcfParams::fit`]; [`TrainError::Param`] if early stopping is set without a
+    /// validation, or `dropout` is outside `[0, 1)`.
+    pub fn fit_validated(&self, train: &Interactions, validation: Option<&Validation<'_>>, device: &Device) -> Result<BurnNcf, TrainError> {
         let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
         if self.factors == 0 && self.kind != NcfKind::Mlp {
             return bad("factors", "0".into(), ">= 1");
         }
-        if self.kind != NcfKind::Gmf && (self.layers.len() < 2 || self.layers[0] % 2 == 1 || self.layers.contains(&0)) {
+        let towered = matches!(self.kind, NcfKind::Mlp | NcfKind::NeuMf);
+        if towered && (self.layers.len() < 2 || self.layers[0] % 2 == 1 || self.layers.contains(&0)) {
             return bad("layers", format!("{:?}", self.layers), "at least 2 widths, all >= 1, the first even");
+        }
+        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
+            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
         }
         self.train.check()?;
         if train.is_empty() {
             return Err(TrainError::EmptyTrainSet);
         }
         let ad = device.clone().autodiff();
+        let new = |kind| NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.dropout, self.train.seed, &ad);
         let module = if self.pretrain && self.kind == NcfKind::NeuMf {
             // The parts train with Adam (the paper's §3.4.1); NeuMF then with `train.optimizer`
             // (the paper uses plain SGD there).
-            let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, ..self.train.clone() };
-            let part = |kind| {
-                let m = NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad);
-                self.train_with(m, train, &adam, &ad).map(|(m, _)| m)
-            };
+            let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, early_stopping: None, ..self.train.clone() };
+            let part = |kind| self.train_with(new(kind), train, &adam, &ad, None).map(|t| t.module);
             NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
         } else {
-            NcfModule::new(self.kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.train.seed, &ad)
+            new(self.kind)
         };
-        let (module, history) = self.train_with(module, train, &self.train, &ad)?;
         let counts = train.item_counts();
         let n_users = train.n_users().max(1) as f32;
-        let popularity = counts.iter().map(|&c| c as f32 / n_users).collect();
-        Ok(BurnNcf { module: module.valid(), known: KnownSet::from_train(train), popularity, device: device.clone(), history })
+        let popularity: Vec<f32> = counts.iter().map(|&c| c as f32 / n_users).collect();
+        let known = KnownSet::from_train(train);
+        let wrap = |m: NcfModule| BurnNcf {
+            module: m,
+            known: known.clone(),
+            popularity: popularity.clone(),
+            device: device.clone(),
+            params: self.clone(),
+            history: Vec::new(),
+            best_epoch: None,
+        };
+        let score = |m: &NcfModule| validation.map_or(f64::NAN, |v| (v.score)(&wrap(m.valid())));
+        let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
+        let t = self.train_with(module, train, &self.train, &ad, metric)?;
+        Ok(BurnNcf { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
     }
-}
 
-impl NcfParams {
-    fn train_with(&self, m: NcfModule, train: &Interactions, cfg: &TrainConfig, ad: &Device) -> Result<(NcfModule, Vec<EpochLog>), TrainError> {
+    fn train_with(
+        &self,
+        m: NcfModule,
+        train: &Interactions,
+        cfg: &TrainConfig,
+        ad: &Device,
+        metric: Option<ModuleMetric<'_, NcfModule>>,
+    ) -> Result<Trained<NcfModule>, TrainError> {
         match self.objective {
-            ImplicitObjective::Bce => train_pointwise(m, train, self.negatives, cfg, ad),
-            ImplicitObjective::Bpr => train_pairwise(m, train, cfg, ad),
+            ImplicitObjective::Bce => train_pointwise(m, train, self.negatives, cfg, ad, metric),
+            ImplicitObjective::Bpr => train_pairwise(m, train, cfg, ad, metric),
         }
     }
 }
@@ -361,8 +428,8 @@ mod tests {
     fn shapes_of_each_kind() {
         let device = Device::flex();
         for (kind, out_width) in [(NcfKind::Gmf, 8), (NcfKind::Mlp, 8), (NcfKind::NeuMf, 16)] {
-            let m = NcfModule::new(kind, 5, 7, 8, &[64, 32, 16, 8], 1, &device);
-            assert_eq!(m.out.weight.dims(), [out_width, 1], "{kind:?}");
+            let m = NcfModule::new(kind, 5, 7, 8, &[64, 32, 16, 8], 0.0, 1, &device);
+            assert_eq!(m.out.as_ref().unwrap().weight.dims(), [out_width, 1], "{kind:?}");
             assert_eq!(m.tower.len(), if kind == NcfKind::Gmf { 0 } else { 3 });
             let u = index_tensor(&[0, 4, 2], &device);
             let i = index_tensor(&[6, 0, 3], &device);
@@ -412,8 +479,8 @@ mod tests {
     fn pretrained_neumf_starts_as_the_average_of_its_parts() {
         // On an autodiff device, as in training: the new output layer must be a trainable leaf.
         let device = Device::flex().autodiff();
-        let gmf = NcfModule::new(NcfKind::Gmf, 5, 7, 4, &[8, 4], 1, &device);
-        let mlp = NcfModule::new(NcfKind::Mlp, 5, 7, 4, &[8, 4], 2, &device);
+        let gmf = NcfModule::new(NcfKind::Gmf, 5, 7, 4, &[8, 4], 0.0, 1, &device);
+        let mlp = NcfModule::new(NcfKind::Mlp, 5, 7, 4, &[8, 4], 0.0, 2, &device);
         let (u, i) = (index_tensor(&[0, 3, 4], &device), index_tensor(&[6, 1, 2], &device));
         let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
         let (g, m) = (read(gmf.forward(u.clone(), i.clone())), read(mlp.forward(u.clone(), i.clone())));
@@ -457,6 +524,55 @@ mod tests {
             wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
         }
         assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
+    }
+
+    #[test]
+    fn dot_mf_forward_is_the_dot_product_plus_item_bias() {
+        let device = Device::flex();
+        let mut m = NcfModule::new(NcfKind::Mf, 2, 2, 2, &[], 0.0, 1, &device);
+        assert!(m.out.is_none() && m.tower.is_empty() && m.mlp_user.is_none());
+        let t = |v: Vec<f32>, r: usize, c: usize| Some(Embedding { weight: Param::from_data(TensorData::new(v, [r, c]), &device) });
+        m.gmf_user = t(vec![1.0, 2.0, 0.5, -1.0], 2, 2);
+        m.gmf_item = t(vec![3.0, 1.0, 0.0, 4.0], 2, 2);
+        m.item_bias = t(vec![0.3, -0.5], 2, 1);
+        let v = m.forward(index_tensor(&[0, 1, 1], &device), index_tensor(&[0, 0, 1], &device)).into_data().try_to_vec::<f32>().unwrap();
+        // (0,0): 3 + 2 + 0.3; (1,0): 1.5 − 1 + 0.3; (1,1): −4 − 0.5
+        for (a, b) in v.iter().zip([5.3f32, 0.8, -4.5]) {
+            assert!((a - b).abs() < 1e-5, "{v:?}");
+        }
+        // It learns the two groups with BPR like the others.
+        let data = groups();
+        let p = NcfParams { kind: NcfKind::Mf, objective: ImplicitObjective::Bpr, train: quiet(30), ..Default::default() };
+        let model = p.fit(&data, &Device::flex()).unwrap();
+        let mut wins = 0;
+        for u in 0..40u32 {
+            let s = model.score_block(&[u], &(0..20).collect::<Vec<_>>());
+            let (mine, other) = if u < 20 { (0..10, 10..20) } else { (10..20, 0..10) };
+            wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
+        }
+        assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
+    }
+
+    #[test]
+    fn dropout_trains_but_is_off_in_evaluation() {
+        let ad = Device::flex().autodiff();
+        let m = NcfModule::new(NcfKind::Mlp, 5, 7, 4, &[8, 4], 0.5, 1, &ad);
+        let (u, i) = (index_tensor(&[0, 1, 2, 3, 4], &ad), index_tensor(&[6, 5, 4, 3, 2], &ad));
+        let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+        ad.seed(1);
+        let a = read(m.forward(u.clone(), i.clone()));
+        let b = read(m.forward(u.clone(), i.clone()));
+        assert_ne!(a, b, "dropout must be active while training");
+        let eval = m.valid();
+        let dev = Device::flex();
+        let (u, i) = (index_tensor(&[0, 1, 2, 3, 4], &dev), index_tensor(&[6, 5, 4, 3, 2], &dev));
+        assert_eq!(read(eval.forward(u.clone(), i.clone())), read(eval.forward(u, i)));
+        // A trained model with dropout scores deterministically.
+        let p = NcfParams { dropout: 0.3, train: quiet(3), ..Default::default() };
+        let trained = p.fit(&groups(), &Device::flex()).unwrap();
+        assert_eq!(trained.score_block(&[0, 5], &[1, 2, 3]), trained.score_block(&[0, 5], &[1, 2, 3]));
+        let e = NcfParams { dropout: 1.0, ..Default::default() }.fit(&groups(), &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("`dropout`"), "{e}");
     }
 
     #[test]

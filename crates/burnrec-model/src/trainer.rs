@@ -1,8 +1,11 @@
 //! One training loop for every Burn model.
 //!
 //! Any module implementing [`RatingModule`] is trained by the same loop (seeded shuffled
-//! mini-batches, an objective plus an L2 penalty on the parameters the batch touched, Adam, a
-//! progress bar on stderr, divergence detection), with one of two objectives:
+//! mini-batches, an objective plus an L2 penalty on the parameters the batch touched, Adam /
+//! AdamW / SGD with optional gradient clipping, a per-epoch learning-rate schedule, a progress
+//! bar on stderr with the loss and samples/s, divergence detection naming the epoch and step,
+//! and — given a [`Validation`] — early stopping with patience and best-checkpoint restore),
+//! with one of three objectives:
 //! - [`train_explicit`]: mean squared error on `r − μ` (explicit ratings);
 //! - [`train_pointwise`]: binary cross-entropy on logits, each positive with sampled negatives
 //!   (implicit feedback, He et al. 2017), computed with log-sigmoid so that it stays finite for
@@ -20,9 +23,9 @@ use burn::tensor::{Device, Int, Tensor};
 use std::sync::Arc;
 
 use burn::tensor::activation::log_sigmoid;
-use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher, index_tensor};
+use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher};
 use burnrec_data::sampling::NegativeSampler;
-use burnrec_data::{Interactions, Rating};
+use burnrec_data::{Interactions, Rating, RatingPredictor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -62,6 +65,75 @@ pub struct TrainConfig {
     pub optimizer: OptimizerKind,
     /// Clip each gradient to this L2 norm before the step (off when `None`).
     pub grad_clip_norm: Option<f32>,
+    /// Learning rate by epoch.
+    pub lr_schedule: LrSchedule,
+    /// Stop when the validation metric has not improved for `patience` epochs and restore the
+    /// best epoch's weights (needs a [`Validation`]; off when `None`).
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// Learning rate of epoch `e` (1-based) from the base rate `lr` of [`TrainConfig`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// `lr` every epoch.
+    #[default]
+    Constant,
+    /// `lr · gamma^(e − 1)`.
+    Exponential {
+        /// Decay factor per epoch, in (0, 1].
+        gamma: f64,
+    },
+    /// Cosine annealing from `lr` at epoch 1 to `min_lr` at the last epoch (Loshchilov &
+    /// Hutter, "SGDR", ICLR 2017, without restarts).
+    Cosine {
+        /// Rate of the last epoch, in [0, lr].
+        min_lr: f64,
+    },
+}
+
+impl LrSchedule {
+    /// The rate of 1-based `epoch` out of `epochs`, from the base rate `lr`.
+    pub fn rate(self, lr: f64, epoch: usize, epochs: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => lr,
+            LrSchedule::Exponential { gamma } => lr * gamma.powi(epoch.saturating_sub(1) as i32),
+            LrSchedule::Cosine { min_lr } => {
+                let t = if epochs <= 1 { 0.0 } else { (epoch - 1) as f64 / (epochs - 1) as f64 };
+                min_lr + 0.5 * (lr - min_lr) * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+}
+
+/// Early stopping on the validation metric of a [`Validation`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Epochs without an improvement of more than `min_delta` before training stops.
+    pub patience: usize,
+    /// Smallest change that counts as an improvement, in the metric's units.
+    #[serde(default)]
+    pub min_delta: f64,
+}
+
+/// A metric the trainer measures after every epoch on the model in evaluation mode (dropout
+/// off), for learning curves and [`EarlyStopping`]. The model is handed over as a
+/// [`RatingPredictor`], so any evaluation (RMSE, HR@K, NDCG@K, … from `burnrec-eval`) can be
+/// plugged in without the model crate depending on it.
+pub struct Validation<'a> {
+    /// Name for logs, e.g. `rmse` or `ndcg@10`.
+    pub name: String,
+    /// Whether larger values are better (NDCG) or smaller (RMSE).
+    pub higher_is_better: bool,
+    /// Computes the metric of a model.
+    pub score: Box<dyn Fn(&dyn RatingPredictor) -> f64 + 'a>,
+}
+
+impl std::fmt::Debug for Validation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validation").field("name", &self.name).field("higher_is_better", &self.higher_is_better).finish_non_exhaustive()
+    }
 }
 
 /// Optimizer of [`TrainConfig`] (Burn's implementations).
@@ -91,12 +163,14 @@ impl Default for TrainConfig {
             progress: true,
             optimizer: OptimizerKind::Adam,
             grad_clip_norm: None,
+            lr_schedule: LrSchedule::Constant,
+            early_stopping: None,
         }
     }
 }
 
 /// What happened in one epoch.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochLog {
     /// 1-based epoch.
     pub epoch: usize,
@@ -105,11 +179,24 @@ pub struct EpochLog {
     pub train_loss: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
-    /// Training ratings processed per second.
+    /// Training samples (ratings, or positives plus negatives) processed per second.
     pub samples_per_s: f64,
-    /// RMSE on the validation ratings after the epoch (raw predictions, rating units), when a
-    /// validation set was given.
-    pub valid_rmse: Option<f64>,
+    /// Learning rate of the epoch (after the schedule).
+    pub lr: f64,
+    /// The validation metric after the epoch (model in evaluation mode), when a
+    /// [`Validation`] was given: e.g. RMSE in rating units for `fit_with_valid`.
+    pub valid: Option<f64>,
+}
+
+/// The trained module with its per-epoch log.
+#[derive(Debug)]
+pub struct Trained<M> {
+    /// The module (the best epoch's weights when early stopping ran).
+    pub module: M,
+    /// One entry per epoch run.
+    pub history: Vec<EpochLog>,
+    /// The 1-based epoch whose weights `module` holds when early stopping ran.
+    pub best_epoch: Option<usize>,
 }
 
 /// Errors of the trainer.
@@ -130,10 +217,12 @@ pub enum TrainError {
     #[error("training set is empty")]
     EmptyTrainSet,
     /// The loss became NaN or infinite.
-    #[error("training diverged at epoch {epoch}: the mean training loss is {loss} (try a lower learning rate)")]
+    #[error("training diverged at epoch {epoch}, step {step}: the batch loss is {loss} (try a lower learning rate, gradient clipping or more L2)")]
     Diverged {
         /// 1-based epoch.
         epoch: usize,
+        /// 1-based step (mini-batch) within the epoch: the first whose loss is not finite.
+        step: usize,
         /// The non-finite value.
         loss: f64,
     },
@@ -171,46 +260,60 @@ impl TrainConfig {
                 return bad("grad_clip_norm", c.to_string(), "finite and > 0");
             }
         }
+        match self.lr_schedule {
+            LrSchedule::Exponential { gamma } if !(gamma > 0.0 && gamma <= 1.0) => {
+                return bad("lr_schedule.exponential.gamma", gamma.to_string(), "in (0, 1]");
+            }
+            LrSchedule::Cosine { min_lr } if !(min_lr >= 0.0 && min_lr <= self.lr) => {
+                return bad("lr_schedule.cosine.min_lr", min_lr.to_string(), "in [0, lr]");
+            }
+            _ => {}
+        }
+        if let Some(es) = self.early_stopping {
+            if es.patience == 0 {
+                return bad("early_stopping.patience", "0".into(), ">= 1");
+            }
+            if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+                return bad("early_stopping.min_delta", es.min_delta.to_string(), "finite and >= 0");
+            }
+        }
         Ok(())
     }
 }
 
+/// A per-epoch metric of the module being trained (see [`Validation`] for the predictor-level
+/// form the model types build it from).
+pub struct ModuleMetric<'a, M> {
+    /// Whether larger values are better.
+    pub higher_is_better: bool,
+    /// Computes the metric; receives the training module (switch it to evaluation mode with
+    /// `Module::valid` before scoring).
+    pub score: &'a dyn Fn(&M) -> f64,
+}
+
 /// Trains `model` (whose parameters live on an autodiff device) on `train` to predict
-/// `r − mu`, and returns the trained module with one [`EpochLog`] per epoch.
+/// `r − mu` (mean squared error plus the L2 penalty), measuring `metric` after every epoch
+/// when given (for learning curves and early stopping).
 ///
 /// # Errors
-/// [`TrainError::Param`], [`TrainError::EmptyTrainSet`], [`TrainError::Diverged`] (naming the
-/// epoch), or [`TrainError::Backend`] if reading the loss back fails.
+/// [`TrainError::Param`] (including early stopping without a metric),
+/// [`TrainError::EmptyTrainSet`], [`TrainError::Diverged`] (naming the epoch and step), or
+/// [`TrainError::Backend`] if reading the loss back fails.
 pub fn train_explicit<M: RatingModule>(
     model: M,
     train: &Interactions,
     mu: f32,
     cfg: &TrainConfig,
     device: &Device,
-) -> Result<(M, Vec<EpochLog>), TrainError> {
-    train_explicit_with_valid(model, train, None, mu, cfg, device)
-}
-
-/// [`train_explicit`], also measuring the RMSE on `valid` after every epoch (with the module
-/// in evaluation mode; nothing is selected on it here — it feeds learning curves).
-///
-/// # Errors
-/// As [`train_explicit`].
-pub fn train_explicit_with_valid<M: RatingModule>(
-    model: M,
-    train: &Interactions,
-    valid: Option<&Interactions>,
-    mu: f32,
-    cfg: &TrainConfig,
-    device: &Device,
-) -> Result<(M, Vec<EpochLog>), TrainError> {
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
     let batcher = ExplicitBatcher { offset: mu, features: Features::default() };
-    let eval_device = device.clone().without_autodiff();
     fit_loop(
         model,
         train,
         cfg,
         cfg.batch_size,
+        1,
         device,
         |_| {},
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -221,10 +324,7 @@ pub fn train_explicit_with_valid<M: RatingModule>(
             let loss = se.clone().div_scalar(n as f64) + model.penalty(b.users, b.items).mul_scalar(cfg.l2);
             (loss, se, n)
         },
-        |model: &M| match valid.filter(|v| !v.is_empty()) {
-            Some(v) => Ok(Some(rmse_of(&model.valid(), v, mu, &eval_device)?)),
-            None => Ok(None),
-        },
+        metric,
     )
 }
 
@@ -246,7 +346,8 @@ pub fn train_pointwise<M: RatingModule>(
     negatives: usize,
     cfg: &TrainConfig,
     device: &Device,
-) -> Result<(M, Vec<EpochLog>), TrainError> {
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
     if negatives == 0 {
         return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
     }
@@ -260,6 +361,7 @@ pub fn train_pointwise<M: RatingModule>(
         train,
         cfg,
         positives,
+        1 + negatives,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -270,7 +372,7 @@ pub fn train_pointwise<M: RatingModule>(
             let loss = bce.clone().div_scalar(n as f64) + model.penalty(b.users, b.items).mul_scalar(cfg.l2);
             (loss, bce, n)
         },
-        |_| Ok(None),
+        metric,
     )
 }
 
@@ -289,7 +391,8 @@ pub fn train_pairwise<M: RatingModule>(
     train: &Interactions,
     cfg: &TrainConfig,
     device: &Device,
-) -> Result<(M, Vec<EpochLog>), TrainError> {
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
     let sampler = Arc::new(NegativeSampler::new(train));
     let batcher = PairwiseBatcher::new(sampler, cfg.seed.wrapping_add(1));
     fit_loop(
@@ -297,6 +400,7 @@ pub fn train_pairwise<M: RatingModule>(
         train,
         cfg,
         cfg.batch_size,
+        1,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -308,7 +412,7 @@ pub fn train_pairwise<M: RatingModule>(
             let loss = bpr.clone().div_scalar(n.max(1) as f64) + penalty.mul_scalar(cfg.l2);
             (loss, bpr, n)
         },
-        |_| Ok(None),
+        metric,
     )
 }
 
@@ -329,24 +433,37 @@ pub fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
 }
 
 /// The one training loop: for each epoch, `before_epoch(epoch)`, then seeded shuffled
-/// mini-batches of `chunk` of `train`'s ratings, each turned by `batch_loss(model, ratings, device)` into
-/// `(loss to minimise, summed monitored loss, samples)`, an Adam step, and after the epoch the
-/// mean monitored loss (divergence check) and `validate(model)`.
+/// mini-batches of `chunk` of `train`'s ratings (each expanding to about `per_rating` samples),
+/// each turned by `batch_loss(model, ratings, device)` into `(loss to minimise, summed
+/// monitored loss, samples)`, an optimiser step at the epoch's scheduled rate; after the epoch
+/// the per-step losses are read back once (divergence names the first bad step), then
+/// `metric` is measured and early stopping decides.
+#[allow(clippy::too_many_arguments)]
 fn fit_loop<M: RatingModule>(
     mut model: M,
     train: &Interactions,
     cfg: &TrainConfig,
     chunk: usize,
+    per_rating: usize,
     device: &Device,
     mut before_epoch: impl FnMut(usize),
     batch_loss: impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
-    validate: impl Fn(&M) -> Result<Option<f64>, TrainError>,
-) -> Result<(M, Vec<EpochLog>), TrainError> {
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
     cfg.check()?;
     if train.is_empty() {
         return Err(TrainError::EmptyTrainSet);
     }
+    if cfg.early_stopping.is_some() && metric.is_none() {
+        return Err(TrainError::Param {
+            name: "early_stopping",
+            value: format!("{:?}", cfg.early_stopping),
+            expected: "a validation set or metric to stop on (none was given)",
+        });
+    }
     let device = device.clone().autodiff();
+    // Dropout masks come from the backend's generator: seed it so runs repeat.
+    device.seed(cfg.seed);
     let clip = cfg.grad_clip_norm.map(GradientClippingConfig::Norm);
     let mut optim = match cfg.optimizer {
         OptimizerKind::Adam => AdamConfig::new().with_grad_clipping(clip).init(),
@@ -356,67 +473,77 @@ fn fit_loop<M: RatingModule>(
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let n = train.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let n_batches = n.div_ceil(chunk);
     let mut logs = Vec::with_capacity(cfg.epochs);
+    let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")));
+    // (best value, its epoch, its weights)
+    let mut best: Option<(f64, usize, M)> = None;
+    let mut previous_loss = None;
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
+        let lr = cfg.lr_schedule.rate(cfg.lr, epoch, cfg.epochs);
         before_epoch(epoch);
-        let bar = progress_bar(cfg.progress, n_batches as u64, epoch, cfg.epochs);
+        let bar = progress_bar(cfg.progress, (n * per_rating) as u64, epoch, cfg.epochs, previous_loss);
         order.shuffle(&mut rng);
-        let mut total: Option<Tensor<1>> = None;
-        let mut samples = 0usize;
+        let mut step_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
+        let mut step_sizes: Vec<usize> = Vec::with_capacity(n.div_ceil(chunk));
         for part in order.chunks(chunk) {
             let (loss, monitored, k) = batch_loss(&model, part.iter().map(|&r| train.get(r as usize)).collect(), &device);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cfg.lr, model, grads);
-            let monitored = monitored.detach();
-            total = Some(match total {
-                Some(acc) => acc + monitored,
-                None => monitored,
-            });
-            samples += k;
-            bar.inc(1);
+            model = optim.step(lr, model, grads);
+            step_losses.push(monitored.detach());
+            step_sizes.push(k);
+            bar.inc(k as u64);
         }
-        let total: f64 = total
-            .expect("at least one batch")
-            .try_into_scalar::<f64>()
-            .map_err(|e| TrainError::Backend(format!("{e:?}")))?;
-        let loss = total / samples.max(1) as f64;
+        // One read-back per epoch: the summed loss of every step.
+        let sums = read(Tensor::cat(step_losses, 0))?;
+        if let Some(step) = sums.iter().position(|v| !v.is_finite()) {
+            bar.abandon();
+            return Err(TrainError::Diverged { epoch, step: step + 1, loss: f64::from(sums[step] / step_sizes[step].max(1) as f32) });
+        }
+        let samples: usize = step_sizes.iter().sum();
+        let loss = sums.iter().map(|&v| f64::from(v)).sum::<f64>() / samples.max(1) as f64;
         let seconds = start.elapsed().as_secs_f64();
-        bar.finish_with_message(format!("train loss {loss:.4}"));
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged { epoch, loss });
+        bar.finish_with_message(format!("loss {loss:.4}"));
+        previous_loss = Some(loss);
+        let valid = metric.as_ref().map(|m| (m.score)(&model));
+        logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid });
+        if let (Some(es), Some(v), Some(m)) = (cfg.early_stopping, valid, metric.as_ref()) {
+            let improved = match &best {
+                None => true,
+                Some((b, _, _)) => {
+                    if m.higher_is_better {
+                        v > b + es.min_delta
+                    } else {
+                        v < b - es.min_delta
+                    }
+                }
+            };
+            if improved {
+                best = Some((v, epoch, model.clone()));
+            } else if epoch - best.as_ref().map_or(0, |b| b.1) >= es.patience {
+                break;
+            }
         }
-        let valid_rmse = validate(&model)?;
-        logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, valid_rmse });
     }
-    Ok((model, logs))
+    Ok(match best {
+        Some((_, epoch, weights)) => Trained { module: weights, history: logs, best_epoch: Some(epoch) },
+        None => Trained { module: model, history: logs, best_epoch: None },
+    })
 }
 
-/// RMSE of `model` (predicting `r − mu`) on `data`, in blocks of 65 536 ratings.
-fn rmse_of<M: RatingModule>(model: &M, data: &Interactions, mu: f32, device: &Device) -> Result<f64, TrainError> {
-    let mut se = 0f64;
-    let idx: Vec<usize> = (0..data.len()).collect();
-    for block in idx.chunks(65_536) {
-        let u: Vec<u32> = block.iter().map(|&k| data.users()[k]).collect();
-        let i: Vec<u32> = block.iter().map(|&k| data.items()[k]).collect();
-        let pred = model.forward(index_tensor(&u, device), index_tensor(&i, device));
-        let p = pred.into_data().try_to_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))?;
-        se += block.iter().zip(p).map(|(&k, p)| (f64::from(p + mu) - f64::from(data.values()[k])).powi(2)).sum::<f64>();
-    }
-    Ok((se / data.len() as f64).sqrt())
-}
-
-fn progress_bar(show: bool, len: u64, epoch: usize, epochs: usize) -> ProgressBar {
+fn progress_bar(show: bool, samples: u64, epoch: usize, epochs: usize, previous_loss: Option<f64>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(len);
+    let bar = ProgressBar::new(samples);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches {per_sec} {msg}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} samples, {per_sec} {msg}")
             .expect("valid template")
             .progress_chars("=> "),
     );
     bar.set_prefix(format!("epoch {epoch}/{epochs}"));
+    if let Some(l) = previous_loss {
+        bar.set_message(format!("(previous epoch loss {l:.4})"));
+    }
     bar
 }

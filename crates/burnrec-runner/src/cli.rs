@@ -169,9 +169,11 @@ fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
 /// The models `compare` runs when `--models` is not given, in report order.
 pub const DEFAULT_MODELS: [&str; 4] = ["global-mean", "baseline", "svd", "burn-mf"];
 
-/// The neural (Burn) models `compare` knows: biased MF (explicit) and NCF's GMF, MLP and
-/// NeuMF (implicit, He et al. 2017).
-pub const BURN_MODELS: [&str; 4] = ["burn-mf", "gmf", "mlp", "neumf"];
+/// The neural (Burn) models `compare` knows: biased MF (explicit), dot-product MF for implicit
+/// feedback (`mf`), NCF's GMF, MLP and NeuMF (implicit, He et al. 2017), and the
+/// feature-aware deep hybrid (`deep-hybrid`, implicit; uses user and item side features when
+/// the dataset has them).
+pub const BURN_MODELS: [&str; 6] = ["burn-mf", "mf", "gmf", "mlp", "neumf", "deep-hybrid"];
 
 /// Classic models that need item side features: `content` (content-based item KNN on
 /// genre/tag TF-IDF) and `hybrid` (ALS blended with `content`, weight chosen on validation).
@@ -187,7 +189,8 @@ pub struct CompareArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
-    /// Burn backend for the neural models.
+    /// Burn backend for the neural models: `flex` (CPU), `ndarray` (CPU), `wgpu` (GPU), or
+    /// `cuda` in builds with the `cuda` cargo feature.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     pub backend: Backend,
     /// Seed of the split and of every model.
@@ -198,9 +201,11 @@ pub struct CompareArgs {
     pub test_ratio: f64,
     /// Split: `random` (ratio `--test-ratio`), `leave-one-out` (each user's latest rating;
     /// ties to the larger item id; needs timestamps), `official-5fold` (ML-100K's own
-    /// u1…u5.base/.test files; needs `--dataset ml-100k:PATH`), or `folds-file` (the folds
-    /// listed in `--folds-file`).
-    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo", "official-5fold", "folds-file"])]
+    /// u1…u5.base/.test files; needs `--dataset ml-100k:PATH`), `folds-file` (the folds
+    /// listed in `--folds-file`), or `cold-items` (a `--test-ratio` share of the items, drawn
+    /// with `--seed`, leave training entirely: every interaction with them is test; the full
+    /// protocol then ranks among those cold items only).
+    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo", "official-5fold", "folds-file", "cold-items"])]
     pub split: String,
     /// With `--split folds-file`: a TSV of `user<TAB>item<TAB>fold` (raw ids, fold 0…K−1 in
     /// which that rating is the test part; `#` lines and one header line ignored), e.g. the
@@ -217,10 +222,15 @@ pub struct CompareArgs {
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
     /// Carve a validation part of this fraction from the *train* part (seed + 1): every model
-    /// trains on the rest, and trained neural models log their validation RMSE per epoch
-    /// (learning curves in `--plots`).
+    /// trains on the rest, and trained neural models log a validation metric per epoch
+    /// (RMSE for burn-mf, NDCG@K full ranking for the implicit ones; learning curves in
+    /// `--plots`).
     #[arg(long, value_name = "F")]
     pub valid_ratio: Option<f64>,
+    /// Early stopping for the neural models: stop after N epochs without improvement of the
+    /// validation metric and keep the best epoch's weights (needs `--valid-ratio`).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
     /// Cut-off K of the top-N metrics.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
@@ -242,13 +252,14 @@ pub struct CompareArgs {
     /// Comma-separated models to run: classic `global-mean, normal, baseline, baseline-sgd,
     /// svd, pmf, svdpp, nmf, slope-one, knn-basic, knn-means, knn-zscore, knn-baseline,
     /// popularity, pure-svd, als, bpr, item-knn, ease, content, hybrid`, neural `burn-mf`,
-    /// `gmf`, `mlp`, `neumf` (on `--backend`), or the groups
+    /// `mf`, `gmf`, `mlp`, `neumf`, `deep-hybrid` (on `--backend`), or the groups
     /// `all-classic`, `all-rating`, `all-top-n`. Default: global-mean, baseline, svd, burn-mf.
     #[arg(long, value_delimiter = ',', value_parser = parse_model)]
     pub models: Option<Vec<String>>,
     /// Set a model parameter, `MODEL.PARAM=VALUE` (repeatable; PARAM may be dotted, e.g.
-    /// `knn-baseline.sim.name=pearson_baseline`, `als.factors=64`, `svd.n_factors=50`). The
-    /// names are the fields of each model's params documented in burnrec-classic.
+    /// `knn-baseline.sim.name=pearson_baseline`, `als.factors=64`, `neumf.train.lr=0.002`,
+    /// `burn-mf.dim=128`). The names are the fields of each model's params documented in
+    /// burnrec-classic and burnrec-model (MfParams, NcfParams, DeepParams).
     #[arg(long = "set", value_name = "MODEL.PARAM=VALUE")]
     pub set: Vec<String>,
     /// Score raw predictions instead of clipping them to the training rating range.

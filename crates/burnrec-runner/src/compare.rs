@@ -8,19 +8,28 @@ use anyhow::{Context, anyhow, bail};
 use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS, set_dotted};
 use burnrec_classic::{ContentKnnParams, Hybrid};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::{kfold, leave_one_out, ml100k_official};
+use burnrec_data::split::{cold_item_split, kfold, leave_one_out, ml100k_official};
 use burnrec_data::{Dataset, DatasetSpec, Feedback, FeatureTable, Interactions, RatingPredictor, Split, random_split};
-use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings, evaluate_sampled, paired_bootstrap};
-use burnrec_model::{Backend, MfParams, NcfKind, NcfParams};
+use burnrec_eval::{RankingReport, evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
+use burnrec_model::{Backend, DeepParams, EarlyStopping, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
 use rand::SeedableRng;
 
-use crate::cli::{CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
+use crate::cli::{BURN_MODELS, CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
+
+/// The dataset's side features.
+#[derive(Clone, Copy)]
+struct Side<'a> {
+    users: Option<&'a FeatureTable>,
+    items: Option<&'a FeatureTable>,
+}
 use crate::report::{Row, csv, json, markdown, table};
 
 struct Protocols {
     rating: bool,
     full: bool,
     sampled: bool,
+    /// Full ranking among these items only (the cold items of `--split cold-items`).
+    among: Option<Vec<u32>>,
 }
 
 /// Runs `compare`: loads the data, splits it, fits each selected model, evaluates it under
@@ -32,8 +41,9 @@ struct Protocols {
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let all = args.protocol.iter().any(|p| p == "all");
     let has = |p: &str| all || args.protocol.iter().any(|x| x == p);
-    let proto = Protocols { rating: has("rating"), full: has("full"), sampled: has("sampled") };
-    let loo = args.split != "random";
+    let mut proto = Protocols { rating: has("rating"), full: has("full"), sampled: has("sampled"), among: None };
+    let cold = args.split == "cold-items";
+    let loo = args.split != "random" && !cold;
     if proto.sampled && !loo {
         bail!("the sampled protocol ranks each user's held-out item: use --split leave-one-out");
     }
@@ -43,6 +53,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let fixed_folds = matches!(args.split.as_str(), "official-5fold" | "folds-file");
     if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some()) {
         bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split);
+    }
+    if cold && (proto.sampled || args.folds.is_some()) {
+        bail!("--split cold-items cannot be combined with --folds or the sampled protocol");
+    }
+    if args.patience.is_some() && args.valid_ratio.is_none() {
+        bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
     }
     if args.folds_file.is_some() != (args.split == "folds-file") {
         bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
@@ -74,6 +90,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     };
     let mut split = match &given_folds {
         Some(folds) => folds[0].clone(),
+        None if cold => {
+            let (split, items) = cold_item_split(&data.interactions, args.test_ratio, args.seed).context("cold-item split")?;
+            eprintln!("cold-start: {} of {} items held out entirely; full ranking ranks among them only", items.len(), data.n_items());
+            proto.among = Some(items);
+            split
+        }
         None if loo => leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?,
         None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
@@ -92,6 +114,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         match args.split.as_str() {
             "official-5fold" => "official u1".to_string(),
             "folds-file" => "listed fold 0".to_string(),
+            "cold-items" => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
             _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
             _ => format!("random (test ratio {}, seed {})", args.test_ratio, args.seed),
         },
@@ -112,6 +135,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
     let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
+    let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     check_sets(&args.set, &selected)?;
     let folds = match (given_folds, args.folds) {
         (Some(folds), _) => folds,
@@ -132,10 +156,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     let mut curves: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
     for name in selected.iter().map(String::as_str) {
-        let backend = if name.starts_with("burn-") || ncf_kind(name).is_some() { args.backend.name() } else { "-" };
+        let backend = if BURN_MODELS.contains(&name) { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
         for (f, split) in folds.iter().enumerate() {
-            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, data.item_features.as_ref())?;
+            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, &side)?;
             if let (Some(h), 0) = (run.history.clone(), f) {
                 curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
             }
@@ -214,12 +238,12 @@ fn evaluate_model(
     split: &Split,
     negatives: Option<&HashMap<u32, Vec<u32>>>,
     clip: Option<(f32, f32)>,
-    item_features: Option<&FeatureTable>,
+    side: &Side<'_>,
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
     let valid = (!split.valid.is_empty()).then_some(&split.valid);
-    let (model, history) = fit_model(name, args, &split.train, valid, item_features).with_context(|| format!("fitting `{name}`"))?;
+    let (model, history) = fit_model(name, args, &split.train, valid, side).with_context(|| format!("fitting `{name}`"))?;
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
     let mut eval_s = 0.0;
@@ -231,7 +255,10 @@ fn evaluate_model(
         eval_s += r.predict_s;
     }
     if proto.full {
-        let r = evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users);
+        let r = match &proto.among {
+            Some(items) => evaluate_full_among(model.as_ref(), &split.train, &split.test, items, k, args.block_users),
+            None => evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users),
+        };
         eval_s += r.eval_s;
         run.per_user_ndcg = Some(r.per_user.iter().map(|m| m.ndcg).collect());
         push_ranking(&mut run.values, "", &r, true);
@@ -355,48 +382,66 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
 /// validation part when `--valid-ratio` is set).
 type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(String, Vec<(usize, f64)>)>>);
 
-fn fit_model(
-    name: &str,
-    args: &CompareArgs,
-    train: &Interactions,
-    valid: Option<&Interactions>,
-    item_features: Option<&FeatureTable>,
-) -> anyhow::Result<Fitted> {
+fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option<&Interactions>, side: &Side<'_>) -> anyhow::Result<Fitted> {
     if SIDE_MODELS.contains(&name) {
-        let features = item_features.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
+        let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
         let content = content_params(args)?;
         if name == "content" {
             return Ok((Box::new(content.fit(train, features)?), None));
         }
         return Ok((Box::new(fit_hybrid(args, &content, train, valid, features)?), None));
     }
+    // The validation metric of the neural models: NDCG@K (full ranking of the validation
+    // part against `train`) for implicit models.
+    let ndcg = valid.map(|v| Validation {
+        name: format!("ndcg@{}", args.k),
+        higher_is_better: true,
+        score: Box::new(move |p: &dyn burnrec_data::RatingPredictor| evaluate_full(p, train, v, args.k, args.block_users).ndcg),
+    });
+    let curves = |h: &[burnrec_model::EpochLog], train_name: &str, train_of: &dyn Fn(f64) -> f64, valid_name: &str| {
+        let mut c = vec![(train_name.to_string(), h.iter().map(|e| (e.epoch, train_of(e.train_loss))).collect::<Vec<_>>())];
+        if h.iter().any(|e| e.valid.is_some()) {
+            c.push((valid_name.to_string(), h.iter().filter_map(|e| Some((e.epoch, e.valid?))).collect()));
+        }
+        Some(c)
+    };
     if let Some(kind) = ncf_kind(name) {
         let mut p = apply_sets(name, NcfParams { kind, ..Default::default() }, &args.set)?;
         p.kind = kind;
-        p.train.seed = args.seed;
-        p.train.progress = !args.quiet;
-        if let Some(e) = args.epochs {
-            p.train.epochs = e;
-        }
-        let m = fit_burn(args.backend, || p.fit(train, &args.backend.device()))?;
-        return Ok((Box::new(m), None));
+        neural_train(&mut p.train, args);
+        let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
+        let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
+        return Ok((Box::new(m), c));
+    }
+    if name == "deep-hybrid" {
+        let mut p = apply_sets(name, DeepParams::default(), &args.set)?;
+        neural_train(&mut p.train, args);
+        let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
+        let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
+        return Ok((Box::new(m), c));
     }
     if name == "burn-mf" {
-        let mut p = MfParams::default();
-        p.train.seed = args.seed;
-        p.train.progress = !args.quiet;
-        if let Some(e) = args.epochs {
-            p.train.epochs = e;
-        }
+        let mut p = apply_sets(name, MfParams::default(), &args.set)?;
+        neural_train(&mut p.train, args);
         let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-        let mut curves = vec![("train".to_string(), m.history.iter().map(|e| (e.epoch, e.train_loss.sqrt())).collect())];
-        if valid.is_some() {
-            curves.push(("valid".to_string(), m.history.iter().filter_map(|e| Some((e.epoch, e.valid_rmse?))).collect()));
-        }
-        return Ok((Box::new(m), Some(curves)));
+        let c = curves(&m.history, "train", &f64::sqrt, "valid");
+        return Ok((Box::new(m), c));
     }
     let params = classic_params(name, args)?;
     Ok((Box::new(params.fit(train)?), None))
+}
+
+/// The CLI's overrides of a neural model's training settings: `--seed`, `--quiet`,
+/// `--epochs`, `--patience`.
+fn neural_train(t: &mut TrainConfig, args: &CompareArgs) {
+    t.seed = args.seed;
+    t.progress = !args.quiet;
+    if let Some(e) = args.epochs {
+        t.epochs = e;
+    }
+    if let Some(p) = args.patience {
+        t.early_stopping = Some(EarlyStopping { patience: p, min_delta: 0.0 });
+    }
 }
 
 /// The classic params of `name`: defaults, `--seed`, `--epochs` (as `n_epochs` or
@@ -430,10 +475,7 @@ fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
         if model == "hybrid" {
             bail!("--set `{s}`: the hybrid is set through its parts, `als.…` and `content.…`");
         }
-        if model == "burn-mf" {
-            bail!("--set `{s}`: burn-mf's parameters are not settable here yet (use --epochs, --seed)");
-        }
-        if matches!(model, "gmf" | "mlp" | "neumf") && s.contains(".kind=") {
+        if matches!(model, "mf" | "gmf" | "mlp" | "neumf") && s.contains(".kind=") {
             bail!("--set `{s}`: the model name chooses the kind");
         }
         let part_of_hybrid = hybrid && (model == "als" || model == "content");
@@ -492,12 +534,13 @@ fn fit_hybrid(
     Ok(Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?)
 }
 
-/// The NCF model a name selects (`gmf`, `mlp`, `neumf`).
+/// The NCF-family model a name selects (`mf`, `gmf`, `mlp`, `neumf`).
 fn ncf_kind(name: &str) -> Option<NcfKind> {
     match name {
         "gmf" => Some(NcfKind::Gmf),
         "mlp" => Some(NcfKind::Mlp),
         "neumf" => Some(NcfKind::NeuMf),
+        "mf" => Some(NcfKind::Mf),
         _ => None,
     }
 }

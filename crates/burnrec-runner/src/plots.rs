@@ -30,13 +30,13 @@ where
     let (lo, hi) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
     let (lo, hi) = if lo.is_finite() { (lo.min(0.0), hi * 1.05 + 1e-9) } else { (0.0, 1.0) };
     let mut chart = ChartBuilder::on(&root)
-        .caption("Learning curves: RMSE per epoch", ("sans-serif", 20))
+        .caption("Learning curves per epoch", ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(1f64..max_epoch as f64, lo..hi)
         .map_err(|e| anyhow!("{e:?}"))?;
-    chart.configure_mesh().x_desc("epoch").y_desc("RMSE (rating units)").draw().map_err(|e| anyhow!("{e:?}"))?;
+    chart.configure_mesh().x_desc("epoch").y_desc("train RMSE or loss; validation metric (see legend)").draw().map_err(|e| anyhow!("{e:?}"))?;
     for (k, (name, pts)) in curves.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
         chart
@@ -89,7 +89,7 @@ where
     Ok(())
 }
 
-/// `curves`: `(label, [(epoch, RMSE)])` series. Writes `learning_curves.{png,svg}` (if any curve) and `<metric>.{png,svg}` into `dir`.
+/// `curves`: `(label, [(epoch, value)])` series (train RMSE or loss, validation metric). Writes `learning_curves.{png,svg}` (if any curve) and `<metric>.{png,svg}` into `dir`.
 ///
 /// # Errors
 /// If `dir` cannot be created or a file cannot be written.
@@ -128,7 +128,7 @@ mod tests {
         let png = std::fs::read(dir.path().join("rmse.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let svg = std::fs::read_to_string(dir.path().join("learning_curves.svg")).unwrap();
-        assert!(svg.contains("\nepoch\n") && svg.contains("\nRMSE (rating units)\n") && svg.contains("\nburn-mf\n"), "axis labels and legend in the SVG");
+        assert!(svg.contains("\nepoch\n") && svg.contains("\ntrain RMSE or loss; validation metric (see legend)\n") && svg.contains("\nburn-mf\n"), "axis labels and legend in the SVG");
         let svg = std::fs::read_to_string(dir.path().join("rmse.svg")).unwrap();
         assert!(svg.contains("\nburn-mf\n") && svg.contains("\n0.8500\n") && svg.contains("\nmodel\n"), "bar labels in the SVG");
     }

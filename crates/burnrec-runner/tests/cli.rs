@@ -94,9 +94,13 @@ fn duplicate_pair_names_both_lines() {
 
 #[test]
 fn usage_errors_are_clear() {
+    let out = burnrec(&["compare", "--backend", "tpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown backend `tpu`: expected flex, ndarray, wgpu"));
+    // CUDA is an opt-in cargo feature: the error says how to get it.
     let out = burnrec(&["compare", "--backend", "cuda"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown backend `cuda`: expected flex, ndarray or wgpu"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backend `cuda` is not compiled in: rebuild with `--features cuda`"));
     let out = burnrec(&["compare", "--dataset", "ml-100k:/no/such/u.data"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `/no/such/u.data`"));
@@ -306,4 +310,41 @@ fn ncf_models_run_and_report_ranking_only() {
     let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--models", "neumf", "--set", "neumf.layers=[63,8]", "--quiet"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("`layers`"), "{err}");
+}
+
+#[test]
+fn cold_items_split_early_stopping_and_new_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(30, 20, 2, 0.5, 0.1, 3);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
+    let file = write(dir.path(), "r.csv", &text);
+    let dataset = format!("csv:{file}");
+    let json = dir.path().join("c.json");
+    // mf (implicit dot product) and deep-hybrid (no side features here: ids only) on a cold-item
+    // split: 20 % of the 20 items (4) leave training; ranking is among them only.
+    let out = burnrec(&[
+        "compare", "--dataset", &dataset, "--split", "cold-items", "--protocol", "full", "--models", "popularity,mf,deep-hybrid",
+        "--epochs", "2", "--quiet", "--json", json.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("cold-start: 4 of 20 items held out entirely"), "{err}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    // Popularity knows nothing about cold items: every score ties, AUC is exactly 0.5.
+    assert_eq!(rows[0]["auc"].as_f64(), Some(0.5));
+    // Early stopping: keeps going with a validation part, refuses without one.
+    let out = burnrec(&[
+        "compare", "--dataset", &dataset, "--models", "burn-mf", "--valid-ratio", "0.2", "--patience", "1", "--epochs", "3",
+        "--set", "burn-mf.dim=4", "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = burnrec(&["compare", "--dataset", &dataset, "--models", "burn-mf", "--patience", "2", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--patience stops on the validation part: add --valid-ratio"));
+    // burn-mf's parameters are settable, and checked.
+    let out = burnrec(&["compare", "--dataset", &dataset, "--models", "burn-mf", "--set", "burn-mf.dim=0", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("`dim`"), "{err}");
+    let out = burnrec(&["compare", "--dataset", &dataset, "--split", "cold-items", "--protocol", "sampled", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the sampled protocol ranks each user's held-out item: use --split leave-one-out"));
 }

@@ -1,0 +1,486 @@
+//! A feature-aware deep hybrid: NeuMF (He et al., WWW 2017) over user and item
+//! representations that add side-feature embeddings to the id embeddings, as LightFM does
+//! (Kula, "Metadata Embeddings for User and Item Cold-start Recommendations", CBRecSys 2015),
+//! with id dropout so that the network learns to score from features alone (in the spirit of
+//! DropoutNet, Volkovs, Yu & Poutanen, NeurIPS 2017).
+//!
+//! For user `u` with features `F(u)` (age bucket, gender, occupation, …) and item `i` with
+//! features `F(i)` (genres, …):
+//!
+//! ```text
+//! f_u = mean_{f ∈ F(u)} E_user_feat[f]          f_i = mean_{f ∈ F(i)} E_item_feat[f]
+//! e_u = k_u · m_u · E_user_id[u]                 e_i = k_i · m_i · E_item_id[i]
+//! x_GMF = (e_u + f_u) ⊙ (e_i + f_i)              x_MLP = tower([e_u; f_u; e_i; f_i])
+//! logit = wᵀ [x_GMF; x_MLP] + b
+//! ```
+//!
+//! `k_u`, `k_i` are 1 for users/items with training interactions and 0 otherwise (their id
+//! rows were never trained), so a cold-start user or item is scored from its features alone;
+//! `m_u`, `m_i` are Bernoulli(1 − `id_dropout`) masks drawn per sample while training (1 in
+//! evaluation). Trained on implicit feedback by the one loop, with BCE and sampled negatives
+//! or BPR.
+
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use burnrec_data::batch::{index_tensor, padded_features};
+use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Normal};
+use serde::{Deserialize, Serialize};
+
+use crate::ncf::ImplicitObjective;
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_pairwise, train_pointwise};
+
+/// Feature side of one entity type (users or items): padded feature indices and weights
+/// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
+/// saved).
+#[derive(Module, Debug)]
+pub struct FeatureBag {
+    /// Feature embeddings, `[n_features + 1, dim]` (the last row is padding, weighted 0).
+    pub table: Embedding,
+    /// `[n_rows, width]` feature indices, padded with `n_features`.
+    idx: Tensor<2, Int>,
+    /// `[n_rows, width]` weights.
+    weight: Tensor<2>,
+}
+
+impl FeatureBag {
+    fn new(features: &FeatureTable, n_rows: usize, dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> Self {
+        let rows: Vec<u32> = (0..n_rows as u32).collect();
+        let idx = padded_features(features, &rows, device);
+        let [_, width] = idx.dims();
+        let mut w = vec![0f32; n_rows * width];
+        for r in 0..n_rows {
+            let len = features.row(r).len();
+            for c in 0..len {
+                w[r * width + c] = 1.0 / len as f32;
+            }
+        }
+        let weight = Tensor::from_data(TensorData::new(w, [n_rows, width]), device);
+        Self { table: normal_table(features.n_features() + 1, dim, rng, device), idx, weight }
+    }
+
+    /// `[batch]` row indices → `[batch, dim]` mean feature embeddings (zero for rows without
+    /// features).
+    fn forward(&self, rows: Tensor<1, Int>) -> Tensor<2> {
+        let [b] = rows.dims();
+        let idx = self.idx.clone().select(0, rows.clone()); // [b, width]
+        let w = self.weight.clone().select(0, rows); // [b, width]
+        let [_, width] = w.dims();
+        let e = self.table.forward(idx); // [b, width, d]
+        let [_, _, d] = e.dims();
+        (e * w.reshape([b, width, 1])).sum_dim(1).reshape([b, d])
+    }
+}
+
+fn normal_table(rows: usize, cols: usize, rng: &mut ChaCha8Rng, device: &Device) -> Embedding {
+    let normal = Normal::new(0.0f32, 0.01).expect("valid std");
+    let v: Vec<f32> = (0..rows * cols).map(|_| normal.sample(rng)).collect();
+    Embedding { weight: Param::from_data(TensorData::new(v, [rows, cols]), device) }
+}
+
+fn linear(d_in: usize, d_out: usize, rng: &mut ChaCha8Rng, device: &Device) -> Linear {
+    let bound = 1.0 / (d_in as f32).sqrt();
+    let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-bound..bound)).collect();
+    let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-bound..bound)).collect();
+    Linear {
+        weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
+        bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)),
+    }
+}
+
+/// The deep hybrid network (see the module docs for the model).
+///
+/// # Shapes
+/// - `user_id`: `[n_users, dim]`, `item_id`: `[n_items, dim]`
+/// - `user_features` / `item_features`: `[n_features + 1, dim]` tables
+/// - `tower[0]`: `[4 · dim, layers[0]]` (`2 · dim` per side without features: `dim` each
+///   missing bag is left out), `tower[k]`: `[layers[k − 1], layers[k]]`
+/// - `out`: `[dim + layers.last(), 1]`
+#[derive(Module, Debug)]
+pub struct DeepHybridModule {
+    /// User id embeddings.
+    pub user_id: Embedding,
+    /// Item id embeddings.
+    pub item_id: Embedding,
+    /// User side-feature embeddings.
+    pub user_features: Option<FeatureBag>,
+    /// Item side-feature embeddings.
+    pub item_features: Option<FeatureBag>,
+    /// MLP tower (ReLU, then dropout, after every layer).
+    pub tower: Vec<Linear>,
+    /// Dropout after each tower layer while training.
+    pub dropout: Dropout,
+    /// Output layer to one logit.
+    pub out: Linear,
+    /// `[n_users, 1]`: 1 for users with training interactions.
+    user_known: Tensor<2>,
+    /// `[n_items, 1]`: 1 for items with training interactions.
+    item_known: Tensor<2>,
+    /// Probability of dropping a sample's id embeddings while training.
+    id_dropout: f64,
+}
+
+impl DeepHybridModule {
+    /// A module for `known`'s users and items, with the feature tables given (rows by user /
+    /// item index; `None` leaves that side without features), all weights drawn by a ChaCha8
+    /// generator seeded with `seed` (embeddings `N(0, 0.01²)`, linear layers
+    /// `U(±1/√fan_in)`).
+    ///
+    /// # Panics
+    /// If `dropout` is outside `[0, 1)` or `layers` is empty (checked by [`DeepParams::fit`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        known: &KnownSet,
+        n_users: usize,
+        n_items: usize,
+        user_features: Option<&FeatureTable>,
+        item_features: Option<&FeatureTable>,
+        params: &DeepParams,
+        device: &Device,
+    ) -> Self {
+        let d = params.dim;
+        let mut rng = ChaCha8Rng::seed_from_u64(params.train.seed);
+        let user_id = normal_table(n_users, d, &mut rng, device);
+        let item_id = normal_table(n_items, d, &mut rng, device);
+        let user_features = user_features.map(|t| FeatureBag::new(t, n_users, d, &mut rng, device));
+        let item_features = item_features.map(|t| FeatureBag::new(t, n_items, d, &mut rng, device));
+        let width = d * (2 + usize::from(user_features.is_some()) + usize::from(item_features.is_some()));
+        let mut tower = Vec::new();
+        let mut prev = width;
+        for &w in &params.layers {
+            tower.push(linear(prev, w, &mut rng, device));
+            prev = w;
+        }
+        let out = linear(d + prev, 1, &mut rng, device);
+        let mask = |n: usize, f: &dyn Fn(u32) -> bool| {
+            let v: Vec<f32> = (0..n as u32).map(|x| if f(x) { 1.0 } else { 0.0 }).collect();
+            Tensor::from_data(TensorData::new(v, [n, 1]), device)
+        };
+        Self {
+            user_id,
+            item_id,
+            user_features,
+            item_features,
+            tower,
+            dropout: DropoutConfig::new(params.dropout).init(),
+            out,
+            user_known: mask(n_users, &|u| known.user(u)),
+            item_known: mask(n_items, &|i| known.item(i)),
+            id_dropout: params.id_dropout,
+        }
+    }
+
+    /// `[batch, dim]` id embeddings, zeroed for entities without training data and, while
+    /// training, dropped per sample with probability `id_dropout`.
+    fn ids(&self, table: &Embedding, known: &Tensor<2>, idx: Tensor<1, Int>) -> Tensor<2> {
+        let e = crate::mf::BiasedMfModule::rows(table, idx.clone());
+        let mut k = known.clone().select(0, idx); // [b, 1]
+        if self.id_dropout > 0.0 && k.device().is_autodiff() {
+            k = k.clone() * k.random_like(Distribution::Bernoulli(1.0 - self.id_dropout));
+        }
+        e * k
+    }
+}
+
+impl RatingModule for DeepHybridModule {
+    /// `[batch]` logits.
+    fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
+        let [b] = users.dims();
+        let eu = self.ids(&self.user_id, &self.user_known, users.clone());
+        let ei = self.ids(&self.item_id, &self.item_known, items.clone());
+        let fu = self.user_features.as_ref().map(|f| f.forward(users));
+        let fi = self.item_features.as_ref().map(|f| f.forward(items));
+        let side = |e: Tensor<2>, f: &Option<Tensor<2>>| match f {
+            Some(f) => e + f.clone(),
+            None => e,
+        };
+        let gmf = side(eu.clone(), &fu) * side(ei.clone(), &fi);
+        let mut parts = vec![eu];
+        parts.extend(fu);
+        parts.push(ei);
+        parts.extend(fi);
+        let mut h = Tensor::cat(parts, 1);
+        for layer in &self.tower {
+            h = self.dropout.forward(relu(layer.forward(h)));
+        }
+        self.out.forward(Tensor::cat(vec![gmf, h], 1)).reshape([b])
+    }
+
+    /// Mean over the batch of the squared norms of the id-embedding rows it uses.
+    fn penalty(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
+        let [b] = users.dims();
+        let u = crate::mf::BiasedMfModule::rows(&self.user_id, users).square().sum();
+        let i = crate::mf::BiasedMfModule::rows(&self.item_id, items).square().sum();
+        (u + i).div_scalar(b as f64)
+    }
+}
+
+/// Parameters of the deep hybrid (`deep-hybrid` in reports).
+///
+/// | name | default | meaning |
+/// | --- | --- | --- |
+/// | `dim` | 32 | size of every id and feature embedding |
+/// | `layers` | `[64, 32, 16]` | MLP tower widths |
+/// | `dropout` | 0.1 | dropout after each tower layer while training |
+/// | `id_dropout` | 0.2 | probability of dropping a sample's id embeddings while training, so features alone must score it (cold start) |
+/// | `negatives` | 4 | sampled negatives per positive (`bce`) |
+/// | `objective` | `bce` | `bce` or `bpr` |
+/// | `train.epochs` | 20 | passes over the positives |
+/// | `train.batch_size` | 256 | samples per step (positives and negatives together) |
+/// | `train.lr` | 0.001 | Adam learning rate |
+/// | `train.l2` | 0 | L2 on the id rows a batch uses |
+///
+/// The defaults follow NCF's (batch, learning rate, negatives); `dim`, `id_dropout` and the
+/// tower were set on a validation split of ML-100K (docs/models.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeepParams {
+    /// Embedding size.
+    pub dim: usize,
+    /// Tower widths.
+    pub layers: Vec<usize>,
+    /// Tower dropout, in `[0, 1)`.
+    pub dropout: f64,
+    /// Id dropout, in `[0, 1)`.
+    pub id_dropout: f64,
+    /// Negatives per positive (`bce`).
+    pub negatives: usize,
+    /// Training objective.
+    pub objective: ImplicitObjective,
+    /// Optimisation settings.
+    pub train: TrainConfig,
+}
+
+impl Default for DeepParams {
+    fn default() -> Self {
+        Self {
+            dim: 32,
+            layers: vec![64, 32, 16],
+            dropout: 0.1,
+            id_dropout: 0.2,
+            negatives: 4,
+            objective: ImplicitObjective::Bce,
+            train: TrainConfig { epochs: 20, batch_size: 256, lr: 0.001, l2: 0.0, seed: 42, progress: true, ..Default::default() },
+        }
+    }
+}
+
+/// A trained deep hybrid. Scores are logits ([`Feedback::Implicit`]); users and items without
+/// training interactions are scored from their features (and get `known_* = false` in
+/// [`Prediction`]); indices outside the tables score `f32::MIN`.
+#[derive(Debug)]
+pub struct DeepHybrid {
+    pub(crate) module: DeepHybridModule,
+    pub(crate) known: KnownSet,
+    pub(crate) device: Device,
+    pub(crate) params: DeepParams,
+    pub(crate) user_features: Option<FeatureTable>,
+    pub(crate) item_features: Option<FeatureTable>,
+    /// One entry per training epoch.
+    pub history: Vec<EpochLog>,
+    /// The epoch whose weights were kept, when early stopping ran.
+    pub best_epoch: Option<usize>,
+}
+
+impl DeepParams {
+    /// Trains on the implicit feedback `train` with optional user and item feature tables
+    /// (rows by index; shorter tables leave the missing rows without features).
+    ///
+    /// # Errors
+    /// [`TrainError::Param`] for settings out of range, [`TrainError::EmptyTrainSet`],
+    /// [`TrainError::Diverged`], [`TrainError::Backend`].
+    pub fn fit(
+        &self,
+        train: &Interactions,
+        user_features: Option<&FeatureTable>,
+        item_features: Option<&FeatureTable>,
+        device: &Device,
+    ) -> Result<DeepHybrid, TrainError> {
+        self.fit_validated(train, user_features, item_features, None, device)
+    }
+
+    /// [`DeepParams::fit`] with a per-epoch [`Validation`] (and early stopping when
+    /// `train.early_stopping` is set).
+    ///
+    /// # Errors
+    /// As [`DeepParams::fit`].
+    pub fn fit_validated(
+        &self,
+        train: &Interactions,
+        user_features: Option<&FeatureTable>,
+        item_features: Option<&FeatureTable>,
+        validation: Option<&Validation<'_>>,
+        device: &Device,
+    ) -> Result<DeepHybrid, TrainError> {
+        let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
+        if self.dim == 0 {
+            return bad("dim", "0".into(), ">= 1");
+        }
+        if self.layers.is_empty() || self.layers.contains(&0) {
+            return bad("layers", format!("{:?}", self.layers), "at least 1 width, all >= 1");
+        }
+        for (name, p) in [("dropout", self.dropout), ("id_dropout", self.id_dropout)] {
+            if !(p.is_finite() && (0.0..1.0).contains(&p)) {
+                return bad(name, p.to_string(), "in [0, 1)");
+            }
+        }
+        self.train.check()?;
+        if train.is_empty() {
+            return Err(TrainError::EmptyTrainSet);
+        }
+        let ad = device.clone().autodiff();
+        let known = KnownSet::from_train(train);
+        let module = DeepHybridModule::new(&known, train.n_users(), train.n_items(), user_features, item_features, self, &ad);
+        let wrap = |m: DeepHybridModule| DeepHybrid {
+            module: m,
+            known: known.clone(),
+            device: device.clone(),
+            params: self.clone(),
+            user_features: user_features.cloned(),
+            item_features: item_features.cloned(),
+            history: Vec::new(),
+            best_epoch: None,
+        };
+        let score = |m: &DeepHybridModule| validation.map_or(f64::NAN, |v| (v.score)(&wrap(m.valid())));
+        let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
+        let t: Trained<DeepHybridModule> = match self.objective {
+            ImplicitObjective::Bce => train_pointwise(module, train, self.negatives, &self.train, &ad, metric)?,
+            ImplicitObjective::Bpr => train_pairwise(module, train, &self.train, &ad, metric)?,
+        };
+        Ok(DeepHybrid { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
+    }
+}
+
+impl DeepHybrid {
+    const BLOCK: usize = 65_536;
+
+    /// The trained network.
+    pub fn module(&self) -> &DeepHybridModule {
+        &self.module
+    }
+}
+
+impl RatingPredictor for DeepHybrid {
+    fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
+        let [n_users, _] = self.module.user_id.weight.dims();
+        let [n_items, _] = self.module.item_id.weight.dims();
+        let mut out: Vec<Prediction> = pairs
+            .iter()
+            .map(|&(u, i)| Prediction { rating: f32::MIN, known_user: self.known.user(u), known_item: self.known.item(i) })
+            .collect();
+        let inside: Vec<usize> = (0..pairs.len()).filter(|&k| (pairs[k].0 as usize) < n_users && (pairs[k].1 as usize) < n_items).collect();
+        for block in inside.chunks(Self::BLOCK) {
+            let u: Vec<u32> = block.iter().map(|&k| pairs[k].0).collect();
+            let i: Vec<u32> = block.iter().map(|&k| pairs[k].1).collect();
+            let t = self.module.forward(index_tensor(&u, &self.device), index_tensor(&i, &self.device));
+            for (&k, s) in block.iter().zip(t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32")) {
+                out[k].rating = s;
+            }
+        }
+        out
+    }
+
+    fn feedback(&self) -> Feedback {
+        Feedback::Implicit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnrec_data::Rating;
+    use burnrec_data::features::FeatureBuilder;
+
+    /// Two taste groups of users (feature `group=a|b`) and two item kinds (`kind=x|y`):
+    /// group a interacts with kind x, group b with kind y. Items 16..20 never occur in
+    /// training (cold), users 36..40 neither.
+    fn world() -> (Interactions, FeatureTable, FeatureTable) {
+        let mut uf = FeatureBuilder::new(40);
+        for u in 0..40 {
+            uf.set(u, "group", if u % 2 == 0 { "a" } else { "b" });
+        }
+        let mut itf = FeatureBuilder::new(20);
+        for i in 0..20 {
+            itf.set(i, "kind", if i % 2 == 0 { "x" } else { "y" });
+        }
+        let mut v = Vec::new();
+        for u in 0..36u32 {
+            for k in 0..5u32 {
+                let item = (u % 2) + 2 * ((u + 3 * k) % 8); // same parity as the user, < 16
+                v.push(Rating { user: u, item, rating: 1.0, timestamp: None });
+            }
+        }
+        v.sort_by_key(|r| (r.user, r.item));
+        v.dedup_by_key(|r| (r.user, r.item));
+        (Interactions::new(v, 40, 20).unwrap(), uf.build(), itf.build())
+    }
+
+    fn quiet(epochs: usize) -> TrainConfig {
+        TrainConfig { epochs, batch_size: 64, lr: 0.01, l2: 0.0, seed: 9, progress: false, ..Default::default() }
+    }
+
+    #[test]
+    fn feature_bag_is_the_mean_of_the_row_embeddings() {
+        let device = Device::flex();
+        let mut fb = FeatureBuilder::new(3);
+        fb.set(0, "g", "a");
+        fb.set(0, "h", "b");
+        fb.set(2, "g", "a");
+        let table = fb.build();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut bag = FeatureBag::new(&table, 3, 2, &mut rng, &device);
+        // Features g=a → [1, 2], h=b → [3, 6]; padding row [100, 100] must not leak in.
+        let (ga, hb) = (table.index("g=a").unwrap() as usize, table.index("h=b").unwrap() as usize);
+        let mut w = vec![100f32; 3 * 2];
+        w[ga * 2..ga * 2 + 2].copy_from_slice(&[1.0, 2.0]);
+        w[hb * 2..hb * 2 + 2].copy_from_slice(&[3.0, 6.0]);
+        bag.table = Embedding { weight: Param::from_data(TensorData::new(w, [3, 2]), &device) };
+        let v = bag.forward(index_tensor(&[0, 1, 2], &device)).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(v, vec![2.0, 4.0, 0.0, 0.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn scores_cold_items_and_users_from_their_features() {
+        let (train, uf, itf) = world();
+        let p = DeepParams { dim: 8, layers: vec![16, 8], train: quiet(25), ..Default::default() };
+        let m = p.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap();
+        assert!(m.history.last().unwrap().train_loss < m.history[0].train_loss * 0.8, "{:?}", m.history);
+        // Cold users (36..40) ranking cold items (16..20): their own kind first.
+        let cold_items: Vec<u32> = (16..20).collect();
+        let mut wins = 0;
+        for u in 0..40u32 {
+            let s = m.score_block(&[u], &cold_items);
+            let (mine, other): (Vec<usize>, Vec<usize>) = (0..4).partition(|&k| cold_items[k] % 2 == u % 2);
+            let mean = |ks: &[usize]| ks.iter().map(|&k| s[k]).sum::<f32>() / ks.len() as f32;
+            wins += usize::from(mean(&mine) > mean(&other));
+        }
+        assert!(wins >= 38, "{wins} of 40 users prefer cold items of their group's kind");
+        let p = m.predict(38, 17);
+        assert!(!p.known_user && !p.known_item && p.rating > f32::MIN);
+        assert_eq!(m.predict(99, 0).rating, f32::MIN);
+        // Same seed → identical scores.
+        let again = p_fit(&p_params(), &train, &uf, &itf);
+        assert_eq!(p_fit(&p_params(), &train, &uf, &itf).score_block(&[0, 37], &[3, 18]), again.score_block(&[0, 37], &[3, 18]));
+    }
+
+    fn p_params() -> DeepParams {
+        DeepParams { dim: 4, layers: vec![8], train: quiet(2), ..Default::default() }
+    }
+
+    fn p_fit(p: &DeepParams, train: &Interactions, uf: &FeatureTable, itf: &FeatureTable) -> DeepHybrid {
+        p.fit(train, Some(uf), Some(itf), &Device::flex()).unwrap()
+    }
+
+    #[test]
+    fn without_features_it_is_an_id_model() {
+        let (train, _, _) = world();
+        let m = DeepParams { dim: 4, layers: vec![8], train: quiet(3), ..Default::default() }.fit(&train, None, None, &Device::flex()).unwrap();
+        assert_eq!(m.module().tower[0].weight.dims(), [8, 8]);
+        let e = DeepParams { id_dropout: 1.0, ..Default::default() }.fit(&train, None, None, &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("`id_dropout`"), "{e}");
+    }
+}
