@@ -25,6 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     for objective in [ImplicitObjective::Bpr, ImplicitObjective::Bce] {
         let mut p = NcfParams { kind: NcfKind::Mf, factors: 64, objective, ..Default::default() };
+        p.train.batch_size = 1024;
+        p.train.lr = 0.01;
         p.train.progress = false;
         p.train.epochs = 30;
         p.train.early_stopping = Some(EarlyStopping { patience: 3, min_delta: 0.0 });

@@ -48,6 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.001}}"#,
         r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "optimizer": {"adam_w": {"weight_decay": 0.01}}}}"#,
         r#"{"factors": 32, "negatives": 8, "pretrain": true, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        // Round 4: pretraining with each part stopped early on the validation as well, the
+        // NeuMF stage with Adam at a lower rate or with the paper's plain SGD.
+        r#"{"factors": 32, "negatives": 8, "pretrain": true, "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 8, "pretrain": true, "train": {"batch_size": 1024, "lr": 0.003, "optimizer": "sgd"}}"#,
+        r#"{"factors": 16, "negatives": 8, "pretrain": true, "train": {"batch_size": 1024, "lr": 0.003}}"#,
     ];
     let only: Option<usize> = std::env::args().nth(2).and_then(|s| s.parse().ok());
     let validation = Validation {

@@ -286,7 +286,7 @@ impl NcfParams {
     /// [`NcfParams::fit`], measuring `validation` (e.g. HR@10 on held-out interactions) after
     /// every epoch on the model in evaluation mode (dropout off; in [`EpochLog::valid`]); with
     /// `train.early_stopping` set, stops after `patience` epochs without improvement and keeps
-    /// the best epoch's weights. NeuMF's pretraining stages run without it.
+    /// the best epoch's weights — NeuMF's pretrained GMF and MLP parts too.
     ///
     /// # Errors
     /// As [`NcfParams::fit`]; [`TrainError::Param`] if early stopping is set without a
@@ -309,15 +309,6 @@ impl NcfParams {
         }
         let ad = device.clone().autodiff();
         let new = |kind| NcfModule::new(kind, train.n_users(), train.n_items(), self.factors, &self.layers, self.dropout, self.train.seed, &ad);
-        let module = if self.pretrain && self.kind == NcfKind::NeuMf {
-            // The parts train with Adam (the paper's §3.4.1); NeuMF then with `train.optimizer`
-            // (the paper uses plain SGD there).
-            let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, early_stopping: None, ..self.train.clone() };
-            let part = |kind| self.train_with(new(kind), train, &adam, &ad, None).map(|t| t.module);
-            NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
-        } else {
-            new(self.kind)
-        };
         let counts = train.item_counts();
         let n_users = train.n_users().max(1) as f32;
         let popularity: Vec<f32> = counts.iter().map(|&c| c as f32 / n_users).collect();
@@ -332,6 +323,19 @@ impl NcfParams {
             best_epoch: None,
         };
         let score = |m: &NcfModule| validation.map_or(f64::NAN, |v| (v.score)(&wrap(m.valid())));
+        let module = if self.pretrain && self.kind == NcfKind::NeuMf {
+            // The parts train with Adam (the paper's §3.4.1), each stopped early on the
+            // validation too when it is given; NeuMF then trains with `train.optimizer` (the
+            // paper uses plain SGD there).
+            let adam = TrainConfig { optimizer: crate::trainer::OptimizerKind::Adam, ..self.train.clone() };
+            let part = |kind| {
+                let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
+                self.train_with(new(kind), train, &adam, &ad, metric).map(|t| t.module)
+            };
+            NcfModule::from_pretrained(part(NcfKind::Gmf)?, part(NcfKind::Mlp)?)
+        } else {
+            new(self.kind)
+        };
         let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
         let t = self.train_with(module, train, &self.train, &ad, metric)?;
         Ok(BurnNcf { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
