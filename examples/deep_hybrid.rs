@@ -25,6 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r = evaluate_full_among(m, &split.train, &split.test, &cold, 10, 256);
         println!("{name:<12} HR@10 {:.4}  NDCG@10 {:.4}", r.hr, r.ndcg);
     };
+    // Random scores: the baseline that truly knows nothing about cold items.
+    show("random", &NormalPredictorParams::default().fit(&split.train)?);
+    // Popularity ties on every cold item: its list is the evaluation's tie order (smaller item
+    // index first), which follows first appearance in the file — not neutral (docs/models.md).
     show("popularity", &PopularityParams.fit(&split.train)?);
     let genres = data.item_features.as_ref().ok_or("the dataset has no item features")?;
     show("content", &ContentKnnParams::default().fit(&split.train, genres)?);

@@ -20,19 +20,17 @@
 //! evaluation). Trained on implicit feedback by the one loop, with BCE and sampled negatives
 //! or BPR.
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use burnrec_data::batch::{index_tensor, padded_features};
 use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::ncf::ImplicitObjective;
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_pairwise, train_pointwise};
+use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, train_implicit};
 
 /// Feature side of one entity type (users or items): padded feature indices and weights
 /// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
@@ -77,19 +75,7 @@ impl FeatureBag {
 }
 
 fn normal_table(rows: usize, cols: usize, rng: &mut ChaCha8Rng, device: &Device) -> Embedding {
-    let normal = Normal::new(0.0f32, 0.01).expect("valid std");
-    let v: Vec<f32> = (0..rows * cols).map(|_| normal.sample(rng)).collect();
-    Embedding { weight: Param::from_data(TensorData::new(v, [rows, cols]), device) }
-}
-
-fn linear(d_in: usize, d_out: usize, rng: &mut ChaCha8Rng, device: &Device) -> Linear {
-    let bound = 1.0 / (d_in as f32).sqrt();
-    let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-bound..bound)).collect();
-    let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-bound..bound)).collect();
-    Linear {
-        weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
-        bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)),
-    }
+    crate::init::normal_embedding(rows, cols, 0.01, rng, device)
 }
 
 /// The deep hybrid network (see the module docs for the model).
@@ -152,10 +138,10 @@ impl DeepHybridModule {
         let mut tower = Vec::new();
         let mut prev = width;
         for &w in &params.layers {
-            tower.push(linear(prev, w, &mut rng, device));
+            tower.push(crate::init::uniform_linear(prev, w, &mut rng, device));
             prev = w;
         }
-        let out = linear(d + prev, 1, &mut rng, device);
+        let out = crate::init::uniform_linear(d + prev, 1, &mut rng, device);
         let mask = |n: usize, f: &dyn Fn(u32) -> bool| {
             let v: Vec<f32> = (0..n as u32).map(|x| if f(x) { 1.0 } else { 0.0 }).collect();
             Tensor::from_data(TensorData::new(v, [n, 1]), device)
@@ -347,10 +333,7 @@ impl DeepParams {
         };
         let score = |m: &DeepHybridModule| validation.map_or(f64::NAN, |v| (v.score)(&wrap(m.valid())));
         let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
-        let t: Trained<DeepHybridModule> = match self.objective {
-            ImplicitObjective::Bce => train_pointwise(module, train, self.negatives, &self.train, &ad, metric)?,
-            ImplicitObjective::Bpr => train_pairwise(module, train, &self.train, &ad, metric)?,
-        };
+        let t = train_implicit(self.objective, self.negatives, module, train, &self.train, &ad, metric)?;
         Ok(DeepHybrid { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
     }
 }
@@ -392,6 +375,7 @@ impl RatingPredictor for DeepHybrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::module::Param;
     use burnrec_data::Rating;
     use burnrec_data::features::FeatureBuilder;
 

@@ -18,6 +18,7 @@
 
 pub mod backend;
 pub mod deep;
+mod init;
 pub mod mf;
 pub mod ncf;
 pub mod saved;
@@ -28,4 +29,4 @@ pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
 pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};
 pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, train_explicit, train_pairwise, train_pointwise};
+pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, train_explicit, train_implicit, train_pairwise, train_pointwise};

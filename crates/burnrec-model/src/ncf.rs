@@ -11,12 +11,12 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnrec_data::batch::index_tensor;
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_pairwise, train_pointwise};
+pub use crate::trainer::ImplicitObjective;
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_implicit};
 
 /// Which NCF model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,20 +74,8 @@ impl NcfModule {
     #[allow(clippy::too_many_arguments)]
     pub fn new(kind: NcfKind, n_users: usize, n_items: usize, factors: usize, layers: &[usize], dropout: f64, seed: u64, device: &Device) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let normal = Normal::new(0.0f32, 0.01).expect("valid std");
-        let embedding = |rows: usize, cols: usize, rng: &mut ChaCha8Rng| {
-            let v: Vec<f32> = (0..rows * cols).map(|_| normal.sample(rng)).collect();
-            Embedding { weight: Param::from_data(TensorData::new(v, [rows, cols]), device) }
-        };
-        let linear = |d_in: usize, d_out: usize, rng: &mut ChaCha8Rng| {
-            let bound = 1.0 / (d_in as f32).sqrt();
-            let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-bound..bound)).collect();
-            let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-bound..bound)).collect();
-            Linear {
-                weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
-                bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)),
-            }
-        };
+        let embedding = |rows: usize, cols: usize, rng: &mut ChaCha8Rng| crate::init::normal_embedding(rows, cols, 0.01, rng, device);
+        let linear = |d_in: usize, d_out: usize, rng: &mut ChaCha8Rng| crate::init::uniform_linear(d_in, d_out, rng, device);
         let gmf = kind != NcfKind::Mlp;
         let mlp = matches!(kind, NcfKind::Mlp | NcfKind::NeuMf);
         let half = layers.first().copied().unwrap_or(2) / 2;
@@ -183,18 +171,6 @@ impl RatingModule for NcfModule {
         }
         total.expect("every kind has embeddings").div_scalar(b as f64)
     }
-}
-
-/// Objective of an implicit-feedback Burn model.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImplicitObjective {
-    /// Pointwise binary cross-entropy with `negatives` sampled negatives per positive (the NCF
-    /// paper's; [`crate::trainer::train_pointwise`]).
-    #[default]
-    Bce,
-    /// Pairwise BPR with one sampled negative per positive ([`crate::trainer::train_pairwise`]).
-    Bpr,
 }
 
 /// Parameters of an NCF model (`gmf`, `mlp`, `neumf`, and `mf` for dot-product MF, in
@@ -349,10 +325,7 @@ impl NcfParams {
         ad: &Device,
         metric: Option<ModuleMetric<'_, NcfModule>>,
     ) -> Result<Trained<NcfModule>, TrainError> {
-        match self.objective {
-            ImplicitObjective::Bce => train_pointwise(m, train, self.negatives, cfg, ad, metric),
-            ImplicitObjective::Bpr => train_pairwise(m, train, cfg, ad, metric),
-        }
+        train_implicit(self.objective, self.negatives, m, train, cfg, ad, metric)
     }
 }
 

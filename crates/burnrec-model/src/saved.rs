@@ -26,6 +26,7 @@ pub const BURN_MODEL_FORMAT: u32 = 1;
 
 /// A trained Burn model of any kind.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per loaded model; boxing buys nothing
 pub enum BurnModel {
     /// Explicit biased MF.
     Mf(BurnMf),
@@ -38,6 +39,7 @@ pub enum BurnModel {
 /// The non-weight part of a saved model.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
 enum Config {
     BurnMf { params: MfParams, mu: f32 },
     Ncf { params: NcfParams, popularity: Vec<f32> },

@@ -127,8 +127,11 @@ pub struct Validation<'a> {
     /// Whether larger values are better (NDCG) or smaller (RMSE).
     pub higher_is_better: bool,
     /// Computes the metric of a model.
-    pub score: Box<dyn Fn(&dyn RatingPredictor) -> f64 + 'a>,
+    pub score: ScoreFn<'a>,
 }
+
+/// The metric function of a [`Validation`].
+pub type ScoreFn<'a> = Box<dyn Fn(&dyn RatingPredictor) -> f64 + 'a>;
 
 impl std::fmt::Debug for Validation<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -414,6 +417,38 @@ pub fn train_pairwise<M: RatingModule>(
         },
         metric,
     )
+}
+
+/// Objective of an implicit-feedback Burn model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplicitObjective {
+    /// Pointwise binary cross-entropy with `negatives` sampled negatives per positive (the NCF
+    /// paper's; [`train_pointwise`]).
+    #[default]
+    Bce,
+    /// Pairwise BPR with one sampled negative per positive ([`train_pairwise`]).
+    Bpr,
+}
+
+/// [`train_pointwise`] (with `negatives` per positive) or [`train_pairwise`], by `objective`.
+///
+/// # Errors
+/// As those.
+#[allow(clippy::too_many_arguments)]
+pub fn train_implicit<M: RatingModule>(
+    objective: ImplicitObjective,
+    negatives: usize,
+    model: M,
+    train: &Interactions,
+    cfg: &TrainConfig,
+    device: &Device,
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
+    match objective {
+        ImplicitObjective::Bce => train_pointwise(model, train, negatives, cfg, device, metric),
+        ImplicitObjective::Bpr => train_pairwise(model, train, cfg, device, metric),
+    }
 }
 
 /// Element-wise BPR loss of score differences `x_ui − x_uj`: `−ln σ(d)`, through log-sigmoid
