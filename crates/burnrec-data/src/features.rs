@@ -22,6 +22,24 @@ pub struct FeatureTable {
 }
 
 impl FeatureTable {
+    /// Checks the table's invariants (offsets start at 0, never decrease and end at the
+    /// number of indices; every index names a feature) — for tables read from files.
+    ///
+    /// # Errors
+    /// A sentence saying which invariant fails.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.offsets.first() != Some(&0) || self.offsets.last().map(|&o| o as usize) != Some(self.indices.len()) {
+            return Err("feature table offsets must start at 0 and end at the number of indices".into());
+        }
+        if self.offsets.windows(2).any(|w| w[0] > w[1]) {
+            return Err("feature table offsets decrease".into());
+        }
+        if let Some(&f) = self.indices.iter().find(|&&f| f as usize >= self.names.len()) {
+            return Err(format!("feature index {f} is outside the {} named features", self.names.len()));
+        }
+        Ok(())
+    }
+
     /// Number of rows (users or items).
     pub fn n_rows(&self) -> usize {
         self.offsets.len() - 1

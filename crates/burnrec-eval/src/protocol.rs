@@ -102,7 +102,8 @@ fn user_metrics(user: u32, ranked: &[u32], candidates: &[u32], scores: &[f32], r
     }
 }
 
-fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &Interactions, n_space_users: usize, eval_s: f64) -> RankingReport {
+/// `catalogue`: the number of items that could be recommended (coverage's denominator).
+fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &Interactions, catalogue: usize, n_space_users: usize, eval_s: f64) -> RankingReport {
     let n = per_user.len().max(1) as f64;
     let mean = |f: &dyn Fn(&UserMetrics) -> f64| per_user.iter().map(f).sum::<f64>() / n;
     let aucs: Vec<f64> = per_user.iter().filter_map(|m| m.auc).collect();
@@ -134,7 +135,7 @@ fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &I
         map: mean(&|m| m.ap),
         mrr: mean(&|m| m.mrr),
         auc: if aucs.is_empty() { f64::NAN } else { aucs.iter().sum::<f64>() / aucs.len() as f64 },
-        coverage: shown.iter().filter(|&&s| s).count() as f64 / n_items.max(1) as f64,
+        coverage: shown.iter().filter(|&&s| s).count() as f64 / catalogue.max(1) as f64,
         novelty: if n_rec == 0 { 0.0 } else { info / n_rec as f64 },
         eval_s,
         per_user,
@@ -151,7 +152,8 @@ pub fn evaluate_full(model: &dyn RatingPredictor, train: &Interactions, test: &I
 
 /// Full ranking restricted to the candidate `items` (sorted or not; e.g. the cold items of an
 /// item cold-start split): each evaluated user's training items are still excluded, and test
-/// items outside `items` count as relevant but can never be ranked.
+/// items outside `items` count as relevant but can never be ranked; coverage@K is the share of
+/// `items` recommended to anyone.
 ///
 /// # Panics
 /// If an entry of `items` is `>= train.n_items()`.
@@ -183,7 +185,7 @@ pub fn evaluate_full_among(model: &dyn RatingPredictor, train: &Interactions, te
             lists.push(top);
         }
     }
-    summarise(k, per_user, &lists, train, test.n_users(), start.elapsed().as_secs_f64())
+    summarise(k, per_user, &lists, train, items.len(), test.n_users(), start.elapsed().as_secs_f64())
 }
 
 /// Sampled-ranking evaluation: for each user with a candidate list, the user's test items
@@ -211,7 +213,7 @@ pub fn evaluate_sampled(
         per_user.push(user_metrics(u, &top, &cands, &scores, &rel[u as usize], k));
         lists.push(top);
     }
-    summarise(k, per_user, &lists, train, test.n_users(), start.elapsed().as_secs_f64())
+    summarise(k, per_user, &lists, train, train.n_items(), test.n_users(), start.elapsed().as_secs_f64())
 }
 
 /// Paired bootstrap over users of `a − b` (per-user metric values of two models on the same
@@ -292,6 +294,8 @@ mod tests {
         let r2 = evaluate_full_among(&model, &train, &test, &[1, 2], 2, 2);
         // Recall@2: user 0 1/1; user 2 1/2 (item 0 cannot be ranked).
         assert_eq!(r2.recall, 0.75);
+        // Both candidates are in someone's top 2: coverage 2/2 (not 2 of the 4 items).
+        assert_eq!(r2.coverage, 1.0);
         // Among all items it equals evaluate_full.
         assert_eq!(evaluate_full_among(&model, &train, &test, &[0, 1, 2, 3], 2, 2).hr, evaluate_full(&model, &train, &test, 2, 2).hr);
     }

@@ -302,19 +302,7 @@ impl DeepParams {
         validation: Option<&Validation<'_>>,
         device: &Device,
     ) -> Result<DeepHybrid, TrainError> {
-        let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
-        if self.dim == 0 {
-            return bad("dim", "0".into(), ">= 1");
-        }
-        if self.layers.is_empty() || self.layers.contains(&0) {
-            return bad("layers", format!("{:?}", self.layers), "at least 1 width, all >= 1");
-        }
-        for (name, p) in [("dropout", self.dropout), ("id_dropout", self.id_dropout)] {
-            if !(p.is_finite() && (0.0..1.0).contains(&p)) {
-                return bad(name, p.to_string(), "in [0, 1)");
-            }
-        }
-        self.train.check()?;
+        self.check()?;
         if train.is_empty() {
             return Err(TrainError::EmptyTrainSet);
         }
@@ -335,6 +323,28 @@ impl DeepParams {
         let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
         let t = train_implicit(self.objective, self.negatives, module, train, &self.train, &ad, metric)?;
         Ok(DeepHybrid { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
+    }
+}
+
+impl DeepParams {
+    /// Checks every setting (also done when loading a saved model).
+    ///
+    /// # Errors
+    /// [`TrainError::Param`] naming the first setting out of range.
+    pub fn check(&self) -> Result<(), TrainError> {
+        let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
+        if self.dim == 0 {
+            return bad("dim", "0".into(), ">= 1");
+        }
+        if self.layers.is_empty() || self.layers.contains(&0) {
+            return bad("layers", format!("{:?}", self.layers), "at least 1 width, all >= 1");
+        }
+        for (name, p) in [("dropout", self.dropout), ("id_dropout", self.id_dropout)] {
+            if !(p.is_finite() && (0.0..1.0).contains(&p)) {
+                return bad(name, p.to_string(), "in [0, 1)");
+            }
+        }
+        self.train.check()
     }
 }
 
@@ -429,6 +439,7 @@ mod tests {
 
     #[test]
     fn scores_cold_items_and_users_from_their_features() {
+        let _rng = crate::backend_rng_lock();
         let (train, uf, itf) = world();
         let p = DeepParams { dim: 8, layers: vec![16, 8], train: quiet(25), ..Default::default() };
         let m = p.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap();
@@ -461,6 +472,7 @@ mod tests {
 
     #[test]
     fn without_features_it_is_an_id_model() {
+        let _rng = crate::backend_rng_lock();
         let (train, _, _) = world();
         let m = DeepParams { dim: 4, layers: vec![8], train: quiet(3), ..Default::default() }.fit(&train, None, None, &Device::flex()).unwrap();
         assert_eq!(m.module().tower[0].weight.dims(), [8, 8]);

@@ -25,6 +25,14 @@ pub mod saved;
 pub mod trainer;
 
 pub use backend::Backend;
+
+/// Serialises the unit tests that draw from the backend's random generator (dropout, id
+/// dropout): on flex it is process-wide, and tests run in parallel threads.
+#[cfg(test)]
+pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
 pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};

@@ -159,13 +159,7 @@ impl MfParams {
     /// # Errors
     /// As [`MfParams::fit`]; [`TrainError::Param`] if early stopping is set without a validation.
     pub fn fit_validated(&self, train: &Interactions, validation: Option<&Validation<'_>>, device: &Device) -> Result<BurnMf, TrainError> {
-        if self.dim == 0 {
-            return Err(TrainError::Param { name: "dim", value: "0".into(), expected: ">= 1" });
-        }
-        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
-            return Err(TrainError::Param { name: "init_std", value: self.init_std.to_string(), expected: "finite and >= 0" });
-        }
-        self.train.check()?;
+        self.check()?;
         let mu = train.global_mean().ok_or(TrainError::EmptyTrainSet)? as f32;
         let ad = device.clone().autodiff();
         let known = KnownSet::from_train(train);
@@ -183,6 +177,22 @@ impl MfParams {
         let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
         let t = train_explicit(module, train, mu, &self.train, &ad, metric)?;
         Ok(BurnMf { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
+    }
+}
+
+impl MfParams {
+    /// Checks every setting (also done when loading a saved model).
+    ///
+    /// # Errors
+    /// [`TrainError::Param`] naming the first setting out of range.
+    pub fn check(&self) -> Result<(), TrainError> {
+        if self.dim == 0 {
+            return Err(TrainError::Param { name: "dim", value: "0".into(), expected: ">= 1" });
+        }
+        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
+            return Err(TrainError::Param { name: "init_std", value: self.init_std.to_string(), expected: "finite and >= 0" });
+        }
+        self.train.check()
     }
 }
 

@@ -268,18 +268,7 @@ impl NcfParams {
     /// As [`NcfParams::fit`]; [`TrainError::Param`] if early stopping is set without a
     /// validation, or `dropout` is outside `[0, 1)`.
     pub fn fit_validated(&self, train: &Interactions, validation: Option<&Validation<'_>>, device: &Device) -> Result<BurnNcf, TrainError> {
-        let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
-        if self.factors == 0 && self.kind != NcfKind::Mlp {
-            return bad("factors", "0".into(), ">= 1");
-        }
-        let towered = matches!(self.kind, NcfKind::Mlp | NcfKind::NeuMf);
-        if towered && (self.layers.len() < 2 || self.layers[0] % 2 == 1 || self.layers.contains(&0)) {
-            return bad("layers", format!("{:?}", self.layers), "at least 2 widths, all >= 1, the first even");
-        }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        self.train.check()?;
+        self.check()?;
         if train.is_empty() {
             return Err(TrainError::EmptyTrainSet);
         }
@@ -315,6 +304,25 @@ impl NcfParams {
         let metric = validation.map(|v| ModuleMetric { higher_is_better: v.higher_is_better, score: &score });
         let t = self.train_with(module, train, &self.train, &ad, metric)?;
         Ok(BurnNcf { history: t.history, best_epoch: t.best_epoch, ..wrap(t.module.valid()) })
+    }
+
+    /// Checks every setting (also done when loading a saved model).
+    ///
+    /// # Errors
+    /// [`TrainError::Param`] naming the first setting out of range.
+    pub fn check(&self) -> Result<(), TrainError> {
+        let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
+        if self.factors == 0 && self.kind != NcfKind::Mlp {
+            return bad("factors", "0".into(), ">= 1");
+        }
+        let towered = matches!(self.kind, NcfKind::Mlp | NcfKind::NeuMf);
+        if towered && (self.layers.len() < 2 || self.layers[0] % 2 == 1 || self.layers.contains(&0)) {
+            return bad("layers", format!("{:?}", self.layers), "at least 2 widths, all >= 1, the first even");
+        }
+        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
+            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
+        }
+        self.train.check()
     }
 
     fn train_with(
@@ -532,6 +540,7 @@ mod tests {
 
     #[test]
     fn dropout_trains_but_is_off_in_evaluation() {
+        let _rng = crate::backend_rng_lock();
         let ad = Device::flex().autodiff();
         let m = NcfModule::new(NcfKind::Mlp, 5, 7, 4, &[8, 4], 0.5, 1, &ad);
         let (u, i) = (index_tensor(&[0, 1, 2, 3, 4], &ad), index_tensor(&[6, 5, 4, 3, 2], &ad));

@@ -159,15 +159,21 @@ impl BurnModel {
         };
         let path = dir.join(CONFIG);
         let text = serde_json::to_string(&json).map_err(|e| SaveError::Format { path: path.clone(), msg: e.to_string() })?;
-        std::fs::write(&path, text).map_err(|source| SaveError::Io { action: "write", path: path.clone(), source })?;
+        // Weights first, to a temporary name renamed into place, then the description: a
+        // failed save never leaves a description beside weights it does not describe.
         let wpath = dir.join(WEIGHTS);
-        let mut store = BurnpackStore::from_file(&wpath).overwrite(true).auto_extension(false);
+        let tmp = dir.join(format!("{WEIGHTS}.tmp"));
+        let mut store = BurnpackStore::from_file(&tmp).overwrite(true).auto_extension(false);
         let res = match self {
             BurnModel::Mf(m) => m.module().save_into(&mut store),
             BurnModel::Ncf(m) => m.module().save_into(&mut store),
             BurnModel::Deep(m) => m.module().save_into(&mut store),
         };
-        res.map_err(|e| SaveError::Weights { path: wpath, msg: e.to_string() })
+        res.map_err(|e| SaveError::Weights { path: wpath.clone(), msg: e.to_string() })?;
+        std::fs::rename(&tmp, &wpath).map_err(|source| SaveError::Io { action: "write", path: wpath.clone(), source })?;
+        let ctmp = dir.join(format!("{CONFIG}.tmp"));
+        std::fs::write(&ctmp, text).map_err(|source| SaveError::Io { action: "write", path: ctmp.clone(), source })?;
+        std::fs::rename(&ctmp, &path).map_err(|source| SaveError::Io { action: "write", path: path.clone(), source })
     }
 
     /// Reads a directory written by [`BurnModel::save`] onto `device`: returns the model and
@@ -183,8 +189,27 @@ impl BurnModel {
         let mut j: ModelJson = serde_json::from_str(&text).map_err(|e| SaveError::Format { path: path.clone(), msg: e.to_string() })?;
         j.users.rebuild_index();
         j.items.rebuild_index();
-        if let Config::DeepHybrid { user_features, item_features, .. } = &mut j.config {
-            user_features.iter_mut().chain(item_features.iter_mut()).for_each(FeatureTable::rebuild_index);
+        let bad = |msg: String| SaveError::Format { path: path.clone(), msg };
+        match &mut j.config {
+            Config::BurnMf { params, .. } => params.check().map_err(|e| bad(e.to_string()))?,
+            Config::Ncf { params, popularity } => {
+                params.check().map_err(|e| bad(e.to_string()))?;
+                if popularity.len() != j.n_items {
+                    return Err(bad(format!("{} popularity values for {} items", popularity.len(), j.n_items)));
+                }
+            }
+            Config::DeepHybrid { params, user_features, item_features } => {
+                params.check().map_err(|e| bad(e.to_string()))?;
+                for (t, n, what) in [(user_features, j.n_users, "user"), (item_features, j.n_items, "item")] {
+                    if let Some(t) = t {
+                        t.rebuild_index();
+                        t.validate().map_err(|e| bad(format!("{what} features: {e}")))?;
+                        if t.n_rows() > n {
+                            return Err(bad(format!("{what} features have {} rows for {n} {what}s", t.n_rows())));
+                        }
+                    }
+                }
+            }
         }
         if j.format != BURN_MODEL_FORMAT {
             return Err(SaveError::Format { path, msg: format!("format {} (this build reads format {BURN_MODEL_FORMAT})", j.format) });
@@ -200,8 +225,8 @@ impl BurnModel {
         let weights_err = |e: String| SaveError::Weights { path: wpath.clone(), msg: e };
         fn read<M: ModuleSnapshot + Module>(mut m: M, store: &mut BurnpackStore) -> Result<M, String> {
             let r = m.load_from(store).map_err(|e| e.to_string())?;
-            if !r.errors.is_empty() || !r.missing.is_empty() {
-                return Err(format!("{} tensors missing, errors: {:?}", r.missing.len(), r.errors));
+            if !r.errors.is_empty() || !r.missing.is_empty() || !r.unused.is_empty() {
+                return Err(format!("{} tensors missing, {} not used by the model, errors: {:?}", r.missing.len(), r.unused.len(), r.errors));
             }
             Ok(m)
         }
@@ -277,11 +302,15 @@ mod tests {
 
     #[test]
     fn every_kind_predicts_identically_after_reload() {
+        let _rng = crate::backend_rng_lock();
         let (train, users, items) = data();
         let device = Device::flex();
         let mut fb = FeatureBuilder::new(10);
         (0..10).for_each(|i| fb.set(i, "kind", if i % 2 == 0 { "x" } else { "y" }));
         let itf = fb.build();
+        let mut ub = FeatureBuilder::new(12);
+        (0..12).for_each(|u| ub.set(u, "group", if u < 6 { "a" } else { "b" }));
+        let uf = ub.build();
         let mut models = vec![BurnModel::Mf(MfParams { dim: 3, init_std: 0.1, train: quiet() }.fit(&train, &device).unwrap())];
         for kind in [NcfKind::Mf, NcfKind::Gmf, NcfKind::Mlp, NcfKind::NeuMf] {
             let p = NcfParams { kind, factors: 4, layers: vec![8, 4], dropout: 0.2, train: quiet(), ..Default::default() };
@@ -290,7 +319,8 @@ mod tests {
         let p = NcfParams { kind: NcfKind::NeuMf, factors: 4, layers: vec![8, 4], pretrain: true, train: quiet(), ..Default::default() };
         models.push(BurnModel::Ncf(p.fit(&train, &device).unwrap()));
         let p = DeepParams { dim: 4, layers: vec![8], train: quiet(), ..Default::default() };
-        models.push(BurnModel::Deep(p.fit(&train, None, Some(&itf), &device).unwrap()));
+        models.push(BurnModel::Deep(p.fit(&train, Some(&uf), Some(&itf), &device).unwrap()));
+        models.push(BurnModel::Deep(p.fit(&train, None, None, &device).unwrap()));
         for (k, m) in models.iter().enumerate() {
             let dir = tempfile::tempdir().unwrap();
             m.save(dir.path(), &users, &items).unwrap();
@@ -321,6 +351,15 @@ mod tests {
         std::fs::write(dir.path().join(CONFIG), "{\"format\": 1, ").unwrap();
         let e = BurnModel::load(dir.path(), &device).unwrap_err();
         assert!(matches!(e, SaveError::Format { .. }) && e.to_string().contains("model.json"), "{e}");
+        // Settings out of range in a hand-edited description are errors, not panics.
+        let ncf = BurnModel::Ncf(NcfParams { kind: NcfKind::Mlp, layers: vec![8, 4], dropout: 0.25, train: quiet(), ..Default::default() }.fit(&train, &device).unwrap());
+        let dir3 = tempfile::tempdir().unwrap();
+        ncf.save(dir3.path(), &users, &items).unwrap();
+        let text = std::fs::read_to_string(dir3.path().join(CONFIG)).unwrap();
+        assert!(text.contains("\"dropout\":0.25"), "{text}");
+        std::fs::write(dir3.path().join(CONFIG), text.replace("\"dropout\":0.25", "\"dropout\":1.5")).unwrap();
+        let e = BurnModel::load(dir3.path(), &device).unwrap_err();
+        assert!(matches!(e, SaveError::Format { .. }) && e.to_string().contains("`dropout`"), "{e}");
         // Id maps larger than the tables are refused on save.
         let mut more = users.clone();
         more.get_or_insert("extra");

@@ -339,7 +339,7 @@ pub fn train_explicit<M: RatingModule>(
 /// their negatives); the
 /// loss is the binary cross-entropy `−[y ln σ(x) + (1 − y) ln σ(−x)]` averaged over the
 /// batch's samples, computed with log-sigmoid (finite for any logit), plus the L2 penalty.
-/// `EpochLog::train_loss` is that BCE; `valid_rmse` stays empty.
+/// `EpochLog::train_loss` is that BCE; `EpochLog::valid` is `metric` when given.
 ///
 /// # Errors
 /// As [`train_explicit`]; also [`TrainError::Param`] if `negatives` is 0.
@@ -519,10 +519,13 @@ fn fit_loop<M: RatingModule>(
         before_epoch(epoch);
         let bar = progress_bar(cfg.progress, (n * per_rating) as u64, epoch, cfg.epochs, previous_loss);
         order.shuffle(&mut rng);
+        // Per step: the monitored loss and the full loss (with the penalty), read back together.
         let mut step_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
+        let mut full_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
         let mut step_sizes: Vec<usize> = Vec::with_capacity(n.div_ceil(chunk));
         for part in order.chunks(chunk) {
             let (loss, monitored, k) = batch_loss(&model, part.iter().map(|&r| train.get(r as usize)).collect(), &device);
+            full_losses.push(loss.clone().detach());
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
             step_losses.push(monitored.detach());
@@ -530,10 +533,13 @@ fn fit_loop<M: RatingModule>(
             bar.inc(k as u64);
         }
         // One read-back per epoch: the summed loss of every step.
-        let sums = read(Tensor::cat(step_losses, 0))?;
-        if let Some(step) = sums.iter().position(|v| !v.is_finite()) {
+        let steps = step_losses.len();
+        let both = read(Tensor::cat(step_losses.into_iter().chain(full_losses).collect(), 0))?;
+        let (sums, full) = both.split_at(steps);
+        if let Some(step) = (0..steps).find(|&s| !(sums[s].is_finite() && full[s].is_finite())) {
             bar.abandon();
-            return Err(TrainError::Diverged { epoch, step: step + 1, loss: f64::from(sums[step] / step_sizes[step].max(1) as f32) });
+            let loss = if full[step].is_finite() { sums[step] / step_sizes[step].max(1) as f32 } else { full[step] };
+            return Err(TrainError::Diverged { epoch, step: step + 1, loss: f64::from(loss) });
         }
         let samples: usize = step_sizes.iter().sum();
         let loss = sums.iter().map(|&v| f64::from(v)).sum::<f64>() / samples.max(1) as f64;
@@ -543,7 +549,9 @@ fn fit_loop<M: RatingModule>(
         let valid = metric.as_ref().map(|m| (m.score)(&model));
         logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid });
         if let (Some(es), Some(v), Some(m)) = (cfg.early_stopping, valid, metric.as_ref()) {
-            let improved = match &best {
+            // A non-finite metric never counts as an improvement (nor becomes the best).
+            let improved = v.is_finite()
+                && match &best {
                 None => true,
                 Some((b, _, _)) => {
                     if m.higher_is_better {

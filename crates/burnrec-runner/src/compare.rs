@@ -137,6 +137,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     check_sets(&args.set, &selected)?;
+    if args.patience.is_some() && !selected.iter().any(|m| BURN_MODELS.contains(&m.as_str())) {
+        bail!("--patience stops the neural models early, and none is selected ({})", BURN_MODELS.join(", "));
+    }
     let folds = match (given_folds, args.folds) {
         (Some(folds), _) => folds,
         (None, Some(f)) => {
@@ -406,23 +409,26 @@ fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option
         Some(c)
     };
     if let Some(kind) = ncf_kind(name) {
-        let mut p = apply_sets(name, NcfParams { kind, ..Default::default() }, &args.set)?;
+        let mut base = NcfParams { kind, ..Default::default() };
+        neural_train(&mut base.train, args);
+        let mut p = apply_sets(name, base, &args.set)?;
         p.kind = kind;
-        neural_train(&mut p.train, args);
         let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
         let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
         return Ok((Box::new(m), c));
     }
     if name == "deep-hybrid" {
-        let mut p = apply_sets(name, DeepParams::default(), &args.set)?;
-        neural_train(&mut p.train, args);
+        let mut base = DeepParams::default();
+        neural_train(&mut base.train, args);
+        let p = apply_sets(name, base, &args.set)?;
         let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
         let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
         return Ok((Box::new(m), c));
     }
     if name == "burn-mf" {
-        let mut p = apply_sets(name, MfParams::default(), &args.set)?;
-        neural_train(&mut p.train, args);
+        let mut base = MfParams::default();
+        neural_train(&mut base.train, args);
+        let p = apply_sets(name, base, &args.set)?;
         let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
         let c = curves(&m.history, "train", &f64::sqrt, "valid");
         return Ok((Box::new(m), c));
@@ -431,8 +437,8 @@ fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option
     Ok((Box::new(params.fit(train)?), None))
 }
 
-/// The CLI's overrides of a neural model's training settings: `--seed`, `--quiet`,
-/// `--epochs`, `--patience`.
+/// The CLI's settings of a neural model's training: `--seed`, `--quiet`, `--epochs`,
+/// `--patience` — applied to the defaults before `--set`, so a `--set MODEL.train.KEY` wins.
 fn neural_train(t: &mut TrainConfig, args: &CompareArgs) {
     t.seed = args.seed;
     t.progress = !args.quiet;

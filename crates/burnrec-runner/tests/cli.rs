@@ -341,6 +341,8 @@ fn cold_items_split_early_stopping_and_new_models() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = burnrec(&["compare", "--dataset", &dataset, "--models", "burn-mf", "--patience", "2", "--quiet"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--patience stops on the validation part: add --valid-ratio"));
+    let out = burnrec(&["compare", "--dataset", &dataset, "--models", "svd", "--valid-ratio", "0.2", "--patience", "2", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--patience stops the neural models early, and none is selected"));
     // burn-mf's parameters are settable, and checked.
     let out = burnrec(&["compare", "--dataset", &dataset, "--models", "burn-mf", "--set", "burn-mf.dim=0", "--quiet"]);
     let err = String::from_utf8_lossy(&out.stderr);
