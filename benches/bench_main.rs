@@ -165,5 +165,28 @@ fn bench_burn_mf(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_parse, bench_classic, bench_burn_mf);
+/// One biased-MF training step (batch 4096, d 32, Adam) as the tables grow: dense updates
+/// (Burn's Adam on every row) against row-sparse ones (lazy Adam on the batch's rows).
+/// Larger tables: `burnrec bench embedding` (docs/benchmarks.md).
+fn bench_embedding_updates(c: &mut Criterion) {
+    use burnrec::model::{EmbeddingUpdate, RowOptimizer};
+    let mut g = c.benchmark_group("embedding_step");
+    g.sample_size(10);
+    let device = Backend::Flex.device();
+    for rows in [10_000usize, 100_000] {
+        let data = random_ratings(rows, rows, 4096 * 4, 7);
+        for (mode, update) in [("dense", EmbeddingUpdate::Dense), ("sparse", EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM))] {
+            let p = MfParams {
+                dim: 32,
+                init_std: 0.05,
+                train: TrainConfig { epochs: 1, batch_size: 4096, progress: false, embedding_update: update, ..Default::default() },
+            };
+            g.throughput(Throughput::Elements(data.len() as u64));
+            g.bench_function(format!("{mode}/{rows}rows-d32-4steps"), |b| b.iter(|| p.fit(black_box(&data), &device).unwrap()));
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_parse, bench_classic, bench_burn_mf, bench_embedding_updates);
 criterion_main!(benches);

@@ -22,6 +22,7 @@ mod init;
 pub mod mf;
 pub mod ncf;
 pub mod saved;
+pub mod sparse;
 pub mod trainer;
 
 pub use backend::Backend;
@@ -36,5 +37,6 @@ pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
 pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
 pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};
+pub use sparse::{EmbeddingUpdate, RowOptimizer};
 pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, train_explicit, train_implicit, train_pairwise, train_pointwise};
+pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, TableSide, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, train_explicit, train_implicit, train_pairwise, train_pointwise};

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, train_explicit};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Validation, train_explicit};
 use burnrec_data::batch::index_tensor;
 
 /// The biased MF network: `r̂_ui − μ = b_u + b_i + p_uᵀ q_i`.
@@ -67,6 +67,20 @@ impl RatingModule for BiasedMfModule {
         let bu = Self::rows(&self.user_bias, users);
         let bi = Self::rows(&self.item_bias, items);
         ((p * q).sum_dim(1) + bu + bi).reshape([b])
+    }
+
+    fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
+        use TableSide::{Item, User};
+        Some(vec![(&self.user, User), (&self.item, Item), (&self.user_bias, User), (&self.item_bias, Item)])
+    }
+
+    fn into_tables(self) -> Vec<Embedding> {
+        vec![self.user, self.item, self.user_bias, self.item_bias]
+    }
+
+    fn with_tables(&self, tables: Vec<Embedding>) -> Option<Self> {
+        let [user, item, user_bias, item_bias]: [Embedding; 4] = tables.try_into().ok()?;
+        Some(Self { user, item, user_bias, item_bias })
     }
 
     fn penalty(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
@@ -417,6 +431,47 @@ mod tests {
             .fit(&planted.observed, &Device::flex())
             .unwrap_err();
         assert!(e.to_string().contains("`early_stopping`"), "{e}");
+    }
+
+    #[test]
+    fn sparse_sgd_equals_dense_sgd_and_sparse_adam_trains() {
+        use crate::sparse::{EmbeddingUpdate, RowOptimizer};
+        use crate::trainer::OptimizerKind;
+        let planted = planted_low_rank(40, 30, 2, 0.5, 0.1, 5);
+        let split = random_split(&planted.observed, 0.2, 1).unwrap();
+        let sgd = |update| MfParams {
+            dim: 4,
+            init_std: 0.1,
+            train: TrainConfig { optimizer: OptimizerKind::Sgd, embedding_update: update, ..quiet(3, 32, 0.05, 0.01) },
+        };
+        let dense = sgd(EmbeddingUpdate::Dense).fit(&split.train, &Device::flex()).unwrap();
+        let sparse = sgd(EmbeddingUpdate::Sparse(RowOptimizer::Sgd)).fit(&split.train, &Device::flex()).unwrap();
+        let read = |m: &BurnMf| {
+            [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias]
+                .map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap())
+        };
+        let (d, s) = (read(&dense), read(&sparse));
+        for (a, b) in d.iter().zip(&s) {
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-6, "sparse SGD differs from dense SGD by {worst}");
+        }
+        assert_eq!(dense.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>(), sparse.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>());
+        // Lazy Adam: learns, and a user with no training rating keeps its initial row.
+        let mut ratings: Vec<Rating> = split.train.iter().filter(|r| r.user != 7).collect();
+        ratings.sort_by_key(|r| (r.user, r.item));
+        let train = Interactions::new(ratings, 40, 30).unwrap();
+        let p = MfParams { dim: 4, init_std: 0.1, train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), ..quiet(30, 32, 0.02, 0.01) } };
+        let m = p.fit(&train, &Device::flex()).unwrap();
+        assert!(m.history.last().unwrap().train_loss < 0.5 * m.history[0].train_loss, "{:?}", m.history);
+        let init = BiasedMfModule::new(40, 30, 4, 0.1, p.train.seed, &Device::flex()).user.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let user = read(&m)[0].clone();
+        assert_eq!(&user[7 * 4..8 * 4], &init[7 * 4..8 * 4]);
+        assert_ne!(&user[0..4], &init[0..4]);
+        // Implicit models refuse sparse updates with a clear error.
+        let e = crate::ncf::NcfParams { train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1, 32, 0.01, 0.0) }, ..Default::default() }
+            .fit(&train, &Device::flex())
+            .unwrap_err();
+        assert!(e.to_string().contains("`embedding_update`"), "{e}");
     }
 
     #[test]

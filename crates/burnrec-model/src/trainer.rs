@@ -15,7 +15,8 @@
 
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, Param};
+use burn::nn::Embedding;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::data::dataloader::batcher::Batcher;
@@ -26,6 +27,8 @@ use burn::tensor::activation::log_sigmoid;
 use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher};
 use burnrec_data::sampling::NegativeSampler;
 use burnrec_data::{Interactions, Rating, RatingPredictor};
+
+use crate::sparse::{EmbeddingUpdate, RowOptimizer, RowState, gather, ids_tensor, unique};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -43,6 +46,34 @@ pub trait RatingModule: Module {
     /// `[1]` L2 penalty of the parameters this batch uses, averaged over the batch
     /// (per-rating regularisation, as in SGD matrix factorisation).
     fn penalty(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1>;
+
+    /// The embedding tables, each with the ids that index it, when the module is made of
+    /// embedding tables only — what [`EmbeddingUpdate::Sparse`] needs. `None` (the default)
+    /// for modules with dense layers.
+    fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
+        None
+    }
+
+    /// The tables, by value, in [`RatingModule::sparse_tables`] order (empty by default): a
+    /// table owned once can be updated in place.
+    fn into_tables(self) -> Vec<Embedding> {
+        Vec::new()
+    }
+
+    /// A copy of the module with its tables replaced, in [`RatingModule::sparse_tables`]
+    /// order (`None` by default).
+    fn with_tables(&self, _tables: Vec<Embedding>) -> Option<Self> {
+        None
+    }
+}
+
+/// Which ids index an embedding table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableSide {
+    /// Rows are users.
+    User,
+    /// Rows are items.
+    Item,
 }
 
 /// Optimisation settings shared by every explicit model.
@@ -70,6 +101,10 @@ pub struct TrainConfig {
     /// Stop when the validation metric has not improved for `patience` epochs and restore the
     /// best epoch's weights (needs a [`Validation`]; off when `None`).
     pub early_stopping: Option<EarlyStopping>,
+    /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
+    /// ([`crate::sparse`]; explicit models made of tables only, for now `burn-mf`). With
+    /// `sparse`, `optimizer` and `grad_clip_norm` are not used: the row optimiser is.
+    pub embedding_update: EmbeddingUpdate,
 }
 
 /// Learning rate of epoch `e` (1-based) from the base rate `lr` of [`TrainConfig`].
@@ -168,6 +203,7 @@ impl Default for TrainConfig {
             grad_clip_norm: None,
             lr_schedule: LrSchedule::Constant,
             early_stopping: None,
+            embedding_update: EmbeddingUpdate::Dense,
         }
     }
 }
@@ -317,6 +353,7 @@ pub fn train_explicit<M: RatingModule>(
         cfg,
         cfg.batch_size,
         1,
+        true,
         device,
         |_| {},
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -365,6 +402,7 @@ pub fn train_pointwise<M: RatingModule>(
         cfg,
         positives,
         1 + negatives,
+        false,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -404,6 +442,7 @@ pub fn train_pairwise<M: RatingModule>(
         cfg,
         cfg.batch_size,
         1,
+        false,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -480,6 +519,9 @@ fn fit_loop<M: RatingModule>(
     cfg: &TrainConfig,
     chunk: usize,
     per_rating: usize,
+    // Whether `batch_loss` may be given ratings with ids remapped to the batch's local rows
+    // (true for the explicit loss; the implicit batchers sample negatives by global id).
+    remappable: bool,
     device: &Device,
     mut before_epoch: impl FnMut(usize),
     batch_loss: impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
@@ -496,9 +538,31 @@ fn fit_loop<M: RatingModule>(
             expected: "a validation set or metric to stop on (none was given)",
         });
     }
+    let inner = device.clone().without_autodiff();
     let device = device.clone().autodiff();
     // Dropout masks come from the backend's generator: seed it so runs repeat.
     device.seed(cfg.seed);
+    // Row-sparse updates: the full tables live without autodiff; each step trains a copy made
+    // of the batch's rows.
+    let sparse = match cfg.embedding_update {
+        EmbeddingUpdate::Dense => None,
+        EmbeddingUpdate::Sparse(opt) => {
+            let n_tables = match model.sparse_tables() {
+                Some(t) if remappable => t.len(),
+                _ => {
+                    return Err(TrainError::Param {
+                        name: "embedding_update",
+                        value: "sparse".into(),
+                        expected: "dense for this model (row-sparse updates need an explicit model made of embedding tables only: burn-mf)",
+                    });
+                }
+            };
+            model = model.valid();
+            Some((opt, (0..n_tables).map(|_| RowState::default()).collect::<Vec<_>>()))
+        }
+    };
+    let mut sparse = sparse;
+    let mut global_step = 0u64;
     let clip = cfg.grad_clip_norm.map(GradientClippingConfig::Norm);
     let mut optim = match cfg.optimizer {
         OptimizerKind::Adam => AdamConfig::new().with_grad_clipping(clip).init(),
@@ -524,10 +588,22 @@ fn fit_loop<M: RatingModule>(
         let mut full_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
         let mut step_sizes: Vec<usize> = Vec::with_capacity(n.div_ceil(chunk));
         for part in order.chunks(chunk) {
-            let (loss, monitored, k) = batch_loss(&model, part.iter().map(|&r| train.get(r as usize)).collect(), &device);
-            full_losses.push(loss.clone().detach());
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            global_step += 1;
+            let batch: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
+            let (loss, monitored, k) = if let Some((opt, states)) = sparse.as_mut() {
+                let (loss, monitored, k, updated) = sparse_step(model, batch, *opt, states, lr, global_step, &inner, &device, &batch_loss);
+                model = updated;
+                full_losses.push(loss);
+                (None, monitored, k)
+            } else {
+                let (loss, monitored, k) = batch_loss(&model, batch, &device);
+                (Some(loss), monitored, k)
+            };
+            if let Some(loss) = loss {
+                full_losses.push(loss.clone().detach());
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(lr, model, grads);
+            }
             step_losses.push(monitored.detach());
             step_sizes.push(k);
             bar.inc(k as u64);
@@ -572,6 +648,51 @@ fn fit_loop<M: RatingModule>(
         Some((_, epoch, weights)) => Trained { module: weights, history: logs, best_epoch: Some(epoch) },
         None => Trained { module: model, history: logs, best_epoch: None },
     })
+}
+
+/// One row-sparse step (see [`crate::sparse`]): the batch's unique users and items, their rows
+/// gathered into a small module, the loss on ids remapped to those rows, backward, and the
+/// row optimiser on the full tables. Returns (full loss, monitored loss, samples, new module).
+#[allow(clippy::too_many_arguments)]
+fn sparse_step<M: RatingModule>(
+    model: M,
+    batch: Vec<Rating>,
+    opt: RowOptimizer,
+    states: &mut [RowState],
+    lr: f64,
+    step: u64,
+    inner: &Device,
+    ad: &Device,
+    batch_loss: &impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
+) -> (Tensor<1>, Tensor<1>, usize, M) {
+    let users: Vec<u32> = batch.iter().map(|r| r.user).collect();
+    let items: Vec<u32> = batch.iter().map(|r| r.item).collect();
+    let (uu, ui) = (unique(&users), unique(&items));
+    let (user_rows, item_rows) = (ids_tensor(&uu.ids, inner), ids_tensor(&ui.ids, inner));
+    let rows_of = |side: TableSide| if side == TableSide::User { user_rows.clone() } else { item_rows.clone() };
+    let (small, sides): (Vec<Embedding>, Vec<TableSide>) = model
+        .sparse_tables()
+        .expect("checked before training")
+        .into_iter()
+        .map(|(t, side)| (gather(&t.weight.val(), &rows_of(side), ad), side))
+        .unzip();
+    let small_model = model.with_tables(small.clone()).expect("checked before training");
+    let local: Vec<Rating> = batch.iter().enumerate().map(|(k, r)| Rating { user: uu.local[k], item: ui.local[k], ..*r }).collect();
+    let (loss, monitored, k) = batch_loss(&small_model, local, ad);
+    let full = loss.clone().detach();
+    let grads = loss.backward();
+    // Owned once here, so the backend can update the full tables in place.
+    let tables = model.into_tables();
+    let mut updated = Vec::with_capacity(tables.len());
+    for (((table, side), leaf), state) in tables.into_iter().zip(sides).zip(&small).zip(states.iter_mut()) {
+        let weight = table.weight.into_value();
+        let new = match leaf.weight.val().grad(&grads) {
+            Some(g) => state.apply(opt, weight, rows_of(side), g, lr, step),
+            None => weight,
+        };
+        updated.push(Embedding { weight: Param::from_tensor(new) });
+    }
+    (full.inner(), monitored.inner(), k, small_model.with_tables(updated).expect("checked before training"))
 }
 
 fn progress_bar(show: bool, samples: u64, epoch: usize, epochs: usize, previous_loss: Option<f64>) -> ProgressBar {

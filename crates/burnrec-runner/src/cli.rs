@@ -23,9 +23,51 @@ pub enum Command {
     /// Inspect a dataset.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Benchmarks that report to stdout (table or JSON).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Download an official MovieLens archive into the cache ($BURNREC_DATA or the platform
     /// cache dir), verify its sha256 and unpack it; then use it as `--dataset NAME`.
     Fetch(FetchArgs),
+}
+
+/// `burnrec bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Training-step time of a biased MF (user and item tables of ROWS rows each) on synthetic
+    /// batches, with dense embedding updates (Burn's Adam on the whole tables) and row-sparse
+    /// ones (lazy Adam on the batch's rows): does the step cost follow the batch or the
+    /// catalogue?
+    Embedding(EmbeddingBenchArgs),
+}
+
+/// `burnrec bench embedding`.
+#[derive(Debug, Clone, Args)]
+pub struct EmbeddingBenchArgs {
+    /// Table sizes (rows of the user table and of the item table), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    pub rows: Vec<usize>,
+    /// Embedding width d.
+    #[arg(long, default_value_t = 32)]
+    pub dim: usize,
+    /// Ratings per training step.
+    #[arg(long, default_value_t = 4096)]
+    pub batch: usize,
+    /// Modes to time, comma-separated: `dense`, `sparse`.
+    #[arg(long, value_delimiter = ',', default_value = "dense,sparse", value_parser = ["dense", "sparse"])]
+    pub modes: Vec<String>,
+    /// Steps per timed epoch.
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Timed epochs (the step time is the median over them of epoch time / steps).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Burn backend.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Print a JSON array (one object per rows × mode) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `burnrec data …`.

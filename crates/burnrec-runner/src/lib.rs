@@ -4,6 +4,7 @@
 //! ([`compare`]) and report formatting ([`report`]).
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod data;
@@ -19,5 +20,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Compare(args) => compare::compare(&args),
         cli::Command::Data(cli::DataCommand::Stats(args)) => data::stats(&args),
         cli::Command::Fetch(args) => data::fetch(&args),
+        cli::Command::Bench(cli::BenchCommand::Embedding(args)) => bench::embedding(&args),
     }
 }

@@ -313,6 +313,20 @@ fn ncf_models_run_and_report_ranking_only() {
 }
 
 #[test]
+fn bench_embedding_prints_json() {
+    let out = burnrec(&["bench", "embedding", "--rows", "50,500", "--dim", "4", "--batch", "64", "--steps", "2", "--repeats", "1", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "2 sizes × dense, sparse");
+    let keys: Vec<(u64, &str)> = rows.iter().map(|r| (r["rows"].as_u64().unwrap(), r["mode"].as_str().unwrap())).collect();
+    assert_eq!(keys, vec![(50, "dense"), (50, "sparse"), (500, "dense"), (500, "sparse")]);
+    assert!(rows.iter().all(|r| r["step_s"].as_f64().unwrap() > 0.0 && r["backend"] == "flex"));
+    let out = burnrec(&["bench", "embedding", "--rows", "0"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("must all be at least 1"));
+}
+
+#[test]
 fn cold_items_split_early_stopping_and_new_models() {
     let dir = tempfile::tempdir().unwrap();
     let planted = planted_low_rank(30, 20, 2, 0.5, 0.1, 3);
