@@ -168,24 +168,31 @@ impl PointwiseBatcher {
     pub fn set_epoch(&self, epoch: u64) {
         self.draws.set_epoch(epoch);
     }
+
+    /// The samples of a batch as ratings: each positive (label 1.0 in `rating`) followed by its
+    /// sampled negatives (label 0.0) — the same draws, in the same order, as
+    /// [`Batcher::batch`]. A user with no possible negative keeps only the positive.
+    pub fn expand(&self, items: &[Rating]) -> Vec<Rating> {
+        let mut rng = self.draws.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(items.len() * (1 + self.n_neg));
+        for r in items {
+            out.push(Rating { rating: 1.0, timestamp: None, ..*r });
+            for _ in 0..self.n_neg {
+                if let Ok(neg) = self.draws.sampler.sample(r.user, &mut *rng) {
+                    out.push(Rating { user: r.user, item: neg, rating: 0.0, timestamp: None });
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Batcher<Rating, PointwiseBatch> for PointwiseBatcher {
     fn batch(&self, items: Vec<Rating>, device: &Device) -> PointwiseBatch {
-        let mut rng = self.draws.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut u, mut i, mut y) = (Vec::new(), Vec::new(), Vec::new());
-        for r in &items {
-            u.push(r.user);
-            i.push(r.item);
-            y.push(1.0f32);
-            for _ in 0..self.n_neg {
-                if let Ok(neg) = self.draws.sampler.sample(r.user, &mut *rng) {
-                    u.push(r.user);
-                    i.push(neg);
-                    y.push(0.0);
-                }
-            }
-        }
+        let samples = self.expand(&items);
+        let u: Vec<u32> = samples.iter().map(|r| r.user).collect();
+        let i: Vec<u32> = samples.iter().map(|r| r.item).collect();
+        let y: Vec<f32> = samples.iter().map(|r| r.rating).collect();
         PointwiseBatch {
             user_features: feats(&self.features.users, &u, device),
             item_features: feats(&self.features.items, &i, device),

@@ -489,6 +489,11 @@ mod tests {
         let cfg = TrainConfig { lr_schedule: LrSchedule::Exponential { gamma: 0.5 }, ..quiet(3, 32, 0.04, 0.0) };
         let m = MfParams { dim: 2, init_std: 0.1, train: cfg }.fit(&planted.observed, &Device::flex()).unwrap();
         assert_eq!(m.history.iter().map(|e| e.lr).collect::<Vec<_>>(), vec![0.04, 0.02, 0.01]);
+        // Peak memory is logged on Linux, and never decreases.
+        if cfg!(target_os = "linux") {
+            let peaks: Vec<f64> = m.history.iter().map(|e| e.peak_rss_mib.unwrap()).collect();
+            assert!(peaks[0] > 1.0 && peaks.windows(2).all(|w| w[1] >= w[0]), "{peaks:?}");
+        }
         let bad = TrainConfig { lr_schedule: LrSchedule::Cosine { min_lr: 1.0 }, ..quiet(3, 32, 0.04, 0.0) };
         let e = MfParams { train: bad, ..Default::default() }.fit(&planted.observed, &Device::flex()).unwrap_err();
         assert!(e.to_string().contains("lr_schedule.cosine.min_lr"), "{e}");

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 pub use crate::trainer::ImplicitObjective;
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TrainConfig, TrainError, Trained, Validation, train_implicit};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Trained, Validation, train_implicit};
 
 /// Which NCF model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +153,33 @@ impl RatingModule for NcfModule {
             (None, Some(bias)) => (h.sum_dim(1) + Self::rows(bias, items)).reshape([b]),
             (None, None) => h.sum_dim(1).reshape([b]),
         }
+    }
+
+    /// Dot-product MF (`kind = mf`) is made of tables only: user and item factors, item bias.
+    fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
+        match (&self.gmf_user, &self.gmf_item, &self.item_bias, &self.out, &self.mlp_user) {
+            (Some(p), Some(q), Some(b), None, None) => Some(vec![(p, TableSide::User), (q, TableSide::Item), (b, TableSide::Item)]),
+            _ => None,
+        }
+    }
+
+    fn into_tables(self) -> Vec<Embedding> {
+        [self.gmf_user, self.gmf_item, self.item_bias].into_iter().flatten().collect()
+    }
+
+    fn with_tables(&self, tables: Vec<Embedding>) -> Option<Self> {
+        self.sparse_tables()?;
+        let [p, q, b]: [Embedding; 3] = tables.try_into().ok()?;
+        Some(Self {
+            gmf_user: Some(p),
+            gmf_item: Some(q),
+            mlp_user: None,
+            mlp_item: None,
+            tower: Vec::new(),
+            dropout: self.dropout.clone(),
+            out: None,
+            item_bias: Some(b),
+        })
     }
 
     /// Mean over the batch of the squared norms of the embedding rows it uses.
@@ -536,6 +563,27 @@ mod tests {
             wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
         }
         assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
+    }
+
+    #[test]
+    fn implicit_mf_sparse_sgd_equals_dense_sgd() {
+        use crate::sparse::{EmbeddingUpdate, RowOptimizer};
+        use crate::trainer::OptimizerKind;
+        let data = groups();
+        let fit = |update| {
+            let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, embedding_update: update, ..quiet(3) };
+            NcfParams { kind: NcfKind::Mf, factors: 4, train, ..Default::default() }.fit(&data, &Device::flex()).unwrap()
+        };
+        let (dense, sparse) = (fit(EmbeddingUpdate::Dense), fit(EmbeddingUpdate::Sparse(RowOptimizer::Sgd)));
+        let items: Vec<u32> = (0..20).collect();
+        let (a, b) = (dense.score_block(&[0, 13, 27], &items), sparse.score_block(&[0, 13, 27], &items));
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-5, "largest logit difference {worst}");
+        assert!(dense.history[2].train_loss < dense.history[0].train_loss);
+        // BPR draws its negatives inside the step: sparse updates are refused for it.
+        let train = TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1) };
+        let e = NcfParams { kind: NcfKind::Mf, objective: ImplicitObjective::Bpr, train, ..Default::default() }.fit(&data, &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("`embedding_update`"), "{e}");
     }
 
     #[test]

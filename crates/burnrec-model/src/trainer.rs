@@ -24,7 +24,7 @@ use burn::tensor::{Device, Int, Tensor};
 use std::sync::Arc;
 
 use burn::tensor::activation::log_sigmoid;
-use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher};
+use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher, index_tensor};
 use burnrec_data::sampling::NegativeSampler;
 use burnrec_data::{Interactions, Rating, RatingPredictor};
 
@@ -102,7 +102,8 @@ pub struct TrainConfig {
     /// best epoch's weights (needs a [`Validation`]; off when `None`).
     pub early_stopping: Option<EarlyStopping>,
     /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
-    /// ([`crate::sparse`]; explicit models made of tables only, for now `burn-mf`). With
+    /// ([`crate::sparse`]; models made of tables only — `burn-mf`, `mf` — with the MSE or BCE
+    /// objective). With
     /// `sparse`, `optimizer` and `grad_clip_norm` are not used: the row optimiser is.
     pub embedding_update: EmbeddingUpdate,
 }
@@ -222,6 +223,10 @@ pub struct EpochLog {
     pub samples_per_s: f64,
     /// Learning rate of the epoch (after the schedule).
     pub lr: f64,
+    /// Peak resident memory of the process so far, MiB (Linux `VmHWM`; `None` elsewhere).
+    /// Host memory only: GPU memory is not included.
+    #[serde(default)]
+    pub peak_rss_mib: Option<f64>,
     /// The validation metric after the epoch (model in evaluation mode), when a
     /// [`Validation`] was given: e.g. RMSE in rating units for `fit_with_valid`.
     pub valid: Option<f64>,
@@ -353,7 +358,7 @@ pub fn train_explicit<M: RatingModule>(
         cfg,
         cfg.batch_size,
         1,
-        true,
+        Some(&|batch: Vec<Rating>| batch),
         device,
         |_| {},
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -396,21 +401,28 @@ pub fn train_pointwise<M: RatingModule>(
     // `batch_size` counts samples, positives and negatives together (the paper's and the
     // peers' convention): 256 samples with 4 negatives are 51 positives per step.
     let positives = (cfg.batch_size / (1 + negatives)).max(1);
+    // The negatives are drawn before the step (`expand`), so the samples can be remapped to
+    // the batch's rows for row-sparse updates; the labels travel in `Rating::rating`.
+    let expand = |batch: Vec<Rating>| batcher.expand(&batch);
     fit_loop(
         model,
         train,
         cfg,
         positives,
         1 + negatives,
-        false,
+        Some(&expand),
         device,
         |epoch| batcher.set_epoch(epoch as u64),
-        |model: &M, batch: Vec<Rating>, device: &Device| {
-            let b = batcher.batch(batch, device);
-            let n = b.labels.dims()[0];
-            let logits = model.forward(b.users.clone(), b.items.clone());
-            let bce = bce_with_logits(logits, b.labels).sum();
-            let loss = bce.clone().div_scalar(n as f64) + model.penalty(b.users, b.items).mul_scalar(cfg.l2);
+        |model: &M, samples: Vec<Rating>, device: &Device| {
+            let n = samples.len();
+            let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
+            let items: Vec<u32> = samples.iter().map(|r| r.item).collect();
+            let labels: Vec<f32> = samples.iter().map(|r| r.rating).collect();
+            let (users, items) = (index_tensor(&users, device), index_tensor(&items, device));
+            let labels = Tensor::<1>::from_data(burn::tensor::TensorData::new(labels, [n]), device);
+            let logits = model.forward(users.clone(), items.clone());
+            let bce = bce_with_logits(logits, labels).sum();
+            let loss = bce.clone().div_scalar(n as f64) + model.penalty(users, items).mul_scalar(cfg.l2);
             (loss, bce, n)
         },
         metric,
@@ -442,7 +454,7 @@ pub fn train_pairwise<M: RatingModule>(
         cfg,
         cfg.batch_size,
         1,
-        false,
+        None,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -519,9 +531,11 @@ fn fit_loop<M: RatingModule>(
     cfg: &TrainConfig,
     chunk: usize,
     per_rating: usize,
-    // Whether `batch_loss` may be given ratings with ids remapped to the batch's local rows
-    // (true for the explicit loss; the implicit batchers sample negatives by global id).
-    remappable: bool,
+    // Turns a chunk of training ratings into the samples `batch_loss` takes, with global ids
+    // (explicit: the ratings; pointwise: positives and drawn negatives). `Some` means those
+    // samples may be remapped to the batch's local rows (row-sparse updates); `None` means
+    // `batch_loss` draws by global id itself (pairwise) and takes the ratings.
+    expand: Option<&dyn Fn(Vec<Rating>) -> Vec<Rating>>,
     device: &Device,
     mut before_epoch: impl FnMut(usize),
     batch_loss: impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
@@ -548,12 +562,12 @@ fn fit_loop<M: RatingModule>(
         EmbeddingUpdate::Dense => None,
         EmbeddingUpdate::Sparse(opt) => {
             let n_tables = match model.sparse_tables() {
-                Some(t) if remappable => t.len(),
+                Some(t) if expand.is_some() => t.len(),
                 _ => {
                     return Err(TrainError::Param {
                         name: "embedding_update",
                         value: "sparse".into(),
-                        expected: "dense for this model (row-sparse updates need an explicit model made of embedding tables only: burn-mf)",
+                        expected: "dense for this model (row-sparse updates need a model made of embedding tables only — burn-mf, mf — and the mse or bce objective)",
                     });
                 }
             };
@@ -589,7 +603,11 @@ fn fit_loop<M: RatingModule>(
         let mut step_sizes: Vec<usize> = Vec::with_capacity(n.div_ceil(chunk));
         for part in order.chunks(chunk) {
             global_step += 1;
-            let batch: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
+            let ratings: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
+            let batch = match expand {
+                Some(f) => f(ratings),
+                None => ratings,
+            };
             let (loss, monitored, k) = if let Some((opt, states)) = sparse.as_mut() {
                 let (loss, monitored, k, updated) = sparse_step(model, batch, *opt, states, lr, global_step, &inner, &device, &batch_loss);
                 model = updated;
@@ -623,7 +641,7 @@ fn fit_loop<M: RatingModule>(
         bar.finish_with_message(format!("loss {loss:.4}"));
         previous_loss = Some(loss);
         let valid = metric.as_ref().map(|m| (m.score)(&model));
-        logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid });
+        logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid, peak_rss_mib: peak_rss_mib() });
         if let (Some(es), Some(v), Some(m)) = (cfg.early_stopping, valid, metric.as_ref()) {
             // A non-finite metric never counts as an improvement (nor becomes the best).
             let improved = v.is_finite()
@@ -693,6 +711,14 @@ fn sparse_step<M: RatingModule>(
         updated.push(Embedding { weight: Param::from_tensor(new) });
     }
     (full.inner(), monitored.inner(), k, small_model.with_tables(updated).expect("checked before training"))
+}
+
+/// Peak resident set size of this process in MiB, from `/proc/self/status` (`VmHWM`, Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn progress_bar(show: bool, samples: u64, epoch: usize, epochs: usize, previous_loss: Option<f64>) -> ProgressBar {

@@ -25,6 +25,9 @@ pub struct EmbeddingRow {
     pub step_s: f64,
     /// `batch / step_s`.
     pub samples_per_s: f64,
+    /// Peak resident memory of the process after this measurement, MiB (Linux; includes the
+    /// measurements before it).
+    pub peak_rss_mib: Option<f64>,
 }
 
 /// Runs `bench embedding`: for each table size and mode, a biased MF with `rows` users and
@@ -69,6 +72,7 @@ pub fn embedding(args: &EmbeddingBenchArgs) -> anyhow::Result<()> {
                 backend: args.backend.name().to_string(),
                 step_s,
                 samples_per_s: args.batch as f64 / step_s,
+                peak_rss_mib: model.history.last().and_then(|e| e.peak_rss_mib),
             };
             if !args.json {
                 println!("rows {:>10}  {:<6}  d {:>4}  batch {:>6}  {}  step {:.4} s  ({:.0} samples/s)", row.rows, row.mode, row.dim, row.batch, row.backend, row.step_s, row.samples_per_s);
