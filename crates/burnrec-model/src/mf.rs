@@ -467,8 +467,12 @@ mod tests {
         let user = read(&m)[0].clone();
         assert_eq!(&user[7 * 4..8 * 4], &init[7 * 4..8 * 4]);
         assert_ne!(&user[0..4], &init[0..4]);
-        // Implicit models refuse sparse updates with a clear error.
-        let e = crate::ncf::NcfParams { train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1, 32, 0.01, 0.0) }, ..Default::default() }
+        // BPR (negatives drawn inside the step) refuses sparse updates with a clear error.
+        let e = crate::ncf::NcfParams {
+            objective: crate::ncf::ImplicitObjective::Bpr,
+            train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1, 32, 0.01, 0.0) },
+            ..Default::default()
+        }
             .fit(&train, &Device::flex())
             .unwrap_err();
         assert!(e.to_string().contains("`embedding_update`"), "{e}");

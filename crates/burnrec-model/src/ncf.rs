@@ -155,31 +155,30 @@ impl RatingModule for NcfModule {
         }
     }
 
-    /// Dot-product MF (`kind = mf`) is made of tables only: user and item factors, item bias.
+    /// The embedding tables present (GMF, MLP, item bias), in `tables()` order; the tower and
+    /// output layer are dense.
     fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
-        match (&self.gmf_user, &self.gmf_item, &self.item_bias, &self.out, &self.mlp_user) {
-            (Some(p), Some(q), Some(b), None, None) => Some(vec![(p, TableSide::User), (q, TableSide::Item), (b, TableSide::Item)]),
-            _ => None,
-        }
+        Some(self.tables().into_iter().filter_map(|(t, is_user)| Some((t.as_ref()?, if is_user { TableSide::User } else { TableSide::Item }))).collect())
     }
 
     fn into_tables(self) -> Vec<Embedding> {
-        [self.gmf_user, self.gmf_item, self.item_bias].into_iter().flatten().collect()
+        [self.gmf_user, self.gmf_item, self.mlp_user, self.mlp_item, self.item_bias].into_iter().flatten().collect()
     }
 
     fn with_tables(&self, tables: Vec<Embedding>) -> Option<Self> {
-        self.sparse_tables()?;
-        let [p, q, b]: [Embedding; 3] = tables.try_into().ok()?;
-        Some(Self {
-            gmf_user: Some(p),
-            gmf_item: Some(q),
-            mlp_user: None,
-            mlp_item: None,
-            tower: Vec::new(),
+        let mut it = tables.into_iter();
+        let mut take = |present: bool| if present { it.next().map(Some) } else { Some(None) };
+        let m = Self {
+            gmf_user: take(self.gmf_user.is_some())?,
+            gmf_item: take(self.gmf_item.is_some())?,
+            mlp_user: take(self.mlp_user.is_some())?,
+            mlp_item: take(self.mlp_item.is_some())?,
+            item_bias: take(self.item_bias.is_some())?,
+            tower: self.tower.clone(),
             dropout: self.dropout.clone(),
-            out: None,
-            item_bias: Some(b),
-        })
+            out: self.out.clone(),
+        };
+        it.next().is_none().then_some(m)
     }
 
     /// Mean over the batch of the squared norms of the embedding rows it uses.
@@ -566,20 +565,28 @@ mod tests {
     }
 
     #[test]
-    fn implicit_mf_sparse_sgd_equals_dense_sgd() {
+    fn implicit_sparse_sgd_equals_dense_sgd() {
         use crate::sparse::{EmbeddingUpdate, RowOptimizer};
         use crate::trainer::OptimizerKind;
         let data = groups();
-        let fit = |update| {
-            let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, embedding_update: update, ..quiet(3) };
-            NcfParams { kind: NcfKind::Mf, factors: 4, train, ..Default::default() }.fit(&data, &Device::flex()).unwrap()
-        };
-        let (dense, sparse) = (fit(EmbeddingUpdate::Dense), fit(EmbeddingUpdate::Sparse(RowOptimizer::Sgd)));
-        let items: Vec<u32> = (0..20).collect();
-        let (a, b) = (dense.score_block(&[0, 13, 27], &items), sparse.score_block(&[0, 13, 27], &items));
-        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        assert!(worst <= 1e-5, "largest logit difference {worst}");
-        assert!(dense.history[2].train_loss < dense.history[0].train_loss);
+        // Dot-product MF (tables only), GMF (tables + dense output layer) and NeuMF (tables,
+        // tower, output): with plain SGD everywhere the row-sparse step equals the dense one.
+        for kind in [NcfKind::Mf, NcfKind::Gmf, NcfKind::NeuMf] {
+            let fit = |update| {
+                let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, embedding_update: update, ..quiet(3) };
+                NcfParams { kind, factors: 4, layers: vec![8, 4], train, ..Default::default() }.fit(&data, &Device::flex()).unwrap()
+            };
+            let (dense, sparse) = (fit(EmbeddingUpdate::Dense), fit(EmbeddingUpdate::Sparse(RowOptimizer::Sgd)));
+            let items: Vec<u32> = (0..20).collect();
+            let (a, b) = (dense.score_block(&[0, 13, 27], &items), sparse.score_block(&[0, 13, 27], &items));
+            let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-5, "{kind:?}: largest logit difference {worst}");
+            assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{kind:?}");
+        }
+        // NeuMF with lazy Adam on the tables and Adam on the tower learns the groups.
+        let train = TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), ..quiet(30) };
+        let m = NcfParams { factors: 8, layers: vec![16, 8], train, ..Default::default() }.fit(&data, &Device::flex()).unwrap();
+        assert!(m.history.last().unwrap().train_loss < m.history[0].train_loss * 0.8, "{:?}", m.history);
         // BPR draws its negatives inside the step: sparse updates are refused for it.
         let train = TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1) };
         let e = NcfParams { kind: NcfKind::Mf, objective: ImplicitObjective::Bpr, train, ..Default::default() }.fit(&data, &Device::flex()).unwrap_err();

@@ -102,9 +102,9 @@ pub struct TrainConfig {
     /// best epoch's weights (needs a [`Validation`]; off when `None`).
     pub early_stopping: Option<EarlyStopping>,
     /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
-    /// ([`crate::sparse`]; models made of tables only — `burn-mf`, `mf` — with the MSE or BCE
-    /// objective). With
-    /// `sparse`, `optimizer` and `grad_clip_norm` are not used: the row optimiser is.
+    /// ([`crate::sparse`]; modules implementing [`RatingModule::sparse_tables`] — biased MF and
+    /// the NCF family — with the MSE or BCE objective). With `sparse`, the tables use the row
+    /// optimiser and the dense layers (NCF tower and output) keep `optimizer`.
     pub embedding_update: EmbeddingUpdate,
 }
 
@@ -567,11 +567,19 @@ fn fit_loop<M: RatingModule>(
                     return Err(TrainError::Param {
                         name: "embedding_update",
                         value: "sparse".into(),
-                        expected: "dense for this model (row-sparse updates need a model made of embedding tables only — burn-mf, mf — and the mse or bce objective)",
+                        expected: "dense for this model (row-sparse updates need the mse or bce objective and a model with embedding tables)",
                     });
                 }
             };
-            model = model.valid();
+            // The tables move off autodiff (updated by the row optimiser); dense layers stay
+            // trainable with their parameter ids (updated by `optim`).
+            let tables: Vec<Embedding> = model
+                .sparse_tables()
+                .expect("checked above")
+                .into_iter()
+                .map(|(t, _)| Embedding { weight: Param::from_tensor(t.weight.val().without_autodiff()) })
+                .collect();
+            model = model.with_tables(tables).expect("a module with tables rebuilds from them");
             Some((opt, (0..n_tables).map(|_| RowState::default()).collect::<Vec<_>>()))
         }
     };
@@ -609,7 +617,8 @@ fn fit_loop<M: RatingModule>(
                 None => ratings,
             };
             let (loss, monitored, k) = if let Some((opt, states)) = sparse.as_mut() {
-                let (loss, monitored, k, updated) = sparse_step(model, batch, *opt, states, lr, global_step, &inner, &device, &batch_loss);
+                let (loss, monitored, k, updated) =
+                    sparse_step(model, batch, *opt, states, &mut optim, lr, global_step, &inner, &device, &batch_loss);
                 model = updated;
                 full_losses.push(loss);
                 (None, monitored, k)
@@ -669,14 +678,16 @@ fn fit_loop<M: RatingModule>(
 }
 
 /// One row-sparse step (see [`crate::sparse`]): the batch's unique users and items, their rows
-/// gathered into a small module, the loss on ids remapped to those rows, backward, and the
-/// row optimiser on the full tables. Returns (full loss, monitored loss, samples, new module).
+/// gathered into a small module (dense layers shared), the loss on ids remapped to those rows,
+/// backward, the dense optimiser on the dense layers and the row optimiser on the full tables.
+/// Returns (full loss, monitored loss, samples, new module).
 #[allow(clippy::too_many_arguments)]
 fn sparse_step<M: RatingModule>(
     model: M,
     batch: Vec<Rating>,
     opt: RowOptimizer,
     states: &mut [RowState],
+    optim: &mut burn::optim::ModuleOptimizer,
     lr: f64,
     step: u64,
     inner: &Device,
@@ -699,12 +710,19 @@ fn sparse_step<M: RatingModule>(
     let (loss, monitored, k) = batch_loss(&small_model, local, ad);
     let full = loss.clone().detach();
     let grads = loss.backward();
+    let table_grads: Vec<Option<Tensor<2>>> = small.iter().map(|leaf| leaf.weight.val().grad(&grads)).collect();
+    // Dense layers (if any): the trainer's optimiser, without the tables' gradients.
+    let mut dense = GradientsParams::from_grads(grads, &small_model);
+    for leaf in &small {
+        dense.remove::<2>(leaf.weight.id);
+    }
+    let small_model = optim.step(lr, small_model, dense);
     // Owned once here, so the backend can update the full tables in place.
     let tables = model.into_tables();
     let mut updated = Vec::with_capacity(tables.len());
-    for (((table, side), leaf), state) in tables.into_iter().zip(sides).zip(&small).zip(states.iter_mut()) {
+    for (((table, side), grad), state) in tables.into_iter().zip(sides).zip(table_grads).zip(states.iter_mut()) {
         let weight = table.weight.into_value();
-        let new = match leaf.weight.val().grad(&grads) {
+        let new = match grad {
             Some(g) => state.apply(opt, weight, rows_of(side), g, lr, step),
             None => weight,
         };
