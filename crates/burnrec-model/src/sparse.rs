@@ -15,9 +15,9 @@
 //! - [`RowOptimizer::Sgd`]: `p_r ← p_r − lr·g_r` — exactly the dense SGD step (rows outside
 //!   the batch have a zero gradient and do not move in either).
 //! - [`RowOptimizer::Adagrad`]: `G_r ← G_r + g_r²`, `p_r ← p_r − lr·g_r / (√G_r + ε)` (Duchi,
-//!   Hazan & Singer, JMLR 2011), row-wise like TorchRec's fused row-wise optimisers: untouched
-//!   rows and their state do not change, which is also what dense Adagrad does for a zero
-//!   gradient.
+//!   Hazan & Singer, JMLR 2011) with one accumulator per weight (`[n, d]`; TorchRec's "row-wise"
+//!   Adagrad keeps one per row): untouched rows and their state do not change, which is also
+//!   what dense Adagrad does for a zero gradient.
 //! - [`RowOptimizer::LazyAdam`]: Adam's moments are updated only for the rows in the batch
 //!   (`m_r ← β₁m_r + (1−β₁)g_r`, `v_r ← β₂v_r + (1−β₂)g_r²`), with the bias correction of the
 //!   global step `t`: `p_r ← p_r − lr·m̂_r/(√v̂_r + ε)`. Dense Adam would also decay the moments
@@ -108,8 +108,10 @@ pub fn unique(ids: &[u32]) -> Unique {
 /// Rows `rows` of the table `weight` (`[n, d]`, no autodiff) as a new trainable leaf on the
 /// autodiff device `ad`: an `Embedding` of shape `[rows.len(), d]`.
 pub fn gather(weight: &Tensor<2>, rows: &Tensor<1, Int>, ad: &Device) -> Embedding {
-    let small = weight.clone().select(0, rows.clone());
-    Embedding { weight: Param::from_data(small.into_data(), ad) }
+    // Stays on the device (no host round trip): the selected rows become a new autodiff leaf.
+    let small = weight.clone().select(0, rows.clone()).autodiff();
+    debug_assert!(small.device().is_autodiff() && ad.is_autodiff());
+    Embedding { weight: Param::from_tensor(small) }
 }
 
 /// Per-row optimiser state of one table (`[n, d]` tensors beside the weights, created on first
@@ -146,8 +148,8 @@ impl RowState {
                 let v_new = v_old.clone().mul_scalar(beta2) + grad.square().mul_scalar(1.0 - beta2);
                 self.m = Some(m.select_assign(0, rows.clone(), m_new.clone() - m_old, IndexingUpdateOp::Add));
                 self.v = Some(v.select_assign(0, rows.clone(), v_new.clone() - v_old, IndexingUpdateOp::Add));
-                let c1 = 1.0 - beta1.powi(step as i32);
-                let c2 = 1.0 - beta2.powi(step as i32);
+                let c1 = 1.0 - beta1.powf(step as f64);
+                let c2 = 1.0 - beta2.powf(step as f64);
                 let denom = v_new.div_scalar(c2).sqrt().add_scalar(eps);
                 (m_new.div_scalar(c1) / denom).mul_scalar(-lr)
             }
@@ -209,8 +211,29 @@ mod tests {
         let w = st.apply(RowOptimizer::LAZY_ADAM, table(&device), rows, g, 0.1, 1);
         read(w).iter().zip(want).for_each(|(a, b)| assert!((a - b).abs() < 1e-6));
         // Row 1 was never in a batch: its moments stay 0.
+        let m1 = st.m.clone().unwrap().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(&m1[2..4], &[0.0, 0.0]);
         let m = read(st.m.unwrap());
-        assert_eq!(&m[2..4], &[0.0, 0.0]);
         assert!((m[4] - 0.1).abs() < 1e-7 && (m[5] + 0.2).abs() < 1e-7, "{m:?}");
+    }
+
+    #[test]
+    fn second_steps_use_the_state_by_hand() {
+        let device = Device::flex();
+        let w0 = || Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 5.0], [2, 1]), &device);
+        let row = ids_tensor(&[0], &device);
+        let g = || Tensor::<2>::from_data(TensorData::new(vec![1.0f32], [1, 1]), &device);
+        let two = |opt| {
+            let mut st = RowState::default();
+            let w = st.apply(opt, w0(), row.clone(), g(), 0.1, 1);
+            st.apply(opt, w, row.clone(), g(), 0.1, 2).into_data().try_to_vec::<f32>().unwrap()
+        };
+        // Adagrad: G = 1 then 2 → 1 − 0.1 − 0.1/√2 = 0.8292893.
+        let w = two(RowOptimizer::ADAGRAD);
+        assert!((w[0] - 0.829_289_3).abs() < 1e-6 && w[1] == 5.0, "{w:?}");
+        // Lazy Adam, constant gradient: m̂ = v̂ = 1 at both steps (bias correction of step 2),
+        // so 1 − 0.1 − 0.1 = 0.8; a step count stuck at 1 would give 0.7656.
+        let w = two(RowOptimizer::LAZY_ADAM);
+        assert!((w[0] - 0.8).abs() < 1e-5 && w[1] == 5.0, "{w:?}");
     }
 }

@@ -104,7 +104,9 @@ pub struct TrainConfig {
     /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
     /// ([`crate::sparse`]; modules implementing [`RatingModule::sparse_tables`] — biased MF and
     /// the NCF family — with the MSE or BCE objective). With `sparse`, the tables use the row
-    /// optimiser and the dense layers (NCF tower and output) keep `optimizer`.
+    /// optimiser and the dense layers (NCF tower and output) keep `optimizer`; `grad_clip_norm`
+    /// and AdamW's decoupled weight decay then act on the dense layers only (regularise the
+    /// tables with `l2`). NeuMF's pretrained parts use the same setting.
     pub embedding_update: EmbeddingUpdate,
 }
 
@@ -310,6 +312,20 @@ impl TrainConfig {
             }
             LrSchedule::Cosine { min_lr } if !(min_lr >= 0.0 && min_lr <= self.lr) => {
                 return bad("lr_schedule.cosine.min_lr", min_lr.to_string(), "in [0, lr]");
+            }
+            _ => {}
+        }
+        match self.embedding_update {
+            EmbeddingUpdate::Sparse(RowOptimizer::Adagrad { eps }) if !(eps.is_finite() && eps > 0.0) => {
+                return bad("embedding_update.sparse.adagrad.eps", eps.to_string(), "finite and > 0");
+            }
+            EmbeddingUpdate::Sparse(RowOptimizer::LazyAdam { beta1, beta2, eps }) => {
+                if !((0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2)) {
+                    return bad("embedding_update.sparse.lazy_adam.beta1/beta2", format!("{beta1}/{beta2}"), "in [0, 1)");
+                }
+                if !(eps.is_finite() && eps > 0.0) {
+                    return bad("embedding_update.sparse.lazy_adam.eps", eps.to_string(), "finite and > 0");
+                }
             }
             _ => {}
         }
@@ -671,10 +687,19 @@ fn fit_loop<M: RatingModule>(
             }
         }
     }
-    Ok(match best {
-        Some((_, epoch, weights)) => Trained { module: weights, history: logs, best_epoch: Some(epoch) },
-        None => Trained { module: model, history: logs, best_epoch: None },
-    })
+    let (module, best_epoch) = match best {
+        Some((_, epoch, weights)) => (weights, Some(epoch)),
+        None => (model, None),
+    };
+    // Sparse training kept the tables off autodiff: hand them back trainable, as they came.
+    let module = match (&sparse, module.sparse_tables()) {
+        (Some(_), Some(tables)) => {
+            let back: Vec<Embedding> = tables.into_iter().map(|(t, _)| Embedding { weight: Param::from_tensor(t.weight.val().autodiff()) }).collect();
+            module.with_tables(back).expect("a module with tables rebuilds from them")
+        }
+        _ => module,
+    };
+    Ok(Trained { module, history: logs, best_epoch })
 }
 
 /// One row-sparse step (see [`crate::sparse`]): the batch's unique users and items, their rows
@@ -706,6 +731,9 @@ fn sparse_step<M: RatingModule>(
         .map(|(t, side)| (gather(&t.weight.val(), &rows_of(side), ad), side))
         .unzip();
     let small_model = model.with_tables(small.clone()).expect("checked before training");
+    // Owned once from here, so the backend can update the full tables (and the dense layers,
+    // now held only by the small module) in place.
+    let tables = model.into_tables();
     let local: Vec<Rating> = batch.iter().enumerate().map(|(k, r)| Rating { user: uu.local[k], item: ui.local[k], ..*r }).collect();
     let (loss, monitored, k) = batch_loss(&small_model, local, ad);
     let full = loss.clone().detach();
@@ -717,8 +745,6 @@ fn sparse_step<M: RatingModule>(
         dense.remove::<2>(leaf.weight.id);
     }
     let small_model = optim.step(lr, small_model, dense);
-    // Owned once here, so the backend can update the full tables in place.
-    let tables = model.into_tables();
     let mut updated = Vec::with_capacity(tables.len());
     for (((table, side), grad), state) in tables.into_iter().zip(sides).zip(table_grads).zip(states.iter_mut()) {
         let weight = table.weight.into_value();
