@@ -299,8 +299,9 @@ pub fn per_user_holdout(data: &Interactions, test_ratio: f64, seed: u64) -> Resu
     Ok(split)
 }
 
-/// Item cold-start split: `round(n_items × item_ratio)` of the items that have interactions,
-/// drawn uniformly with a seeded ChaCha8 generator, become *cold*: every interaction with them
+/// Item cold-start split (the new-item protocol of Schein, Popescul, Ungar & Pennock, "Methods
+/// and Metrics for Cold-Start Recommendations", SIGIR 2002): `round(n_items × item_ratio)` of the
+/// items that have interactions, drawn uniformly with a seeded ChaCha8 generator, become *cold*: every interaction with them
 /// goes to test, all others to train, so no test item has a training interaction. Returns the
 /// split and the sorted cold items (the candidates of a cold-start ranking).
 ///

@@ -24,13 +24,13 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
-use burnrec_data::batch::{index_tensor, padded_features};
+use burnrec_data::batch::padded_features;
 use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, train_implicit};
+use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
 
 /// Feature side of one entity type (users or items): padded feature indices and weights
 /// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
@@ -58,7 +58,7 @@ impl FeatureBag {
             }
         }
         let weight = Tensor::from_data(TensorData::new(w, [n_rows, width]), device);
-        Self { table: normal_table(features.n_features() + 1, dim, rng, device), idx, weight }
+        Self { table: crate::init::normal_embedding(features.n_features() + 1, dim, 0.01, rng, device), idx, weight }
     }
 
     /// `[batch]` row indices → `[batch, dim]` mean feature embeddings (zero for rows without
@@ -72,10 +72,6 @@ impl FeatureBag {
         let [_, _, d] = e.dims();
         (e * w.reshape([b, width, 1])).sum_dim(1).reshape([b, d])
     }
-}
-
-fn normal_table(rows: usize, cols: usize, rng: &mut ChaCha8Rng, device: &Device) -> Embedding {
-    crate::init::normal_embedding(rows, cols, 0.01, rng, device)
 }
 
 /// The deep hybrid network (see the module docs for the model).
@@ -130,8 +126,8 @@ impl DeepHybridModule {
     ) -> Self {
         let d = params.dim;
         let mut rng = ChaCha8Rng::seed_from_u64(params.train.seed);
-        let user_id = normal_table(n_users, d, &mut rng, device);
-        let item_id = normal_table(n_items, d, &mut rng, device);
+        let user_id = crate::init::normal_embedding(n_users, d, 0.01, &mut rng, device);
+        let item_id = crate::init::normal_embedding(n_items, d, 0.01, &mut rng, device);
         let user_features = user_features.map(|t| FeatureBag::new(t, n_users, d, &mut rng, device));
         let item_features = item_features.map(|t| FeatureBag::new(t, n_items, d, &mut rng, device));
         let width = d * (2 + usize::from(user_features.is_some()) + usize::from(item_features.is_some()));
@@ -349,8 +345,6 @@ impl DeepParams {
 }
 
 impl DeepHybrid {
-    const BLOCK: usize = 65_536;
-
     /// The trained network.
     pub fn module(&self) -> &DeepHybridModule {
         &self.module
@@ -366,13 +360,8 @@ impl RatingPredictor for DeepHybrid {
             .map(|&(u, i)| Prediction { rating: f32::MIN, known_user: self.known.user(u), known_item: self.known.item(i) })
             .collect();
         let inside: Vec<usize> = (0..pairs.len()).filter(|&k| (pairs[k].0 as usize) < n_users && (pairs[k].1 as usize) < n_items).collect();
-        for block in inside.chunks(Self::BLOCK) {
-            let u: Vec<u32> = block.iter().map(|&k| pairs[k].0).collect();
-            let i: Vec<u32> = block.iter().map(|&k| pairs[k].1).collect();
-            let t = self.module.forward(index_tensor(&u, &self.device), index_tensor(&i, &self.device));
-            for (&k, s) in block.iter().zip(t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32")) {
-                out[k].rating = s;
-            }
+        for (&k, s) in inside.iter().zip(forward_pairs(&self.module, pairs, &inside, &self.device)) {
+            out[k].rating = s;
         }
         out
     }
@@ -385,6 +374,7 @@ impl RatingPredictor for DeepHybrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burnrec_data::batch::index_tensor;
     use burn::module::Param;
     use burnrec_data::Rating;
     use burnrec_data::features::FeatureBuilder;

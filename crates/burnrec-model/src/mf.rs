@@ -8,10 +8,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use burnrec_data::{Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Validation, train_explicit};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_explicit};
 use burnrec_data::batch::index_tensor;
 
 /// The biased MF network: `r̂_ui − μ = b_u + b_i + p_uᵀ q_i`.
@@ -36,17 +35,12 @@ impl BiasedMfModule {
     /// `seed` (so every backend starts from the same weights) and zero biases, on `device`.
     pub fn new(n_users: usize, n_items: usize, dim: usize, init_std: f32, seed: u64, device: &Device) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let normal = Normal::new(0.0f32, init_std).expect("init_std is finite and >= 0");
-        let mut table = |rows: usize, cols: usize, random: bool| {
-            let values: Vec<f32> =
-                (0..rows * cols).map(|_| if random { normal.sample(&mut rng) } else { 0.0 }).collect();
-            Embedding { weight: Param::from_data(TensorData::new(values, [rows, cols]), device) }
-        };
+        let zeros = |rows: usize| Embedding { weight: Param::from_data(TensorData::new(vec![0f32; rows], [rows, 1]), device) };
         Self {
-            user: table(n_users, dim, true),
-            item: table(n_items, dim, true),
-            user_bias: table(n_users, 1, false),
-            item_bias: table(n_items, 1, false),
+            user: crate::init::normal_embedding(n_users, dim, init_std, &mut rng, device),
+            item: crate::init::normal_embedding(n_items, dim, init_std, &mut rng, device),
+            user_bias: zeros(n_users),
+            item_bias: zeros(n_items),
         }
     }
 
@@ -211,9 +205,6 @@ impl MfParams {
 }
 
 impl BurnMf {
-    /// Pairs per forward pass at prediction time.
-    const PREDICT_BLOCK: usize = 65_536;
-
     /// The global mean μ the model predicts deviations from.
     pub fn mu(&self) -> f32 {
         self.mu
@@ -250,14 +241,8 @@ impl RatingPredictor for BurnMf {
             }
         }
         let known: Vec<usize> = (0..pairs.len()).filter(|&k| !out[k].is_fallback()).collect();
-        for block in known.chunks(Self::PREDICT_BLOCK) {
-            let users: Vec<u32> = block.iter().map(|&k| pairs[k].0).collect();
-            let items: Vec<u32> = block.iter().map(|&k| pairs[k].1).collect();
-            let pred = self.module.forward(index_tensor(&users, &self.device), index_tensor(&items, &self.device));
-            let values = pred.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32");
-            for (&k, v) in block.iter().zip(values) {
-                out[k].rating += v;
-            }
+        for (&k, v) in known.iter().zip(forward_pairs(&self.module, pairs, &known, &self.device)) {
+            out[k].rating += v;
         }
         out
     }

@@ -9,14 +9,13 @@ use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use burnrec_data::batch::index_tensor;
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 pub use crate::trainer::ImplicitObjective;
-use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Trained, Validation, train_implicit};
+use crate::trainer::{EpochLog, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Trained, Validation, forward_pairs, train_implicit};
 
 /// Which NCF model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,24 +363,11 @@ impl NcfParams {
 }
 
 impl BurnNcf {
-    const BLOCK: usize = 65_536;
-
     /// The trained network.
     pub fn module(&self) -> &NcfModule {
         &self.module
     }
 
-    /// Logits of the known pairs `pairs`, in blocks on the device.
-    fn logits(&self, pairs: &[(u32, u32)]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(pairs.len());
-        for block in pairs.chunks(Self::BLOCK) {
-            let u: Vec<u32> = block.iter().map(|p| p.0).collect();
-            let i: Vec<u32> = block.iter().map(|p| p.1).collect();
-            let t = self.module.forward(index_tensor(&u, &self.device), index_tensor(&i, &self.device));
-            out.extend(t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32"));
-        }
-        out
-    }
 }
 
 impl RatingPredictor for BurnNcf {
@@ -395,8 +381,7 @@ impl RatingPredictor for BurnNcf {
             })
             .collect();
         let known: Vec<usize> = (0..pairs.len()).filter(|&k| !out[k].is_fallback()).collect();
-        let scores = self.logits(&known.iter().map(|&k| pairs[k]).collect::<Vec<_>>());
-        for (&k, s) in known.iter().zip(scores) {
+        for (&k, s) in known.iter().zip(forward_pairs(&self.module, pairs, &known, &self.device)) {
             out[k].rating = s;
         }
         out
@@ -415,6 +400,7 @@ impl RatingPredictor for BurnNcf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burnrec_data::batch::index_tensor;
     use crate::trainer::bce_with_logits;
     use burnrec_data::Rating;
 

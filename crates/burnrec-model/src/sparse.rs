@@ -27,7 +27,7 @@
 
 use burn::module::Param;
 use burn::nn::Embedding;
-use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
+use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// How embedding tables are updated while training.
@@ -158,15 +158,11 @@ impl RowState {
     }
 }
 
-/// `[n]` Int tensor of `ids` on `device`.
-pub(crate) fn ids_tensor(ids: &[u32], device: &Device) -> Tensor<1, Int> {
-    let v: Vec<i64> = ids.iter().map(|&x| i64::from(x)).collect();
-    Tensor::from_data(TensorData::new(v, [ids.len()]), device)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::TensorData;
+    use burnrec_data::batch::index_tensor;
 
     #[test]
     fn settings_parse_with_defaults() {
@@ -193,7 +189,7 @@ mod tests {
     #[test]
     fn row_updates_by_hand() {
         let device = Device::flex();
-        let rows = ids_tensor(&[2, 0], &device);
+        let rows = index_tensor(&[2, 0], &device);
         let g = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0, 0.5, 0.0], [2, 2]), &device);
         let read = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
         // SGD, lr 0.1: row 2 ← [5, 6] − 0.1·[1, −2]; row 0 ← [1, 2] − 0.1·[0.5, 0]; row 1 unchanged.
@@ -221,7 +217,7 @@ mod tests {
     fn second_steps_use_the_state_by_hand() {
         let device = Device::flex();
         let w0 = || Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 5.0], [2, 1]), &device);
-        let row = ids_tensor(&[0], &device);
+        let row = index_tensor(&[0], &device);
         let g = || Tensor::<2>::from_data(TensorData::new(vec![1.0f32], [1, 1]), &device);
         let two = |opt| {
             let mut st = RowState::default();

@@ -28,7 +28,7 @@ use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseB
 use burnrec_data::sampling::NegativeSampler;
 use burnrec_data::{Interactions, Rating, RatingPredictor};
 
-use crate::sparse::{EmbeddingUpdate, RowOptimizer, RowState, gather, ids_tensor, unique};
+use crate::sparse::{EmbeddingUpdate, RowOptimizer, RowState, gather, unique};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -65,6 +65,26 @@ pub trait RatingModule: Module {
     fn with_tables(&self, _tables: Vec<Embedding>) -> Option<Self> {
         None
     }
+}
+
+/// Runs `module` (in evaluation mode, on `device`) on the pairs `pairs[k]` for each `k` in
+/// `selected`, in blocks of 65 536 so memory stays bounded; returns their `[selected.len()]`
+/// outputs (`r − μ` or logits) in `selected` order — the one place the trained Burn models score
+/// pairs.
+///
+/// # Panics
+/// If a selected index is out of `pairs`, or a user/item index is outside the module's tables
+/// (callers route those to their fallbacks first).
+pub fn forward_pairs<M: RatingModule>(module: &M, pairs: &[(u32, u32)], selected: &[usize], device: &Device) -> Vec<f32> {
+    const BLOCK: usize = 65_536;
+    let mut out = Vec::with_capacity(selected.len());
+    for block in selected.chunks(BLOCK) {
+        let users: Vec<u32> = block.iter().map(|&k| pairs[k].0).collect();
+        let items: Vec<u32> = block.iter().map(|&k| pairs[k].1).collect();
+        let t = module.forward(index_tensor(&users, device), index_tensor(&items, device));
+        out.extend(t.into_data().try_to_vec::<f32>().expect("float tensor reads back as f32"));
+    }
+    out
 }
 
 /// Which ids index an embedding table.
@@ -722,7 +742,7 @@ fn sparse_step<M: RatingModule>(
     let users: Vec<u32> = batch.iter().map(|r| r.user).collect();
     let items: Vec<u32> = batch.iter().map(|r| r.item).collect();
     let (uu, ui) = (unique(&users), unique(&items));
-    let (user_rows, item_rows) = (ids_tensor(&uu.ids, inner), ids_tensor(&ui.ids, inner));
+    let (user_rows, item_rows) = (index_tensor(&uu.ids, inner), index_tensor(&ui.ids, inner));
     let rows_of = |side: TableSide| if side == TableSide::User { user_rows.clone() } else { item_rows.clone() };
     let (small, sides): (Vec<Embedding>, Vec<TableSide>) = model
         .sparse_tables()
