@@ -188,5 +188,26 @@ fn bench_embedding_updates(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_parse, bench_classic, bench_burn_mf, bench_embedding_updates);
+/// Serving's per-request work for a new user: the ALS fold-in solve (YᵀY precomputed) for a
+/// history of 20 items, and the scores of the whole catalogue from the folded-in vector.
+fn bench_fold_in(c: &mut Criterion) {
+    let (u, i, n) = SIZES[0];
+    let data = random_ratings(u, i, n, 42);
+    let params = burnrec::classic::AlsParams { factors: 64, ..Default::default() };
+    let model = params.fit(&data).unwrap();
+    let k = model.factors;
+    let fold = burnrec::classic::als::FoldIn::new(&model.item_factors, k, params.regularization, params.alpha);
+    let history: Vec<u32> = (0..20u32).map(|j| (j * 37) % i as u32).collect();
+    let mut g = c.benchmark_group("fold_in");
+    g.bench_function(format!("als_solve/k{k}/history20/{i}items"), |b| b.iter(|| fold.solve(&model.item_factors, black_box(&history))));
+    g.bench_function(format!("als_history_scores/k{k}/history20/{i}items"), |b| {
+        b.iter(|| {
+            let x = fold.solve(&model.item_factors, black_box(&history));
+            model.item_factors.chunks_exact(k).map(|y| y.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>()).collect::<Vec<f32>>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_parse, bench_classic, bench_burn_mf, bench_embedding_updates, bench_fold_in);
 criterion_main!(benches);

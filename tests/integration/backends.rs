@@ -28,6 +28,7 @@ fn vulkan_driver_present() -> bool {
 
 #[test]
 fn ndarray_matches_flex() {
+    let _rng = crate::burn_rng_lock();
     let (flex, nd) = (rmse_on(Backend::Flex), rmse_on(Backend::Ndarray));
     assert!(flex < 0.45, "flex rmse {flex}");
     assert!((flex - nd).abs() < 0.01, "flex {flex} vs ndarray {nd}");
@@ -35,6 +36,7 @@ fn ndarray_matches_flex() {
 
 #[test]
 fn wgpu_matches_flex() {
+    let _rng = crate::burn_rng_lock();
     let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
     if !required && !vulkan_driver_present() {
         eprintln!("SKIPPED wgpu_matches_flex: no Vulkan driver (install mesa-vulkan-drivers)");
@@ -70,6 +72,7 @@ fn neumf_scores(backend: Backend) -> Vec<f32> {
 
 #[test]
 fn neumf_agrees_across_cpu_backends_and_is_reproducible() {
+    let _rng = crate::burn_rng_lock();
     let flex = neumf_scores(Backend::Flex);
     assert_eq!(flex, neumf_scores(Backend::Flex), "same seed, same backend: identical scores");
     let nd = neumf_scores(Backend::Ndarray);
@@ -79,6 +82,7 @@ fn neumf_agrees_across_cpu_backends_and_is_reproducible() {
 
 #[test]
 fn neumf_wgpu_agrees_with_flex() {
+    let _rng = crate::burn_rng_lock();
     let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
     if !required && !vulkan_driver_present() {
         eprintln!("SKIPPED neumf_wgpu_agrees_with_flex: no Vulkan driver (install mesa-vulkan-drivers)");

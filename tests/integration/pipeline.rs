@@ -17,6 +17,7 @@ fn write_csv(data: &Interactions) -> tempfile::NamedTempFile {
 
 #[test]
 fn csv_to_models_to_metrics() {
+    let _rng = crate::burn_rng_lock();
     let planted = planted_low_rank(150, 100, 3, 0.3, 0.1, 5);
     let file = write_csv(&planted.observed);
     let csv = DelimitedFormat { sep: ";".into(), header: true, ..DelimitedFormat::csv() };

@@ -10,7 +10,7 @@
 //! users, and vectorisable dot / axpy loops.
 
 use burnrec_data::csr::Csr;
-use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
+use burnrec_data::{DotFactors, Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -150,6 +150,68 @@ impl RatingPredictor for Als {
 
     fn feedback(&self) -> Feedback {
         Feedback::Implicit
+    }
+
+    fn dot_factors(&self) -> Option<DotFactors> {
+        let n_users = self.user_factors.len() / self.factors;
+        Some(DotFactors {
+            dim: self.factors,
+            factor_dim: self.factors,
+            users: self.user_factors.clone(),
+            items: self.item_factors.clone(),
+            user_offset: vec![0.0; n_users],
+            new_user_offset: 0.0,
+        })
+    }
+}
+
+/// Fold-in of users known only by a history of items into a fixed item-factor matrix (Hu,
+/// Koren & Volinsky, ICDM 2008, eq. 4 — one ALS user solve, what implicit's
+/// `recalculate_user` does): `x = argmin Σ_i c_i (p_i − xᵀy_i)² + λ‖x‖²` over *every* item,
+/// with preference `p_i = 1` and confidence `c_i = confidence` for the history's items and
+/// `p_i = 0`, `c_i = 1` for all others. `YᵀY + λI` is computed once ([`FoldIn::new`]), each
+/// solve then costs `O(|history| · k)` per conjugate-gradient step.
+#[derive(Clone, Debug)]
+pub struct FoldIn {
+    yty: Vec<f32>,
+    k: usize,
+    confidence: f32,
+}
+
+impl FoldIn {
+    /// For item factors `y` (`[n_items, k]`, row-major), ridge weight `reg` (λ ≥ 0) and
+    /// confidence `confidence` (> 0; ALS's `alpha`).
+    ///
+    /// # Panics
+    /// If `k` is 0 or `y.len()` is not a multiple of `k`.
+    pub fn new(y: &[f32], k: usize, reg: f32, confidence: f32) -> Self {
+        assert!(k > 0 && y.len() % k == 0, "item factors of {} values are not rows of {k}", y.len());
+        let mut yty = gram(y, k);
+        for d in 0..k {
+            yty[d * k + d] += reg;
+        }
+        Self { yty, k, confidence }
+    }
+
+    /// The user vector `[k]` for `history` (item indices; duplicates count once), solved by
+    /// conjugate gradient from zero (at most `2k` steps, stopping at `‖r‖² < 1e-20`). An empty
+    /// history gives the zero vector.
+    ///
+    /// # Panics
+    /// If an index of `history` is not a row of `y` (the same `y` as in [`FoldIn::new`]).
+    pub fn solve(&self, y: &[f32], history: &[u32]) -> Vec<f32> {
+        let k = self.k;
+        let mut cols = history.to_vec();
+        cols.sort_unstable();
+        cols.dedup();
+        assert!(cols.last().is_none_or(|&i| (i as usize + 1) * k <= y.len()), "history item outside the factor matrix");
+        let vals = vec![1f32; cols.len()];
+        let mut x = vec![0f32; k];
+        if !cols.is_empty() {
+            let mut buf = vec![0f32; 3 * k];
+            Isa::detect().cg_solve(&self.yty, y, k, &cols, &vals, self.confidence, &mut x, 2 * k, &mut buf);
+        }
+        x
     }
 }
 

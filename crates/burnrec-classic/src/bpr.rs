@@ -343,6 +343,19 @@ impl RatingPredictor for Bpr {
     fn feedback(&self) -> Feedback {
         Feedback::Implicit
     }
+
+    /// `[x_u, 1] · [y_i, b_i]`: the item bias is the last column.
+    fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
+        let dim = self.factors + 1;
+        Some(burnrec_data::DotFactors {
+            dim,
+            factor_dim: self.factors,
+            users: self.user_factors.clone(),
+            items: self.item_factors.clone(),
+            user_offset: vec![0.0; self.user_factors.len() / dim],
+            new_user_offset: 0.0,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -260,6 +260,22 @@ impl RatingPredictor for Ease {
     fn feedback(&self) -> Feedback {
         Feedback::Implicit
     }
+
+    /// `Σ_{j ∈ history} B_ji` (every interaction counts 1): EASE scores any user from their
+    /// items, no training row needed.
+    fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
+        let n = self.items.len();
+        let mut out = vec![0f32; self.popularity.len()];
+        let mut seen = history.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        for r in seen.iter().filter_map(|&j| self.position(j)) {
+            for (c, &i) in self.items.iter().enumerate() {
+                out[i as usize] += self.b[r * n + c];
+            }
+        }
+        Some(out)
+    }
 }
 
 #[cfg(test)]

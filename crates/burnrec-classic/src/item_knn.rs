@@ -283,6 +283,31 @@ impl RatingPredictor for ItemKnn {
     fn feedback(&self) -> Feedback {
         Feedback::Implicit
     }
+
+    /// `Σ_{j ∈ history} s_ji` (every interaction counts 1), the model's own rule for a user's
+    /// items.
+    fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
+        let mut out = vec![0f32; self.popularity.len()];
+        let mut seen = history.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        let n = out.len();
+        for &j in seen.iter().filter(|&&j| (j as usize) < n) {
+            let (cols, vals) = self.neighbours(j);
+            for (&i, &s) in cols.iter().zip(vals) {
+                out[i as usize] += s;
+            }
+        }
+        Some(out)
+    }
+
+    fn item_neighbours(&self, item: u32) -> Option<Vec<(u32, f32)>> {
+        if item as usize >= self.popularity.len() {
+            return Some(Vec::new());
+        }
+        let (cols, vals) = self.neighbours(item);
+        Some(cols.iter().copied().zip(vals.iter().copied()).collect())
+    }
 }
 
 #[cfg(test)]

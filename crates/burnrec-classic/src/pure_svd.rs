@@ -192,6 +192,28 @@ impl RatingPredictor for PureSvd {
     fn feedback(&self) -> Feedback {
         Feedback::Implicit
     }
+
+    fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
+        let k = self.n_factors;
+        Some(burnrec_data::DotFactors { dim: k, factor_dim: k, users: self.p.clone(), items: self.v.clone(), user_offset: vec![0.0; self.p.len() / k.max(1)], new_user_offset: 0.0 })
+    }
+
+    /// PureSVD's own fold-in (Cremonesi, Koren & Turrin 2010): `p = r V`, so the scores are
+    /// `Σ_{j ∈ history} v_jᵀ v_i`.
+    fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
+        let k = self.n_factors;
+        let n_items = self.v.len() / k.max(1);
+        let mut p = vec![0f32; k];
+        let mut seen = history.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        for &j in seen.iter().filter(|&&j| (j as usize) < n_items) {
+            for (a, b) in p.iter_mut().zip(&self.v[j as usize * k..(j as usize + 1) * k]) {
+                *a += b;
+            }
+        }
+        Some(self.v.chunks_exact(k).map(|vi| dot(&p, vi)).collect())
+    }
 }
 
 #[cfg(test)]

@@ -291,6 +291,18 @@ impl RatingPredictor for ClassicModel {
     fn feedback(&self) -> Feedback {
         dispatch!(self, m => m.feedback())
     }
+
+    fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
+        dispatch!(self, m => m.dot_factors())
+    }
+
+    fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
+        dispatch!(self, m => m.history_scores(history))
+    }
+
+    fn item_neighbours(&self, item: u32) -> Option<Vec<(u32, f32)>> {
+        dispatch!(self, m => m.item_neighbours(item))
+    }
 }
 
 #[cfg(test)]

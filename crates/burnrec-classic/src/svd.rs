@@ -336,6 +336,16 @@ impl RatingPredictor for BiasedMf {
             })
             .collect()
     }
+
+    /// Biased: `(μ + b_u) + [p_u, 1] · [q_i, b_i]`; unbiased (PMF): `p_u · q_i`.
+    fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
+        let k = self.n_factors;
+        if !self.biased {
+            return Some(burnrec_data::DotFactors { dim: k, factor_dim: k, users: self.p.clone(), items: self.q.clone(), user_offset: vec![0.0; self.bu.len()], new_user_offset: 0.0 });
+        }
+        let offset = self.bu.iter().map(|b| self.mu + b).collect();
+        Some(burnrec_data::DotFactors::with_bias_column(k, &self.p, &self.q, &self.bi, offset, self.mu))
+    }
 }
 
 #[cfg(test)]

@@ -241,19 +241,30 @@ impl PairwiseBatcher {
     pub fn set_epoch(&self, epoch: u64) {
         self.draws.set_epoch(epoch);
     }
+
+    /// The triples of a batch as ratings, two per triple: the positive `(u, i)` (1.0 in
+    /// `rating`) then its sampled negative `(u, j)` (0.0) — the same draws, in the same order,
+    /// as [`Batcher::batch`]. A user with no possible negative is left out. The output's length
+    /// is even; sample `2k` and `2k + 1` form triple `k`.
+    pub fn expand(&self, items: &[Rating]) -> Vec<Rating> {
+        let mut rng = self.draws.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(items.len() * 2);
+        for r in items {
+            if let Ok(neg) = self.draws.sampler.sample(r.user, &mut *rng) {
+                out.push(Rating { rating: 1.0, timestamp: None, ..*r });
+                out.push(Rating { user: r.user, item: neg, rating: 0.0, timestamp: None });
+            }
+        }
+        out
+    }
 }
 
 impl Batcher<Rating, PairwiseBatch> for PairwiseBatcher {
     fn batch(&self, items: Vec<Rating>, device: &Device) -> PairwiseBatch {
-        let mut rng = self.draws.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut u, mut p, mut n) = (Vec::new(), Vec::new(), Vec::new());
-        for r in &items {
-            if let Ok(neg) = self.draws.sampler.sample(r.user, &mut *rng) {
-                u.push(r.user);
-                p.push(r.item);
-                n.push(neg);
-            }
-        }
+        let pairs = self.expand(&items);
+        let u: Vec<u32> = pairs.iter().step_by(2).map(|r| r.user).collect();
+        let p: Vec<u32> = pairs.iter().step_by(2).map(|r| r.item).collect();
+        let n: Vec<u32> = pairs.iter().skip(1).step_by(2).map(|r| r.item).collect();
         PairwiseBatch {
             user_features: feats(&self.features.users, &u, device),
             positive_features: feats(&self.features.items, &p, device),
@@ -335,5 +346,29 @@ mod tests {
         assert_eq!(ints_of(b.users), vec![1]);
         assert_eq!(ints_of(b.positives), vec![0]);
         assert_eq!(ints_of(b.negatives), vec![1]);
+        // expand: the same draws as (positive, negative) rating pairs.
+        assert_eq!(batcher.expand(&train.iter().collect::<Vec<_>>()), vec![r(1, 0, 1.0), r(1, 1, 0.0)]);
+    }
+
+    #[test]
+    fn pairwise_expand_gives_the_batch_draws_in_pairs() {
+        let device = Device::flex();
+        let train = Interactions::new(vec![r(0, 0, 1.0), r(0, 1, 1.0), r(1, 2, 1.0), r(2, 3, 1.0)], 3, 40).unwrap();
+        let sampler = Arc::new(NegativeSampler::new(&train));
+        let batcher = PairwiseBatcher::new(sampler.clone(), 3);
+        batcher.set_epoch(2);
+        let b = batcher.batch(train.iter().collect(), &device);
+        batcher.set_epoch(2);
+        let pairs = batcher.expand(&train.iter().collect::<Vec<_>>());
+        assert_eq!(pairs.len(), 8);
+        let col = |k: usize, f: fn(&Rating) -> u32| pairs.iter().skip(k).step_by(2).map(|r| i64::from(f(r))).collect::<Vec<_>>();
+        assert_eq!(col(0, |r| r.user), ints_of(b.users));
+        assert_eq!(col(1, |r| r.user), col(0, |r| r.user), "a pair shares its user");
+        assert_eq!(col(0, |r| r.item), ints_of(b.positives));
+        assert_eq!(col(1, |r| r.item), ints_of(b.negatives));
+        for p in pairs.chunks(2) {
+            assert_eq!((p[0].rating, p[1].rating), (1.0, 0.0));
+            assert!(!sampler.is_positive(p[1].user, p[1].item));
+        }
     }
 }

@@ -70,6 +70,29 @@ pub trait RatingPredictor {
         Feedback::Explicit
     }
 
+    /// The model as dot products, when it is one: `score(u, i) = user_offset[u] + x_uᵀ y_i`
+    /// for every known user and item ([`DotFactors`]), so that serving can score a whole
+    /// catalogue with one matrix–vector product, fold in new users and find similar items.
+    /// `None` (the default) for models that are not (KNN, NCF towers, …).
+    fn dot_factors(&self) -> Option<DotFactors> {
+        None
+    }
+
+    /// Scores of every item (`[n_items]`) for a user known only by `history` (item indices of
+    /// their interactions, each `< n_items`), for models whose scores are an aggregate over the
+    /// user's items (item KNN: `Σ_j s_ji`; EASE: `Σ_j B_ji`; PureSVD: `Σ_j v_jᵀ v_i`). `None`
+    /// (the default) for models without such a rule; factor models fold in through
+    /// [`RatingPredictor::dot_factors`] instead.
+    fn history_scores(&self, _history: &[u32]) -> Option<Vec<f32>> {
+        None
+    }
+
+    /// The stored neighbourhood of `item` as `(item index, similarity)` (unsorted), for
+    /// neighbourhood models (item KNN); `None` (the default) otherwise.
+    fn item_neighbours(&self, _item: u32) -> Option<Vec<(u32, f32)>> {
+        None
+    }
+
     /// The `k` best of `candidates` for `user`, best first, as `(item index, score)`: scores
     /// from [`RatingPredictor::score_block`]; equal scores go to the smaller item index.
     /// Callers pass the candidates (for example every item the user has not interacted with);
@@ -84,6 +107,47 @@ pub trait RatingPredictor {
         }
         ranked.sort_by(by_score);
         ranked
+    }
+}
+
+/// A factor model's scores as dot products (see [`RatingPredictor::dot_factors`]):
+/// `score(u, i) = user_offset[u] + Σ_d users[u·dim + d] · items[i·dim + d]`. A model with item
+/// biases puts them in the last column of `items` (with 1 in the user's last column), and
+/// `factor_dim` says how many leading columns are the latent factors proper.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DotFactors {
+    /// Columns of `users` and `items`.
+    pub dim: usize,
+    /// Leading columns that are latent factors (the rest: bias columns).
+    pub factor_dim: usize,
+    /// `[n_users, dim]`, row-major.
+    pub users: Vec<f32>,
+    /// `[n_items, dim]`, row-major.
+    pub items: Vec<f32>,
+    /// `[n_users]` per-user constant (μ + b_u for biased MF; 0 for ranking models).
+    pub user_offset: Vec<f32>,
+    /// Constant of a user folded in from a history (μ for biased MF, else 0).
+    pub new_user_offset: f32,
+}
+
+impl DotFactors {
+    /// Factors `users` (`[n_users, k]`) and `items` (`[n_items, k]`) widened with a bias column:
+    /// users get 1, items their `item_bias` (`[n_items]`).
+    pub fn with_bias_column(k: usize, users: &[f32], items: &[f32], item_bias: &[f32], user_offset: Vec<f32>, new_user_offset: f32) -> Self {
+        let widen = |f: &[f32], last: &dyn Fn(usize) -> f32| -> Vec<f32> {
+            f.chunks_exact(k).enumerate().flat_map(|(r, row)| row.iter().copied().chain(std::iter::once(last(r)))).collect()
+        };
+        Self { dim: k + 1, factor_dim: k, users: widen(users, &|_| 1.0), items: widen(items, &|i| item_bias[i]), user_offset, new_user_offset }
+    }
+
+    /// Number of users.
+    pub fn n_users(&self) -> usize {
+        self.users.len() / self.dim.max(1)
+    }
+
+    /// Number of items.
+    pub fn n_items(&self) -> usize {
+        self.items.len() / self.dim.max(1)
     }
 }
 

@@ -30,7 +30,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
+use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
 
 /// Feature side of one entity type (users or items): padded feature indices and weights
 /// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
@@ -104,6 +104,10 @@ pub struct DeepHybridModule {
     item_known: Tensor<2>,
     /// Probability of dropping a sample's id embeddings while training.
     id_dropout: f64,
+    /// During a row-sparse step only: the global user / item index of each row of the (local)
+    /// id tables, so the known masks and feature bags are read at global rows.
+    user_rows: Option<Tensor<1, Int>>,
+    item_rows: Option<Tensor<1, Int>>,
 }
 
 impl DeepHybridModule {
@@ -153,14 +157,48 @@ impl DeepHybridModule {
             user_known: mask(n_users, &|u| known.user(u)),
             item_known: mask(n_items, &|i| known.item(i)),
             id_dropout: params.id_dropout,
+            user_rows: None,
+            item_rows: None,
         }
     }
 
-    /// `[batch, dim]` id embeddings, zeroed for entities without training data and, while
-    /// training, dropped per sample with probability `id_dropout`.
-    fn ids(&self, table: &Embedding, known: &Tensor<2>, idx: Tensor<1, Int>) -> Tensor<2> {
-        let e = crate::mf::BiasedMfModule::rows(table, idx.clone());
-        let mut k = known.clone().select(0, idx); // [b, 1]
+    /// Global indices of `idx` (rows of the id tables): themselves, or through the row map of a
+    /// row-sparse step.
+    fn global(rows: &Option<Tensor<1, Int>>, idx: Tensor<1, Int>) -> Tensor<1, Int> {
+        match rows {
+            Some(map) => map.clone().select(0, idx),
+            None => idx,
+        }
+    }
+
+    fn rebuilt(&self, tables: Vec<Embedding>, rows: Option<(Tensor<1, Int>, Tensor<1, Int>)>) -> Option<Self> {
+        let [user_id, item_id]: [Embedding; 2] = tables.try_into().ok()?;
+        let (user_rows, item_rows) = match rows {
+            Some((u, i)) => (Some(u), Some(i)),
+            None => (None, None),
+        };
+        Some(Self {
+            user_id,
+            item_id,
+            user_features: self.user_features.clone(),
+            item_features: self.item_features.clone(),
+            tower: self.tower.clone(),
+            dropout: self.dropout.clone(),
+            out: self.out.clone(),
+            user_known: self.user_known.clone(),
+            item_known: self.item_known.clone(),
+            id_dropout: self.id_dropout,
+            user_rows,
+            item_rows,
+        })
+    }
+
+    /// `[batch, dim]` id embeddings (rows `idx` of `table`), zeroed for entities without
+    /// training data (`known` at the `global` rows) and, while training, dropped per sample
+    /// with probability `id_dropout`.
+    fn ids(&self, table: &Embedding, known: &Tensor<2>, idx: Tensor<1, Int>, global: Tensor<1, Int>) -> Tensor<2> {
+        let e = crate::mf::BiasedMfModule::rows(table, idx);
+        let mut k = known.clone().select(0, global); // [b, 1]
         if self.id_dropout > 0.0 && k.device().is_autodiff() {
             k = k.clone() * k.random_like(Distribution::Bernoulli(1.0 - self.id_dropout));
         }
@@ -172,10 +210,11 @@ impl RatingModule for DeepHybridModule {
     /// `[batch]` logits.
     fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
         let [b] = users.dims();
-        let eu = self.ids(&self.user_id, &self.user_known, users.clone());
-        let ei = self.ids(&self.item_id, &self.item_known, items.clone());
-        let fu = self.user_features.as_ref().map(|f| f.forward(users));
-        let fi = self.item_features.as_ref().map(|f| f.forward(items));
+        let (gu, gi) = (Self::global(&self.user_rows, users.clone()), Self::global(&self.item_rows, items.clone()));
+        let eu = self.ids(&self.user_id, &self.user_known, users, gu.clone());
+        let ei = self.ids(&self.item_id, &self.item_known, items, gi.clone());
+        let fu = self.user_features.as_ref().map(|f| f.forward(gu));
+        let fi = self.item_features.as_ref().map(|f| f.forward(gi));
         let side = |e: Tensor<2>, f: &Option<Tensor<2>>| match f {
             Some(f) => e + f.clone(),
             None => e,
@@ -198,6 +237,23 @@ impl RatingModule for DeepHybridModule {
         let u = crate::mf::BiasedMfModule::rows(&self.user_id, users).square().sum();
         let i = crate::mf::BiasedMfModule::rows(&self.item_id, items).square().sum();
         (u + i).div_scalar(b as f64)
+    }
+
+    /// The id tables (the feature tables are small and stay with the dense optimiser).
+    fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
+        Some(vec![(&self.user_id, TableSide::User), (&self.item_id, TableSide::Item)])
+    }
+
+    fn into_tables(self) -> Vec<Embedding> {
+        vec![self.user_id, self.item_id]
+    }
+
+    fn with_tables(&self, tables: Vec<Embedding>) -> Option<Self> {
+        self.rebuilt(tables, None)
+    }
+
+    fn with_batch_rows(&self, tables: Vec<Embedding>, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Option<Self> {
+        self.rebuilt(tables, Some((users, items)))
     }
 }
 
@@ -458,6 +514,34 @@ mod tests {
 
     fn p_fit(p: &DeepParams, train: &Interactions, uf: &FeatureTable, itf: &FeatureTable) -> DeepHybrid {
         p.fit(train, Some(uf), Some(itf), &Device::flex()).unwrap()
+    }
+
+    #[test]
+    fn sparse_sgd_equals_dense_sgd_with_features_read_at_global_rows() {
+        use crate::sparse::{EmbeddingUpdate, RowOptimizer};
+        use crate::trainer::OptimizerKind;
+        let _rng = crate::backend_rng_lock();
+        let (train, uf, itf) = world();
+        // Dropout and id dropout on: the masks have the same shapes in both steps, so the
+        // seeded draws match too.
+        let fit = |update, objective| {
+            let t = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.3, l2: 0.01, embedding_update: update, ..quiet(3) };
+            DeepParams { dim: 4, layers: vec![8, 4], objective, train: t, ..Default::default() }.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap()
+        };
+        for objective in [ImplicitObjective::Bce, ImplicitObjective::Bpr] {
+            let (dense, sparse) = (fit(EmbeddingUpdate::Dense, objective), fit(EmbeddingUpdate::Sparse(RowOptimizer::Sgd), objective));
+            let (users, items): (Vec<u32>, Vec<u32>) = ((0..40).collect(), (0..20).collect());
+            let (a, b) = (dense.score_block(&users, &items), sparse.score_block(&users, &items));
+            let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-5, "{objective:?}: largest logit difference {worst}");
+            assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{objective:?}");
+            // The features were trained (dense optimiser) and the id tables (row optimiser).
+            let init = DeepHybridModule::new(&dense.known, 40, 20, Some(&uf), Some(&itf), &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() }, &Device::flex());
+            let read = |e: &Embedding| e.weight.val().into_data().try_to_vec::<f32>().unwrap();
+            let m = sparse.module();
+            assert_ne!(read(&m.user_features.as_ref().unwrap().table), read(&init.user_features.as_ref().unwrap().table));
+            assert_ne!(read(&m.item_id), read(&init.item_id));
+        }
     }
 
     #[test]

@@ -222,7 +222,23 @@ impl BurnMf {
     }
 }
 
+/// A table's weights read back to the host: (`[rows · dim]` row-major, `dim`).
+pub(crate) fn table_values(table: &Embedding) -> (Vec<f32>, usize) {
+    let [_, dim] = table.weight.dims();
+    (table.weight.val().into_data().try_to_vec::<f32>().expect("float tensor reads back as f32"), dim)
+}
+
 impl RatingPredictor for BurnMf {
+    /// `(μ + b_u) + [p_u, 1] · [q_i, b_i]`, read back from the device once.
+    fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
+        let (p, k) = table_values(&self.module.user);
+        let (q, _) = table_values(&self.module.item);
+        let (bu, _) = table_values(&self.module.user_bias);
+        let (bi, _) = table_values(&self.module.item_bias);
+        let offset = bu.iter().map(|b| self.mu + b).collect();
+        Some(burnrec_data::DotFactors::with_bias_column(k, &p, &q, &bi, offset, self.mu))
+    }
+
     /// Runs the network on blocks of known pairs on the model's device. A pair with an
     /// unknown user or item (or an index outside the tables) gets `μ + b_i`, `μ + b_u` or μ,
     /// read from the bias tables, as in the classic SVD.
@@ -452,15 +468,6 @@ mod tests {
         let user = read(&m)[0].clone();
         assert_eq!(&user[7 * 4..8 * 4], &init[7 * 4..8 * 4]);
         assert_ne!(&user[0..4], &init[0..4]);
-        // BPR (negatives drawn inside the step) refuses sparse updates with a clear error.
-        let e = crate::ncf::NcfParams {
-            objective: crate::ncf::ImplicitObjective::Bpr,
-            train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::Sgd), ..quiet(1, 32, 0.01, 0.0) },
-            ..Default::default()
-        }
-            .fit(&train, &Device::flex())
-            .unwrap_err();
-        assert!(e.to_string().contains("`embedding_update`"), "{e}");
     }
 
     #[test]

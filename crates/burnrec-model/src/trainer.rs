@@ -47,9 +47,9 @@ pub trait RatingModule: Module {
     /// (per-rating regularisation, as in SGD matrix factorisation).
     fn penalty(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1>;
 
-    /// The embedding tables, each with the ids that index it, when the module is made of
-    /// embedding tables only — what [`EmbeddingUpdate::Sparse`] needs. `None` (the default)
-    /// for modules with dense layers.
+    /// The embedding tables that [`EmbeddingUpdate::Sparse`] updates row by row, each with the
+    /// ids that index it (the module's other parameters keep the dense optimiser). `None` (the
+    /// default) for modules without such tables.
     fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
         None
     }
@@ -64,6 +64,15 @@ pub trait RatingModule: Module {
     /// order (`None` by default).
     fn with_tables(&self, _tables: Vec<Embedding>) -> Option<Self> {
         None
+    }
+
+    /// The module of one row-sparse step: tables `tables` hold rows `users` / `items` (`[r]`
+    /// global indices, on the autodiff device) of the full tables, in that order, and the step's
+    /// samples index them locally. Modules with per-row data beside their tables (the deep
+    /// hybrid's known masks and feature bags) keep the map to read that data at global rows;
+    /// the default is [`RatingModule::with_tables`].
+    fn with_batch_rows(&self, tables: Vec<Embedding>, _users: Tensor<1, Int>, _items: Tensor<1, Int>) -> Option<Self> {
+        self.with_tables(tables)
     }
 }
 
@@ -123,7 +132,7 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
     /// ([`crate::sparse`]; modules implementing [`RatingModule::sparse_tables`] — biased MF and
-    /// the NCF family — with the MSE or BCE objective). With `sparse`, the tables use the row
+    /// the NCF family, the deep hybrid's id tables — with any objective). With `sparse`, the tables use the row
     /// optimiser and the dense layers (NCF tower and output) keep `optimizer`; `grad_clip_norm`
     /// and AdamW's decoupled weight decay then act on the dense layers only (regularise the
     /// tables with `l2`). NeuMF's pretrained parts use the same setting.
@@ -394,7 +403,7 @@ pub fn train_explicit<M: RatingModule>(
         cfg,
         cfg.batch_size,
         1,
-        Some(&|batch: Vec<Rating>| batch),
+        &|batch: Vec<Rating>| batch,
         device,
         |_| {},
         |model: &M, batch: Vec<Rating>, device: &Device| {
@@ -446,7 +455,7 @@ pub fn train_pointwise<M: RatingModule>(
         cfg,
         positives,
         1 + negatives,
-        Some(&expand),
+        &expand,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, samples: Vec<Rating>, device: &Device| {
@@ -484,21 +493,30 @@ pub fn train_pairwise<M: RatingModule>(
 ) -> Result<Trained<M>, TrainError> {
     let sampler = Arc::new(NegativeSampler::new(train));
     let batcher = PairwiseBatcher::new(sampler, cfg.seed.wrapping_add(1));
+    // The negatives are drawn before the step (`expand`: positive, negative, positive, …), so
+    // the samples can be remapped to the batch's rows for row-sparse updates.
+    let expand = |batch: Vec<Rating>| batcher.expand(&batch);
     fit_loop(
         model,
         train,
         cfg,
         cfg.batch_size,
-        1,
-        None,
+        2,
+        &expand,
         device,
         |epoch| batcher.set_epoch(epoch as u64),
-        |model: &M, batch: Vec<Rating>, device: &Device| {
-            let b = batcher.batch(batch, device);
-            let n = b.users.dims()[0];
-            let diff = model.forward(b.users.clone(), b.positives.clone()) - model.forward(b.users.clone(), b.negatives.clone());
+        |model: &M, samples: Vec<Rating>, device: &Device| {
+            let n = samples.len() / 2;
+            let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
+            let items: Vec<u32> = samples.iter().map(|r| r.item).collect();
+            let (users, items) = (index_tensor(&users, device), index_tensor(&items, device));
+            // One forward over both halves: row k of `[n, 2]` is (x_ui, x_uj) of triple k.
+            let scores = model.forward(users.clone(), items.clone()).reshape([n, 2]);
+            let diff = (scores.clone().narrow(1, 0, 1) - scores.narrow(1, 1, 1)).reshape([n]);
             let bpr = bpr_loss(diff).sum();
-            let penalty = model.penalty(b.users.clone(), b.positives) + model.penalty(b.users, b.negatives);
+            // `penalty` averages over its 2n samples; the objective's is per triple (the user's
+            // row counted for both of its items).
+            let penalty = model.penalty(users, items).mul_scalar(2.0);
             let loss = bpr.clone().div_scalar(n.max(1) as f64) + penalty.mul_scalar(cfg.l2);
             (loss, bpr, n)
         },
@@ -568,10 +586,10 @@ fn fit_loop<M: RatingModule>(
     chunk: usize,
     per_rating: usize,
     // Turns a chunk of training ratings into the samples `batch_loss` takes, with global ids
-    // (explicit: the ratings; pointwise: positives and drawn negatives). `Some` means those
-    // samples may be remapped to the batch's local rows (row-sparse updates); `None` means
-    // `batch_loss` draws by global id itself (pairwise) and takes the ratings.
-    expand: Option<&dyn Fn(Vec<Rating>) -> Vec<Rating>>,
+    // (explicit: the ratings; pointwise: positives and drawn negatives; pairwise: positive,
+    // negative pairs), so that they can be remapped to the batch's local rows (row-sparse
+    // updates).
+    expand: &dyn Fn(Vec<Rating>) -> Vec<Rating>,
     device: &Device,
     mut before_epoch: impl FnMut(usize),
     batch_loss: impl Fn(&M, Vec<Rating>, &Device) -> (Tensor<1>, Tensor<1>, usize),
@@ -598,12 +616,12 @@ fn fit_loop<M: RatingModule>(
         EmbeddingUpdate::Dense => None,
         EmbeddingUpdate::Sparse(opt) => {
             let n_tables = match model.sparse_tables() {
-                Some(t) if expand.is_some() => t.len(),
+                Some(t) => t.len(),
                 _ => {
                     return Err(TrainError::Param {
                         name: "embedding_update",
                         value: "sparse".into(),
-                        expected: "dense for this model (row-sparse updates need the mse or bce objective and a model with embedding tables)",
+                        expected: "dense for this model (row-sparse updates need a model with embedding tables)",
                     });
                 }
             };
@@ -648,10 +666,7 @@ fn fit_loop<M: RatingModule>(
         for part in order.chunks(chunk) {
             global_step += 1;
             let ratings: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
-            let batch = match expand {
-                Some(f) => f(ratings),
-                None => ratings,
-            };
+            let batch = expand(ratings);
             let (loss, monitored, k) = if let Some((opt, states)) = sparse.as_mut() {
                 let (loss, monitored, k, updated) =
                     sparse_step(model, batch, *opt, states, &mut optim, lr, global_step, &inner, &device, &batch_loss);
@@ -750,7 +765,9 @@ fn sparse_step<M: RatingModule>(
         .into_iter()
         .map(|(t, side)| (gather(&t.weight.val(), &rows_of(side), ad), side))
         .unzip();
-    let small_model = model.with_tables(small.clone()).expect("checked before training");
+    let small_model = model
+        .with_batch_rows(small.clone(), index_tensor(&uu.ids, ad), index_tensor(&ui.ids, ad))
+        .expect("checked before training");
     // Owned once from here, so the backend can update the full tables (and the dense layers,
     // now held only by the small module) in place.
     let tables = model.into_tables();

@@ -29,6 +29,153 @@ pub enum Command {
     /// Download an official MovieLens archive into the cache ($BURNREC_DATA or the platform
     /// cache dir), verify its sha256 and unpack it; then use it as `--dataset NAME`.
     Fetch(FetchArgs),
+    /// Train one model and save it as a model directory (written atomically).
+    Train(TrainArgs),
+    /// Re-evaluate a saved model directory on its held-out part (or a dataset's).
+    Evaluate(EvaluateArgs),
+    /// Top-N items for a training user (`--user`) or a new user given their history
+    /// (`--history`, fold-in).
+    Recommend(RecommendArgs),
+    /// The items most similar to an item (cosine of item factors, or item-knn neighbours).
+    Similar(SimilarArgs),
+    /// Serve a model directory over HTTP/JSON (axum): /recommend, /similar, /health, /metrics,
+    /// /admin/reload.
+    Serve(ServeArgs),
+}
+
+/// `burnrec train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Model to train: any name `compare --models` accepts except `content` and `hybrid`
+    /// (not saveable yet), e.g. `als`, `svd`, `item-knn`, `ease`, `burn-mf`, `neumf`.
+    #[arg(long, value_parser = parse_model)]
+    pub model: String,
+    /// Input data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Burn backend (neural models).
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Seed of the split and of the model.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// What to train on: `none` (every interaction; nothing held out), `random` (hold out
+    /// `--test-ratio`) or `leave-one-out` (each user's latest interaction). With a held-out
+    /// part, its metrics go into the model directory's summary.
+    #[arg(long, default_value = "none", value_parser = ["none", "random", "leave-one-out", "loo"])]
+    pub split: String,
+    /// Held-out fraction of `--split random`.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_ratio: f64,
+    /// Epochs (or iterations) when the model has them; default: the model's own.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Set a model parameter, `MODEL.PARAM=VALUE` (repeatable), as in `compare`.
+    #[arg(long = "set", value_name = "MODEL.PARAM=VALUE")]
+    pub set: Vec<String>,
+    /// Cut-off K of the held-out top-N metrics.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Output model directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace `--out` if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Hide progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `burnrec evaluate`.
+#[derive(Debug, Clone, Args)]
+pub struct EvaluateArgs {
+    /// Model directory written by `burnrec train`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+    /// The data to evaluate on (give the flags used for training to re-make its held-out part
+    /// with the model's split settings). Raw ids are mapped through the model's id maps;
+    /// interactions of users or items it never saw are counted and left out.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Burn backend to load neural models on.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Cut-off K of the top-N metrics.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Also write the row as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `burnrec recommend`.
+#[derive(Debug, Clone, Args)]
+pub struct RecommendArgs {
+    /// Model directory written by `burnrec train`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+    /// Raw id of a user in the training data.
+    #[arg(long, conflicts_with = "history", required_unless_present = "history")]
+    pub user: Option<String>,
+    /// Raw item ids of a new user's history, comma-separated (fold-in).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub history: Option<Vec<String>>,
+    /// How many items.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Keep the items the user already has (training items, or the history's).
+    #[arg(long)]
+    pub include_seen: bool,
+    /// An unknown `--user` gets the most popular items (marked as such) instead of an error.
+    #[arg(long)]
+    pub popular_fallback: bool,
+    /// Burn backend to load neural models on.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `burnrec similar`.
+#[derive(Debug, Clone, Args)]
+pub struct SimilarArgs {
+    /// Model directory written by `burnrec train`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+    /// Raw item id.
+    #[arg(long)]
+    pub item: String,
+    /// How many items.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Burn backend to load neural models on.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `burnrec serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Model directory written by `burnrec train`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+    /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Burn backend to load neural models on.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Largest request body accepted, bytes (larger: 413).
+    #[arg(long, default_value_t = 65536)]
+    pub max_body_bytes: usize,
+    /// Worker threads of the HTTP runtime (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `burnrec bench …`.

@@ -18,9 +18,61 @@ use crate::cli::{BURN_MODELS, CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
 
 /// The dataset's side features.
 #[derive(Clone, Copy)]
-struct Side<'a> {
-    users: Option<&'a FeatureTable>,
-    items: Option<&'a FeatureTable>,
+pub(crate) struct Side<'a> {
+    pub(crate) users: Option<&'a FeatureTable>,
+    pub(crate) items: Option<&'a FeatureTable>,
+}
+
+/// How every model is built and trained: the flags `compare` and `train` share.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ModelSettings<'a> {
+    pub(crate) backend: Backend,
+    pub(crate) seed: u64,
+    pub(crate) epochs: Option<usize>,
+    pub(crate) patience: Option<usize>,
+    pub(crate) set: &'a [String],
+    pub(crate) quiet: bool,
+    pub(crate) k: usize,
+    pub(crate) block_users: usize,
+}
+
+impl CompareArgs {
+    fn settings(&self) -> ModelSettings<'_> {
+        ModelSettings {
+            backend: self.backend,
+            seed: self.seed,
+            epochs: self.epochs,
+            patience: self.patience,
+            set: &self.set,
+            quiet: self.quiet,
+            k: self.k,
+            block_users: self.block_users,
+        }
+    }
+}
+
+/// A fitted model of any family, kept concrete so that `train` can save it.
+pub enum FittedModel {
+    /// A classic model (`params` is `None` for `content` and `hybrid`, whose settings are not
+    /// classic params).
+    Classic {
+        /// Its params (saved beside it).
+        params: Option<ClassicParams>,
+        /// The fitted model.
+        model: ClassicModel,
+    },
+    /// A Burn model.
+    Burn(burnrec_model::BurnModel),
+}
+
+impl FittedModel {
+    /// The model as the one scoring trait.
+    pub fn predictor(&self) -> &dyn RatingPredictor {
+        match self {
+            FittedModel::Classic { model, .. } => model,
+            FittedModel::Burn(m) => m.predictor(),
+        }
+    }
 }
 use crate::report::{Row, csv, json, markdown, table};
 
@@ -246,12 +298,13 @@ fn evaluate_model(
     let k = args.k;
     let start = Instant::now();
     let valid = (!split.valid.is_empty()).then_some(&split.valid);
-    let (model, history) = fit_model(name, args, &split.train, valid, side).with_context(|| format!("fitting `{name}`"))?;
+    let (fitted, history, timing) = fit_model(name, &args.settings(), &split.train, valid, side).with_context(|| format!("fitting `{name}`"))?;
+    let model = fitted.predictor();
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
     let mut eval_s = 0.0;
     if proto.rating && model.feedback() == Feedback::Explicit {
-        let r = evaluate_ratings(model.as_ref(), &split.test, clip).context("the test part is empty")?;
+        let r = evaluate_ratings(model, &split.test, clip).context("the test part is empty")?;
         run.fallbacks = Some((r.n, r.n_unknown_user, r.n_unknown_item));
         run.values.push(("rmse".to_string(), r.rmse));
         run.values.push(("mae".to_string(), r.mae));
@@ -259,17 +312,21 @@ fn evaluate_model(
     }
     if proto.full {
         let r = match &proto.among {
-            Some(items) => evaluate_full_among(model.as_ref(), &split.train, &split.test, items, k, args.block_users),
-            None => evaluate_full(model.as_ref(), &split.train, &split.test, k, args.block_users),
+            Some(items) => evaluate_full_among(model, &split.train, &split.test, items, k, args.block_users),
+            None => evaluate_full(model, &split.train, &split.test, k, args.block_users),
         };
         eval_s += r.eval_s;
         run.per_user_ndcg = Some(r.per_user.iter().map(|m| m.ndcg).collect());
         push_ranking(&mut run.values, "", &r, true);
     }
     if let Some(neg) = negatives {
-        let r = evaluate_sampled(model.as_ref(), &split.train, &split.test, neg, k);
+        let r = evaluate_sampled(model, &split.train, &split.test, neg, k);
         eval_s += r.eval_s;
         push_ranking(&mut run.values, "sampled_", &r, false);
+    }
+    if let Some(t) = timing {
+        run.values.push(("epoch_s".to_string(), t.epoch_s));
+        run.values.push(("samples_per_s".to_string(), t.samples_per_s));
     }
     run.values.push(("fit_s".to_string(), fit_s));
     // With only the rating protocol the column keeps its historical name.
@@ -298,7 +355,7 @@ fn aggregate(runs: &[Vec<(String, f64)>]) -> Vec<(String, f64)> {
     out
 }
 
-fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport, full: bool) {
+pub(crate) fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport, full: bool) {
     let k = r.k;
     values.push((format!("{prefix}hr@{k}"), r.hr));
     values.push((format!("{prefix}ndcg@{k}"), r.ndcg));
@@ -383,16 +440,38 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
 
 /// A fitted model and, for trained neural models, its RMSE per epoch on train (and on the
 /// validation part when `--valid-ratio` is set).
-type Fitted = (Box<dyn RatingPredictor>, Option<Vec<(String, Vec<(usize, f64)>)>>);
+/// A fitted model, its training curves and its epoch timing (neural models).
+type Fitted = (FittedModel, Option<Vec<(String, Vec<(usize, f64)>)>>, Option<EpochTiming>);
 
-fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option<&Interactions>, side: &Side<'_>) -> anyhow::Result<Fitted> {
+/// Median seconds per epoch and samples per second of a neural model's training, over its
+/// epochs (the first left out when there are several: it allocates the optimiser state).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct EpochTiming {
+    epoch_s: f64,
+    samples_per_s: f64,
+}
+
+impl EpochTiming {
+    fn of(history: &[burnrec_model::EpochLog]) -> Option<Self> {
+        let timed = if history.len() > 1 { &history[1..] } else { history };
+        let median = |f: &dyn Fn(&burnrec_model::EpochLog) -> f64| {
+            let mut v: Vec<f64> = timed.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        };
+        Some(Self { epoch_s: median(&|e| e.seconds)?, samples_per_s: median(&|e| e.samples_per_s)? })
+    }
+}
+
+pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactions, valid: Option<&Interactions>, side: &Side<'_>) -> anyhow::Result<Fitted> {
     if SIDE_MODELS.contains(&name) {
         let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
         let content = content_params(args)?;
         if name == "content" {
-            return Ok((Box::new(content.fit(train, features)?), None));
+            return Ok((FittedModel::Classic { params: None, model: ClassicModel::Content(content.fit(train, features)?) }, None, None));
         }
-        return Ok((Box::new(fit_hybrid(args, &content, train, valid, features)?), None));
+        let hybrid = fit_hybrid(args, &content, train, valid, features)?;
+        return Ok((FittedModel::Classic { params: None, model: ClassicModel::Hybrid(hybrid) }, None, None));
     }
     // The validation metric of the neural models: NDCG@K (full ranking of the validation
     // part against `train`) for implicit models.
@@ -411,35 +490,36 @@ fn fit_model(name: &str, args: &CompareArgs, train: &Interactions, valid: Option
     if let Some(kind) = ncf_kind(name) {
         let mut base = NcfParams { kind, ..Default::default() };
         neural_train(&mut base.train, args);
-        let mut p = apply_sets(name, base, &args.set)?;
+        let mut p = apply_sets(name, base, args.set)?;
         p.kind = kind;
         let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
-        let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
-        return Ok((Box::new(m), c));
+        let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
+        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t));
     }
     if name == "deep-hybrid" {
         let mut base = DeepParams::default();
         neural_train(&mut base.train, args);
-        let p = apply_sets(name, base, &args.set)?;
+        let p = apply_sets(name, base, args.set)?;
         let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
-        let c = curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
-        return Ok((Box::new(m), c));
+        let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
+        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t));
     }
     if name == "burn-mf" {
         let mut base = MfParams::default();
         neural_train(&mut base.train, args);
-        let p = apply_sets(name, base, &args.set)?;
+        let p = apply_sets(name, base, args.set)?;
         let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-        let c = curves(&m.history, "train", &f64::sqrt, "valid");
-        return Ok((Box::new(m), c));
+        let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
+        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t));
     }
     let params = classic_params(name, args)?;
-    Ok((Box::new(params.fit(train)?), None))
+    let model = params.fit(train)?;
+    Ok((FittedModel::Classic { params: Some(params), model }, None, None))
 }
 
 /// The CLI's settings of a neural model's training: `--seed`, `--quiet`, `--epochs`,
 /// `--patience` — applied to the defaults before `--set`, so a `--set MODEL.train.KEY` wins.
-fn neural_train(t: &mut TrainConfig, args: &CompareArgs) {
+fn neural_train(t: &mut TrainConfig, args: &ModelSettings<'_>) {
     t.seed = args.seed;
     t.progress = !args.quiet;
     if let Some(e) = args.epochs {
@@ -452,7 +532,7 @@ fn neural_train(t: &mut TrainConfig, args: &CompareArgs) {
 
 /// The classic params of `name`: defaults, `--seed`, `--epochs` (as `n_epochs` or
 /// `iterations`, where the model has one), then every `--set name.key=value` in order.
-pub(crate) fn classic_params(name: &str, args: &CompareArgs) -> anyhow::Result<ClassicParams> {
+pub(crate) fn classic_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ClassicParams> {
     let mut p = ClassicParams::default_for(name).map_err(|e| anyhow!(e))?.with_seed(args.seed);
     if let Some(e) = args.epochs {
         let fields = p.params_json();
@@ -462,7 +542,7 @@ pub(crate) fn classic_params(name: &str, args: &CompareArgs) -> anyhow::Result<C
             }
         }
     }
-    for s in &args.set {
+    for s in args.set {
         let (target, value) = s.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
         let (model, key) = target.split_once('.').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
         if model == name {
@@ -493,8 +573,8 @@ fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
 }
 
 /// The content model's params: defaults, then `--set content.key=value`.
-fn content_params(args: &CompareArgs) -> anyhow::Result<ContentKnnParams> {
-    apply_sets("content", ContentKnnParams::default(), &args.set)
+fn content_params(args: &ModelSettings<'_>) -> anyhow::Result<ContentKnnParams> {
+    apply_sets("content", ContentKnnParams::default(), args.set)
 }
 
 /// `defaults` with every `--set NAME.PATH=VALUE` for `name` applied (PATH dotted into nested
@@ -515,7 +595,7 @@ fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, def
 /// else 10 % of the training part carved with seed + 2), then both models are refitted on the
 /// whole training part.
 fn fit_hybrid(
-    args: &CompareArgs,
+    args: &ModelSettings<'_>,
     content: &ContentKnnParams,
     train: &Interactions,
     valid: Option<&Interactions>,
@@ -659,6 +739,16 @@ fn fit_burn<T>(backend: Backend, f: impl FnOnce() -> Result<T, burnrec_model::Tr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_timing_is_the_median_after_the_first_epoch() {
+        let log = |epoch, seconds, samples_per_s| burnrec_model::EpochLog { epoch, train_loss: 1.0, seconds, samples_per_s, lr: 0.1, valid: None, peak_rss_mib: None };
+        // The first epoch (9 s) is left out; the median of 2, 4, 3 is 3.
+        let h = [log(1, 9.0, 10.0), log(2, 2.0, 50.0), log(3, 4.0, 25.0), log(4, 3.0, 33.0)];
+        assert_eq!(EpochTiming::of(&h), Some(EpochTiming { epoch_s: 3.0, samples_per_s: 33.0 }));
+        assert_eq!(EpochTiming::of(&h[..1]), Some(EpochTiming { epoch_s: 9.0, samples_per_s: 10.0 }));
+        assert_eq!(EpochTiming::of(&[]), None);
+    }
 
     #[test]
     fn aggregate_means_and_sample_std() {

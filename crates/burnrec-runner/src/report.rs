@@ -45,6 +45,7 @@ fn cells(r: &Row, cols: &[String]) -> Vec<String> {
     let mut c = vec![r.model.clone(), r.backend.clone()];
     c.extend(cols.iter().map(|k| match value(r, k) {
         None => "-".to_string(),
+        Some(v) if k.ends_with("per_s") => format!("{v:.0}"),
         Some(v) if k.ends_with("_s") => format!("{v:.3}"),
         Some(v) => format!("{v:.4}"),
     }));

@@ -1,0 +1,446 @@
+//! Top-N answers from a loaded model directory: recommendations for a known user, for a new
+//! user given their history (fold-in), and similar items — shared by `burnrec recommend`,
+//! `burnrec similar` and `burnrec serve`, all in raw ids.
+//!
+//! Factor models ([`RatingPredictor::dot_factors`]: svd, pmf, als, bpr, pure-svd, burn-mf, mf)
+//! keep their item matrix in memory, row-major `[n_items, dim]`, and score a user with one
+//! matrix–vector product followed by a partial top-K selection (`select_nth_unstable`,
+//! `O(n_items)`). Other models score the catalogue through
+//! [`RatingPredictor::score_block`].
+//!
+//! Fold-in (a user not in the training data, known by the items of their history):
+//! - models with their own rule ([`RatingPredictor::history_scores`]): item-knn (`Σ_j s_ji`),
+//!   EASE (`Σ_j B_ji`), PureSVD (`Σ_j v_jᵀ v_i`, Cremonesi et al. 2010);
+//! - other factor models: one implicit-ALS user solve against the fixed item matrix (Hu, Koren
+//!   & Volinsky 2008; [`burnrec_classic::als::FoldIn`]) with ALS's own regularisation and
+//!   confidence for `als`, and λ = [`FOLD_IN_REG`], confidence 1 otherwise;
+//! - the rest (KNN on users, slope-one, NCF towers, …) answer with a clear error.
+//!
+//! Ties go to the smaller item index, as in evaluation.
+
+use std::fmt;
+
+use burnrec_classic::als::FoldIn;
+use burnrec_classic::registry::ClassicParams;
+use burnrec_data::DotFactors;
+use serde::Serialize;
+
+use crate::compare::FittedModel;
+use crate::modeldir::ModelDir;
+
+/// Ridge weight of the fold-in solve for factor models other than ALS.
+pub const FOLD_IN_REG: f32 = 0.1;
+/// Largest `k` accepted.
+pub const MAX_K: usize = 1000;
+
+/// Why a request cannot be answered (the service maps these to 4xx).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineError {
+    /// The raw user id is not in the training data.
+    UnknownUser(String),
+    /// Raw item ids not in the training data.
+    UnknownItems(Vec<String>),
+    /// `k` outside `1..=MAX_K`.
+    BadK(usize),
+    /// An empty history.
+    EmptyHistory,
+    /// The model cannot answer this kind of request.
+    Unsupported(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::UnknownUser(u) => write!(f, "unknown user `{u}`: not in the training data (ask with a history for fold-in, or allow the popularity fallback)"),
+            EngineError::UnknownItems(v) => write!(f, "unknown item(s) {}: not in the training data", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+            EngineError::BadK(k) => write!(f, "k = {k}: expected 1 to {MAX_K}"),
+            EngineError::EmptyHistory => write!(f, "the history is empty: give at least one item id"),
+            EngineError::Unsupported(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// One recommended (or similar) item.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scored {
+    /// Raw item id.
+    pub item: String,
+    /// Score: the predicted rating for explicit models, a unitless ranking score for implicit
+    /// ones, the similarity for `similar`, the training count for the popularity fallback.
+    pub score: f32,
+    /// Title, when the dataset has titles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// An answer: the items, and whether the popularity fallback produced them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Answer {
+    /// Best first.
+    pub items: Vec<Scored>,
+    /// `"popularity"` when the user was unknown and the fallback was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<&'static str>,
+}
+
+struct Factors {
+    f: DotFactors,
+    fold: FoldIn,
+    /// `[n_items]` norms of the factor columns (for cosine).
+    norms: Vec<f32>,
+}
+
+/// A model ready to answer (see the module docs).
+pub struct Engine {
+    /// The model directory.
+    pub dir: ModelDir,
+    factors: Option<Factors>,
+    /// Training interactions per item.
+    popularity: Vec<u32>,
+    all_items: Vec<u32>,
+}
+
+impl Engine {
+    /// Prepares `dir` for answering: reads factor models' matrices back once.
+    pub fn new(dir: ModelDir) -> Self {
+        let n_items = dir.items.len();
+        let mut popularity = vec![0u32; n_items];
+        for &i in &dir.seen.items {
+            popularity[i as usize] += 1;
+        }
+        let (reg, confidence) = match &dir.model {
+            FittedModel::Classic { params: Some(ClassicParams::Als(p)), .. } => (p.regularization, p.alpha),
+            _ => (FOLD_IN_REG, 1.0),
+        };
+        let factors = dir.predictor().dot_factors().filter(|f| f.dim > 0 && f.n_items() == n_items).map(|f| {
+            let fold = FoldIn::new(&f.items, f.dim, reg, confidence);
+            let norms = f.items.chunks_exact(f.dim).map(|r| r[..f.factor_dim].iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
+            Factors { f, fold, norms }
+        });
+        Self { dir, factors, popularity, all_items: (0..n_items as u32).collect() }
+    }
+
+    /// Whether the fast factor path is in use.
+    pub fn is_factor_model(&self) -> bool {
+        self.factors.is_some()
+    }
+
+    fn check_k(k: usize) -> Result<(), EngineError> {
+        if (1..=MAX_K).contains(&k) { Ok(()) } else { Err(EngineError::BadK(k)) }
+    }
+
+    fn answer(&self, scores: &[f32], exclude: &[u32], k: usize) -> Vec<Scored> {
+        let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(scores.len());
+        let mut ex = exclude.iter().peekable();
+        for (i, &s) in scores.iter().enumerate() {
+            while ex.peek().is_some_and(|&&e| (e as usize) < i) {
+                ex.next();
+            }
+            if ex.peek().is_some_and(|&&e| e as usize == i) || s.is_nan() {
+                continue;
+            }
+            ranked.push((i as u32, s));
+        }
+        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k < ranked.len() {
+            ranked.select_nth_unstable_by(k, by_score);
+            ranked.truncate(k);
+        }
+        ranked.sort_by(by_score);
+        ranked.into_iter().map(|(i, s)| self.scored(i, s)).collect()
+    }
+
+    fn scored(&self, item: u32, score: f32) -> Scored {
+        Scored {
+            item: self.dir.items.raw(item).unwrap_or("?").to_string(),
+            score,
+            title: self.dir.titles.get(item as usize).cloned().flatten(),
+        }
+    }
+
+    /// The known user's index (a user in the id map with training interactions).
+    fn user_index(&self, raw: &str) -> Option<u32> {
+        self.dir.users.index(raw).filter(|&u| !self.dir.seen.row(u).is_empty())
+    }
+
+    /// Top-`k` items for the training user `raw`, excluding the items they interacted with in
+    /// training unless `include_seen`. An unknown user is [`EngineError::UnknownUser`], or the
+    /// `k` most popular items (marked as the fallback) when `popular_fallback`.
+    ///
+    /// # Errors
+    /// [`EngineError::BadK`], [`EngineError::UnknownUser`].
+    pub fn recommend(&self, raw: &str, k: usize, include_seen: bool, popular_fallback: bool) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let Some(u) = self.user_index(raw) else {
+            if popular_fallback {
+                let scores: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
+                return Ok(Answer { items: self.answer(&scores, &[], k), fallback: Some("popularity") });
+            }
+            return Err(EngineError::UnknownUser(raw.to_string()));
+        };
+        let scores = match &self.factors {
+            Some(fx) => {
+                let d = fx.f.dim;
+                let x = &fx.f.users[u as usize * d..(u as usize + 1) * d];
+                Self::matvec(&fx.f.items, d, x, fx.f.user_offset[u as usize])
+            }
+            None => self.dir.predictor().score_block(&[u], &self.all_items),
+        };
+        let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u) };
+        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
+    }
+
+    /// `offset + items · x` (`items`: `[n, d]` row-major).
+    fn matvec(items: &[f32], d: usize, x: &[f32], offset: f32) -> Vec<f32> {
+        items.chunks_exact(d).map(|y| offset + y.iter().zip(x).map(|(a, b)| a * b).sum::<f32>()).collect()
+    }
+
+    /// Item indices of raw ids.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownItems`] naming every unknown id.
+    pub fn item_indices(&self, raw: &[String]) -> Result<Vec<u32>, EngineError> {
+        let mut unknown = Vec::new();
+        let mut out = Vec::with_capacity(raw.len());
+        for r in raw {
+            match self.dir.items.index(r) {
+                Some(i) => out.push(i),
+                None => unknown.push(r.clone()),
+            }
+        }
+        if unknown.is_empty() { Ok(out) } else { Err(EngineError::UnknownItems(unknown)) }
+    }
+
+    /// Raw scores of every item (`[n_items]`) for a user known only by `history` (item indices),
+    /// by the model's own rule or a factor fold-in (see the module docs).
+    ///
+    /// # Errors
+    /// [`EngineError::EmptyHistory`], [`EngineError::Unsupported`] for models without fold-in.
+    pub fn fold_in_scores(&self, history: &[u32]) -> Result<Vec<f32>, EngineError> {
+        if history.is_empty() {
+            return Err(EngineError::EmptyHistory);
+        }
+        if let Some(s) = self.dir.predictor().history_scores(history) {
+            return Ok(s);
+        }
+        match &self.factors {
+            Some(fx) => {
+                let x = fx.fold.solve(&fx.f.items, history);
+                Ok(Self::matvec(&fx.f.items, fx.f.dim, &x, fx.f.new_user_offset))
+            }
+            None => Err(EngineError::Unsupported(format!(
+                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf) or item-knn / ease",
+                self.dir.manifest.model
+            ))),
+        }
+    }
+
+    /// Top-`k` items for a user not in the training data, known by the raw item ids of their
+    /// history; the history's items are excluded unless `include_seen`.
+    ///
+    /// # Errors
+    /// [`EngineError::BadK`], [`EngineError::UnknownItems`], [`EngineError::EmptyHistory`],
+    /// [`EngineError::Unsupported`].
+    pub fn recommend_history(&self, history: &[String], k: usize, include_seen: bool) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let mut idx = self.item_indices(history)?;
+        let scores = self.fold_in_scores(&idx)?;
+        idx.sort_unstable();
+        idx.dedup();
+        let exclude = if include_seen { &[][..] } else { &idx[..] };
+        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
+    }
+
+    /// The `k` items most similar to item `raw` (itself excluded): cosine of the item factors
+    /// for factor models, the stored neighbourhood for item-knn.
+    ///
+    /// # Errors
+    /// [`EngineError::BadK`], [`EngineError::UnknownItems`], [`EngineError::Unsupported`].
+    pub fn similar(&self, raw: &str, k: usize) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let i = self.item_indices(&[raw.to_string()])?[0];
+        if let Some(n) = self.dir.predictor().item_neighbours(i) {
+            let mut scores = vec![f32::NAN; self.all_items.len()];
+            for (j, s) in n {
+                scores[j as usize] = s;
+            }
+            return Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None });
+        }
+        let Some(fx) = &self.factors else {
+            return Err(EngineError::Unsupported(format!(
+                "`{}` has no item factors or neighbourhoods: `similar` needs a factor model or item-knn",
+                self.dir.manifest.model
+            )));
+        };
+        let (d, fd) = (fx.f.dim, fx.f.factor_dim);
+        let yi = &fx.f.items[i as usize * d..i as usize * d + fd];
+        let ni = fx.norms[i as usize];
+        let scores: Vec<f32> = fx
+            .f
+            .items
+            .chunks_exact(d)
+            .zip(&fx.norms)
+            .map(|(y, &n)| if n == 0.0 || ni == 0.0 { f32::NAN } else { y[..fd].iter().zip(yi).map(|(a, b)| a * b).sum::<f32>() / (n * ni) })
+            .collect();
+        Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{ModelSettings, Side, fit_model};
+    use crate::modeldir::{self, FORMAT, Manifest, Seen, SplitInfo, ToSave};
+    use burnrec_data::split::leave_one_out;
+    use burnrec_data::{Dataset, IdMap, Interactions};
+    use burnrec_model::Backend;
+
+    fn settings(set: &[String]) -> ModelSettings<'_> {
+        ModelSettings { backend: Backend::Flex, seed: 7, epochs: None, patience: None, set, quiet: true, k: 10, block_users: 64 }
+    }
+
+    fn manifest(model: &str, train: &Interactions) -> Manifest {
+        Manifest {
+            format: FORMAT,
+            burnrec_version: "test".into(),
+            model: model.into(),
+            dataset: "bundled".into(),
+            dataset_name: "test".into(),
+            split: SplitInfo { kind: "leave-one-out".into(), test_ratio: 0.0, seed: 7 },
+            backend: None,
+            trained_at_unix: 0,
+            fit_s: 0.0,
+            n_users: train.n_users(),
+            n_items: train.n_items(),
+            n_train: train.len(),
+            metrics: Default::default(),
+        }
+    }
+
+    fn engine(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap) -> Engine {
+        let (m, _, _) = fit_model(model, &settings(set), train, None, &Side { users: None, items: None }).unwrap();
+        Engine::new(ModelDir { manifest: manifest(model, train), model: m, users: users.clone(), items: items.clone(), titles: Vec::new(), seen: Seen::from_train(train) })
+    }
+
+    /// A small catalogue with two taste groups: users 0..30 like items 0..20, users 30..60
+    /// items 20..40, each user 8 items.
+    fn groups() -> (Interactions, IdMap, IdMap) {
+        let mut v = Vec::new();
+        for u in 0..60u32 {
+            let base = if u < 30 { 0 } else { 20 };
+            for k in 0..8u32 {
+                v.push(burnrec_data::Rating { user: u, item: base + (u * 7 + k * 3) % 20, rating: 4.0, timestamp: Some(i64::from(k)) });
+            }
+        }
+        v.sort_by_key(|r| (r.user, r.item));
+        v.dedup_by_key(|r| (r.user, r.item));
+        let users = IdMap::from_raw((0..60).map(|u| format!("u{u}")));
+        let items = IdMap::from_raw((0..40).map(|i| format!("i{i}")));
+        (Interactions::new(v, 60, 40).unwrap(), users, items)
+    }
+
+    #[test]
+    fn answers_are_identical_after_save_and_load() {
+        let (train, users, items) = groups();
+        let dir = tempfile::tempdir().unwrap();
+        for (model, set) in [("als", vec!["als.factors=8".to_string()]), ("item-knn", vec![]), ("svd", vec!["svd.n_factors=4".to_string()]), ("burn-mf", vec!["burn-mf.dim=4".to_string(), "burn-mf.train.epochs=3".to_string()]), ("gmf", vec!["gmf.train.epochs=2".to_string()])] {
+            let before = engine(model, &set, &train, &users, &items);
+            let path = dir.path().join(model);
+            let what = ToSave { manifest: &before.dir.manifest, model: &before.dir.model, users: &users, items: &items, titles: &[], seen: &before.dir.seen };
+            modeldir::save(&path, &what, false).unwrap();
+            let after = Engine::new(modeldir::load(&path, Backend::Flex).unwrap());
+            assert_eq!(before.is_factor_model(), after.is_factor_model(), "{model}");
+            for u in 0..60 {
+                let raw = format!("u{u}");
+                assert_eq!(before.recommend(&raw, 5, false, false).unwrap(), after.recommend(&raw, 5, false, false).unwrap(), "{model} {raw}");
+            }
+            // The factor path agrees with the model's own scores (same ranking).
+            if before.is_factor_model() {
+                let u = before.dir.users.index("u3").unwrap();
+                let exact = before.dir.predictor().score_block(&[u], &before.all_items);
+                let fast = before.recommend("u3", 40, true, false).unwrap();
+                for s in &fast.items {
+                    let i = before.dir.items.index(&s.item).unwrap() as usize;
+                    assert!((s.score - exact[i]).abs() <= 1e-4 * exact[i].abs().max(1.0), "{model}: {} vs {}", s.score, exact[i]);
+                }
+            }
+            // A second save over it needs force.
+            assert!(modeldir::save(&path, &what, false).unwrap_err().to_string().contains("--force"));
+            modeldir::save(&path, &what, true).unwrap();
+        }
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let (train, users, items) = groups();
+        let e = engine("als", &["als.factors=4".to_string()], &train, &users, &items);
+        assert_eq!(e.recommend("nobody", 5, false, false).unwrap_err(), EngineError::UnknownUser("nobody".into()));
+        assert_eq!(e.recommend("u1", 0, false, false).unwrap_err(), EngineError::BadK(0));
+        assert_eq!(e.recommend("u1", MAX_K + 1, false, false).unwrap_err(), EngineError::BadK(MAX_K + 1));
+        assert_eq!(e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false).unwrap_err(), EngineError::UnknownItems(vec!["x".into(), "y".into()]));
+        assert_eq!(e.recommend_history(&[], 5, false).unwrap_err(), EngineError::EmptyHistory);
+        // The popularity fallback: most-interacted items first, ties to the smaller index.
+        let f = e.recommend("nobody", 3, false, true).unwrap();
+        assert_eq!(f.fallback, Some("popularity"));
+        let mut pop: Vec<(u32, u32)> = e.popularity.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
+        pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(f.items.iter().map(|s| s.item.clone()).collect::<Vec<_>>(), pop[..3].iter().map(|p| format!("i{}", p.0)).collect::<Vec<_>>());
+        // Seen items are excluded unless asked for.
+        let seen: Vec<String> = e.dir.seen.row(1).iter().map(|&i| format!("i{i}")).collect();
+        let r = e.recommend("u1", 40, false, false).unwrap();
+        assert_eq!(r.items.len(), 40 - seen.len());
+        assert!(r.items.iter().all(|s| !seen.contains(&s.item)));
+        assert_eq!(e.recommend("u1", 40, true, false).unwrap().items.len(), 40);
+        // A model without fold-in or similarity says so.
+        let n = engine("gmf", &["gmf.train.epochs=1".to_string()], &train, &users, &items);
+        assert!(matches!(n.recommend_history(&["i1".into()], 5, false), Err(EngineError::Unsupported(m)) if m.contains("fold-in")));
+        assert!(matches!(n.similar("i1", 5), Err(EngineError::Unsupported(_))));
+    }
+
+    #[test]
+    fn similar_items_come_from_the_same_group() {
+        let (train, users, items) = groups();
+        for (model, set) in [("als", vec!["als.factors=8".to_string()]), ("item-knn", vec![])] {
+            let e = engine(model, &set, &train, &users, &items);
+            for probe in [3u32, 27] {
+                let s = e.similar(&format!("i{probe}"), 5).unwrap();
+                assert_eq!(s.items.len(), 5, "{model}");
+                for x in &s.items {
+                    let i: u32 = x.item[1..].parse().unwrap();
+                    assert_ne!(i, probe);
+                    assert_eq!(i < 20, probe < 20, "{model}: {} similar to i{probe}", x.item);
+                }
+            }
+        }
+    }
+
+    /// Fold-in from a training user's own history ranks their held-out item about as well as
+    /// the trained user vector (bundled ml-latest-small, leave-one-out, HR@10 over all 610
+    /// users; measured: ALS 0.0770 / 0.0770, item-knn 0.0607 / 0.0607, BPR 0.0672 / 0.0525).
+    #[test]
+    fn fold_in_ranks_held_out_items_like_the_trained_vectors() {
+        let data: Dataset = burnrec_data::bundled::load(&burnrec_data::LoadOptions::default()).unwrap();
+        let split = leave_one_out(&data.interactions, &data.items).unwrap();
+        // (model, settings, least fold-in / trained HR ratio): ALS's fold-in is its own user
+        // solve and item-knn's its own rule, so they match; BPR's vectors are not
+        // least-squares solutions, and the ALS-style solve recovers about 80 % of its HR.
+        for (model, set, ratio) in [("als", vec!["als.factors=32".to_string()], 0.95), ("item-knn", vec![], 0.95), ("bpr", vec!["bpr.factors=32".to_string()], 0.75)] {
+            let e = engine(model, &set, &split.train, &data.users, &data.items);
+            let (mut trained, mut folded) = (0usize, 0usize);
+            for r in split.test.iter() {
+                let raw = data.users.raw(r.user).unwrap();
+                let target = data.items.raw(r.item).unwrap().to_string();
+                let history: Vec<String> = e.dir.seen.row(r.user).iter().map(|&i| data.items.raw(i).unwrap().to_string()).collect();
+                trained += usize::from(e.recommend(raw, 10, false, false).unwrap().items.iter().any(|s| s.item == target));
+                folded += usize::from(e.recommend_history(&history, 10, false).unwrap().items.iter().any(|s| s.item == target));
+            }
+            let n = split.test.len() as f64;
+            let (t, f) = (trained as f64 / n, folded as f64 / n);
+            eprintln!("{model}: HR@10 trained {t:.4}, fold-in {f:.4}");
+            assert!(t > 0.05, "{model}: trained HR@10 {t}");
+            assert!(f >= ratio * t, "{model}: fold-in HR@10 {f} vs trained {t}");
+        }
+    }
+}

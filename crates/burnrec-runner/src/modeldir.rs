@@ -1,0 +1,265 @@
+//! A trained model on disk: what `burnrec train --out DIR` writes and `evaluate`, `recommend`,
+//! `similar` and `serve` read.
+//!
+//! ```text
+//! DIR/
+//!   burnrec-model.json   manifest: model name, dataset, split, backend, training summary
+//!   classic.json         classic models: params, id maps and the fitted model (ModelFile)
+//!   burn/                Burn models: model.json (config, id maps, history) + weights.bpk
+//!   catalog.json         item titles by item index (empty when the dataset has none)
+//!   seen.json            the training interactions by user (CSR), to exclude seen items
+//! ```
+//!
+//! [`save`] writes everything into a fresh sibling folder and renames it into place, so a
+//! reader (or a hot-reloading server) never sees a half-written model; replacing an existing
+//! folder needs `force`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use burnrec_classic::saved::ModelFile;
+use burnrec_data::{IdMap, Interactions, RatingPredictor};
+use burnrec_model::{Backend, BurnModel};
+use serde::{Deserialize, Serialize};
+
+use crate::compare::FittedModel;
+
+/// File name of the manifest.
+pub const MANIFEST: &str = "burnrec-model.json";
+/// The current [`Manifest::format`].
+pub const FORMAT: u32 = 1;
+
+/// What a model directory holds and how it was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Directory format version ([`FORMAT`]).
+    pub format: u32,
+    /// The burnrec version that wrote it.
+    pub burnrec_version: String,
+    /// Model name as in `--model` (e.g. `als`, `burn-mf`).
+    pub model: String,
+    /// The `--dataset` spec it was trained on (so `evaluate` can reload it).
+    pub dataset: String,
+    /// The dataset's own name (path or `bundled:…`).
+    pub dataset_name: String,
+    /// How the training part was chosen.
+    pub split: SplitInfo,
+    /// Burn backend it was trained on (`None` for classic models).
+    pub backend: Option<String>,
+    /// Seconds since the Unix epoch when training finished.
+    pub trained_at_unix: u64,
+    /// Training wall time, seconds.
+    pub fit_s: f64,
+    /// Users and items of the id space, and training interactions.
+    pub n_users: usize,
+    /// Items of the id space.
+    pub n_items: usize,
+    /// Training interactions.
+    pub n_train: usize,
+    /// Metrics on the held-out part (empty when trained on everything).
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// The split used by `train`: `none` (every interaction trains), `random` or `leave-one-out`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SplitInfo {
+    /// `none`, `random` or `leave-one-out`.
+    pub kind: String,
+    /// Test fraction of `random`.
+    pub test_ratio: f64,
+    /// Seed of the split and the model.
+    pub seed: u64,
+}
+
+/// Training interactions by user, compressed rows: user `u`'s items are
+/// `items[indptr[u]..indptr[u + 1]]`, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    /// `[n_users + 1]` row starts.
+    pub indptr: Vec<u64>,
+    /// Item indices.
+    pub items: Vec<u32>,
+}
+
+impl Seen {
+    /// From training interactions over `n_users` users.
+    pub fn from_train(train: &Interactions) -> Self {
+        let mut rows: Vec<Vec<u32>> = vec![Vec::new(); train.n_users()];
+        for r in train.iter() {
+            rows[r.user as usize].push(r.item);
+        }
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let mut items = Vec::with_capacity(train.len());
+        indptr.push(0);
+        for mut row in rows {
+            row.sort_unstable();
+            row.dedup();
+            items.extend(row);
+            indptr.push(items.len() as u64);
+        }
+        Self { indptr, items }
+    }
+
+    /// User `u`'s training items (empty for a user outside the table).
+    pub fn row(&self, u: u32) -> &[u32] {
+        let u = u as usize;
+        match (self.indptr.get(u), self.indptr.get(u + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Number of users.
+    pub fn n_users(&self) -> usize {
+        self.indptr.len().saturating_sub(1)
+    }
+
+    fn check(&self, n_items: usize) -> Result<(), String> {
+        let monotone = self.indptr.first() == Some(&0) && self.indptr.windows(2).all(|w| w[0] <= w[1]);
+        if !monotone || self.indptr.last().copied() != Some(self.items.len() as u64) {
+            return Err("row starts are not increasing from 0 to the number of items".into());
+        }
+        if let Some(&i) = self.items.iter().find(|&&i| i as usize >= n_items) {
+            return Err(format!("item index {i} outside the {n_items} items"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Catalog {
+    titles: Vec<Option<String>>,
+}
+
+/// A model directory read back.
+pub struct ModelDir {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The model.
+    pub model: FittedModel,
+    /// Raw user ids ↔ indices.
+    pub users: IdMap,
+    /// Raw item ids ↔ indices.
+    pub items: IdMap,
+    /// Item titles by index (may be empty).
+    pub titles: Vec<Option<String>>,
+    /// Training interactions by user.
+    pub seen: Seen,
+}
+
+impl ModelDir {
+    /// The model as the one scoring trait.
+    pub fn predictor(&self) -> &dyn RatingPredictor {
+        self.model.predictor()
+    }
+}
+
+/// What `save` writes.
+pub struct ToSave<'a> {
+    /// Manifest.
+    pub manifest: &'a Manifest,
+    /// Model.
+    pub model: &'a FittedModel,
+    /// Id maps.
+    pub users: &'a IdMap,
+    /// Id maps.
+    pub items: &'a IdMap,
+    /// Titles by item index.
+    pub titles: &'a [Option<String>],
+    /// Training interactions.
+    pub seen: &'a Seen,
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string(value).with_context(|| format!("serialising `{}`", path.display()))?;
+    std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow!("`{}` is not a valid burnrec model file: {e}", path.display()))
+}
+
+/// Writes a model directory at `dir` atomically: everything goes into a temporary sibling
+/// folder, which is then renamed to `dir`. An existing `dir` is an error unless `force`, which
+/// swaps it out (rename) and then deletes it.
+///
+/// # Errors
+/// `dir` exists without `force`; a model that cannot be saved yet (`content`, `hybrid`);
+/// any I/O error, naming the file.
+pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
+    if dir.exists() && !force {
+        bail!("`{}` already exists: pass --force to replace it", dir.display());
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
+    let name = dir.file_name().ok_or_else(|| anyhow!("`{}` names no folder", dir.display()))?.to_string_lossy().to_string();
+    let nonce = format!("{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    let tmp = parent.join(format!(".{name}.tmp-{nonce}"));
+    let result = (|| -> anyhow::Result<()> {
+        std::fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
+        match what.model {
+            FittedModel::Classic { params: Some(params), model } => {
+                let file = ModelFile::new(&what.manifest.dataset_name, params.clone(), what.users.clone(), what.items.clone(), model.clone());
+                file.save(&tmp.join("classic.json"))?;
+            }
+            FittedModel::Classic { params: None, .. } => {
+                bail!("`{}` cannot be saved yet (its settings are not classic params); save `als` and `content` separately", what.manifest.model)
+            }
+            FittedModel::Burn(m) => m.save(&tmp.join("burn"), what.users, what.items)?,
+        }
+        write_json(&tmp.join("catalog.json"), &Catalog { titles: what.titles.to_vec() })?;
+        write_json(&tmp.join("seen.json"), what.seen)?;
+        // The manifest last: a folder with a manifest is complete.
+        write_json(&tmp.join(MANIFEST), what.manifest)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        let old = parent.join(format!(".{name}.old-{nonce}"));
+        std::fs::rename(dir, &old).with_context(|| format!("moving the old `{}` aside", dir.display()))?;
+        std::fs::rename(&tmp, dir).with_context(|| format!("renaming `{}` to `{}`", tmp.display(), dir.display()))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, dir).with_context(|| format!("renaming `{}` to `{}`", tmp.display(), dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Reads a model directory; Burn models are loaded onto `backend`'s device.
+///
+/// # Errors
+/// A missing or damaged file (named), a format from another version, or contents that
+/// disagree with each other (id maps vs model vs seen items).
+pub fn load(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
+    if !dir.join(MANIFEST).is_file() {
+        bail!("`{}` is not a burnrec model directory (no {MANIFEST}; create one with `burnrec train --out DIR`)", dir.display());
+    }
+    let manifest: Manifest = read_json(&dir.join(MANIFEST))?;
+    if manifest.format != FORMAT {
+        bail!("`{}` has model directory format {}, this burnrec reads format {FORMAT}", dir.display(), manifest.format);
+    }
+    let (model, users, items) = if dir.join("classic.json").is_file() {
+        let f = ModelFile::load(&dir.join("classic.json"))?;
+        (FittedModel::Classic { params: Some(f.params), model: f.model }, f.users, f.items)
+    } else if dir.join("burn").is_dir() {
+        let (m, users, items) = BurnModel::load(&dir.join("burn"), &backend.device())?;
+        (FittedModel::Burn(m), users, items)
+    } else {
+        bail!("`{}` holds neither classic.json nor burn/: the model files are missing", dir.display());
+    };
+    let catalog: Catalog = read_json(&dir.join("catalog.json"))?;
+    let seen: Seen = read_json(&dir.join("seen.json"))?;
+    let bad = |what: String| anyhow!("`{}` is inconsistent: {what}", dir.display());
+    seen.check(items.len()).map_err(|e| bad(format!("seen.json: {e}")))?;
+    if seen.n_users() != users.len() {
+        return Err(bad(format!("seen.json has {} users, the id map {}", seen.n_users(), users.len())));
+    }
+    if !catalog.titles.is_empty() && catalog.titles.len() != items.len() {
+        return Err(bad(format!("catalog.json has {} titles for {} items", catalog.titles.len(), items.len())));
+    }
+    Ok(ModelDir { manifest, model, users, items, titles: catalog.titles, seen })
+}

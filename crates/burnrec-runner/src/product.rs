@@ -1,0 +1,212 @@
+//! `burnrec train`, `evaluate`, `recommend` and `similar`: from a trained model to answers.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burnrec_data::split::leave_one_out;
+use burnrec_data::{Feedback, Interactions, Rating, RatingPredictor, Split, random_split};
+use burnrec_eval::{evaluate_full, evaluate_ratings};
+
+use crate::cli::{BURN_MODELS, EvaluateArgs, RecommendArgs, SIDE_MODELS, SimilarArgs, TrainArgs};
+use crate::compare::{ModelSettings, Side, fit_model, push_ranking};
+use crate::engine::{Answer, Engine};
+use crate::modeldir::{self, FORMAT, Manifest, Seen, SplitInfo, ToSave};
+
+/// Users scored per block in held-out full ranking.
+const BLOCK_USERS: usize = 256;
+
+/// The training and held-out parts for `kind` (`none`, `random`, `leave-one-out`).
+fn make_split(kind: &str, data: &burnrec_data::Dataset, test_ratio: f64, seed: u64) -> anyhow::Result<Split> {
+    Ok(match kind {
+        "none" => Split { train: data.interactions.clone(), valid: Interactions::new(Vec::new(), data.n_users(), data.n_items())?, test: Interactions::new(Vec::new(), data.n_users(), data.n_items())? },
+        "random" => random_split(&data.interactions, test_ratio, seed).context("splitting the dataset")?,
+        _ => leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?,
+    })
+}
+
+/// Held-out metrics: RMSE/MAE (explicit models, clipped to the training range) and full
+/// ranking at `k` (every model).
+fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, k: usize) -> Vec<(String, f64)> {
+    let mut values = Vec::new();
+    if test.is_empty() {
+        return values;
+    }
+    if model.feedback() == Feedback::Explicit
+        && let Some(r) = evaluate_ratings(model, test, train.rating_range())
+    {
+        values.push(("rmse".to_string(), r.rmse));
+        values.push(("mae".to_string(), r.mae));
+    }
+    let r = evaluate_full(model, train, test, k, BLOCK_USERS);
+    push_ranking(&mut values, "", &r, true);
+    values
+}
+
+/// Runs `burnrec train`.
+///
+/// # Errors
+/// Data, split, fit and save errors, with context.
+pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
+    if SIDE_MODELS.contains(&args.model.as_str()) {
+        bail!("`{}` cannot be saved yet: train `als` and `content` on their own, or compare them with `burnrec compare`", args.model);
+    }
+    if args.model.starts_with("all-") {
+        bail!("--model takes one model, not the group `{}`", args.model);
+    }
+    if args.k == 0 {
+        bail!("--k must be at least 1");
+    }
+    let data = args.data.load()?;
+    let kind = if args.split == "loo" { "leave-one-out" } else { args.split.as_str() };
+    let split = make_split(kind, &data, args.test_ratio, args.seed)?;
+    let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: None, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
+    for s in &args.set {
+        let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
+        if model != args.model {
+            bail!("--set `{s}`: `{model}` is not the model trained (`{}`)", args.model);
+        }
+    }
+    let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
+    let start = Instant::now();
+    let (model, _, _) = fit_model(&args.model, &settings, &split.train, None, &side).with_context(|| format!("fitting `{}`", args.model))?;
+    let fit_s = start.elapsed().as_secs_f64();
+    let metrics: BTreeMap<String, f64> = holdout_metrics(model.predictor(), &split.train, &split.test, args.k).into_iter().collect();
+    let manifest = Manifest {
+        format: FORMAT,
+        burnrec_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: args.model.clone(),
+        dataset: args.data.dataset.to_string(),
+        dataset_name: data.name.clone(),
+        split: SplitInfo { kind: kind.to_string(), test_ratio: args.test_ratio, seed: args.seed },
+        backend: BURN_MODELS.contains(&args.model.as_str()).then(|| args.backend.name().to_string()),
+        trained_at_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        fit_s,
+        n_users: data.n_users(),
+        n_items: data.n_items(),
+        n_train: split.train.len(),
+        metrics,
+    };
+    let seen = Seen::from_train(&split.train);
+    let what = ToSave { manifest: &manifest, model: &model, users: &data.users, items: &data.items, titles: &data.item_titles, seen: &seen };
+    modeldir::save(&args.out, &what, args.force)?;
+    eprintln!(
+        "trained `{}` on {} ({} users, {} items, {} training interactions{}) in {fit_s:.2} s; saved to `{}`",
+        args.model,
+        data.name,
+        data.n_users(),
+        data.n_items(),
+        split.train.len(),
+        if kind == "none" { String::new() } else { format!(", {} held out by {kind}", split.test.len()) },
+        args.out.display()
+    );
+    for (k, v) in &manifest.metrics {
+        println!("{k}\t{v:.4}");
+    }
+    Ok(())
+}
+
+/// Runs `burnrec evaluate`.
+///
+/// # Errors
+/// Model directory, data and split errors, with context.
+pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
+    if args.k == 0 {
+        bail!("--k must be at least 1");
+    }
+    let dir = modeldir::load(&args.model_dir, args.backend)?;
+    let m = &dir.manifest;
+    let data = args.data.load()?;
+    if data.name != m.dataset_name {
+        eprintln!("note: the model was trained on {}, evaluating on {}", m.dataset_name, data.name);
+    }
+    let kind = m.split.kind.as_str();
+    let split = make_split(kind, &data, m.split.test_ratio, m.split.seed)?;
+    let held_out = if kind == "none" {
+        eprintln!("note: the model was trained on every interaction (--split none): these are training-set metrics, not a held-out evaluation");
+        &data.interactions
+    } else {
+        &split.test
+    };
+    // Into the model's index space, through raw ids.
+    let (mut dropped_users, mut dropped_items) = (0usize, 0usize);
+    let mut test = Vec::with_capacity(held_out.len());
+    for r in held_out.iter() {
+        let u = data.users.raw(r.user).and_then(|raw| dir.users.index(raw));
+        let i = data.items.raw(r.item).and_then(|raw| dir.items.index(raw));
+        match (u, i) {
+            (Some(user), Some(item)) => test.push(Rating { user, item, ..r }),
+            (None, _) => dropped_users += 1,
+            (_, None) => dropped_items += 1,
+        }
+    }
+    let (nu, ni) = (dir.users.len(), dir.items.len());
+    let test = Interactions::new(test, nu, ni).context("held-out interactions in the model's id space")?;
+    let mut train = Vec::with_capacity(dir.seen.items.len());
+    for u in 0..nu as u32 {
+        train.extend(dir.seen.row(u).iter().map(|&item| Rating { user: u, item, rating: 1.0, timestamp: None }));
+    }
+    let train = Interactions::new(train, nu, ni).context("training interactions of the model directory")?;
+    eprintln!(
+        "evaluating `{}` ({}) on {} held-out interactions of {} ({} split, seed {}); left out: {dropped_users} of unknown users, {dropped_items} of unknown items",
+        m.model,
+        args.model_dir.display(),
+        test.len(),
+        data.name,
+        kind,
+        m.split.seed
+    );
+    let mut values = Vec::new();
+    if dir.predictor().feedback() == Feedback::Explicit
+        && let Some(r) = evaluate_ratings(dir.predictor(), &test, Some(data.scale))
+    {
+        values.push(("rmse".to_string(), r.rmse));
+        values.push(("mae".to_string(), r.mae));
+    }
+    let r = evaluate_full(dir.predictor(), &train, &test, args.k, BLOCK_USERS);
+    push_ranking(&mut values, "", &r, true);
+    let row = crate::report::Row { model: m.model.clone(), backend: m.backend.clone().unwrap_or_else(|| "-".into()), values, folds: Vec::new() };
+    print!("{}", crate::report::table(std::slice::from_ref(&row)));
+    if let Some(p) = &args.json {
+        std::fs::write(p, crate::report::json(std::slice::from_ref(&row))? + "\n").with_context(|| format!("writing `{}`", p.display()))?;
+    }
+    Ok(())
+}
+
+fn print_answer(answer: &Answer, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(answer)?);
+        return Ok(());
+    }
+    if let Some(f) = answer.fallback {
+        eprintln!("note: unknown user; showing the {f} fallback");
+    }
+    println!("rank\titem\tscore\ttitle");
+    for (r, s) in answer.items.iter().enumerate() {
+        println!("{}\t{}\t{:.4}\t{}", r + 1, s.item, s.score, s.title.as_deref().unwrap_or(""));
+    }
+    Ok(())
+}
+
+/// Runs `burnrec recommend`.
+///
+/// # Errors
+/// Model directory errors; unknown ids, bad `-k`, models without fold-in.
+pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
+    let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
+    let answer = match (&args.user, &args.history) {
+        (Some(u), None) => engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?,
+        (None, Some(h)) => engine.recommend_history(h, args.k, args.include_seen)?,
+        _ => bail!("give exactly one of --user RAW_ID or --history ITEM,ITEM,…"),
+    };
+    print_answer(&answer, args.json)
+}
+
+/// Runs `burnrec similar`.
+///
+/// # Errors
+/// Model directory errors; an unknown item, bad `-k`, models without item similarity.
+pub fn similar(args: &SimilarArgs) -> anyhow::Result<()> {
+    let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
+    print_answer(&engine.similar(&args.item, args.k)?, args.json)
+}

@@ -1,0 +1,190 @@
+//! `burnrec train` → `recommend` / `similar` / `evaluate` → `serve`, run as a user would: the
+//! server on an ephemeral loopback port, every endpoint checked, malformed requests answered
+//! with 4xx while a concurrent client keeps getting 200s, a hot reload under load, and a
+//! SIGTERM that drains and exits cleanly.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use burnrec_data::synthetic::planted_low_rank;
+use serde_json::Value;
+
+fn burnrec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnrec")).args(args).output().expect("run burnrec")
+}
+
+/// A small explicit dataset with timestamps (`csv:` with a header), users u0…, items i0….
+fn dataset(dir: &Path) -> String {
+    let planted = planted_low_rank(80, 60, 3, 0.3, 0.1, 5);
+    let mut text = String::from("user,item,rating,ts\n");
+    for (k, r) in planted.observed.iter().enumerate() {
+        text.push_str(&format!("u{},i{},{},{}\n", r.user, r.item, r.rating.round().clamp(1.0, 5.0), 1000 + k));
+    }
+    let path = dir.join("r.csv");
+    std::fs::File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+    format!("csv:{}", path.display())
+}
+
+fn train(spec: &str, model: &str, out: &Path, extra: &[&str]) {
+    let mut args = vec!["train", "--model", model, "--dataset", spec, "--header", "--timestamp-col", "ts", "--split", "leave-one-out", "--quiet", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = burnrec(&args);
+    assert!(o.status.success(), "train {model}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Client {
+    fn new(base: String) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
+        Self { agent, base }
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        let mut r = self.agent.get(format!("{}{path}", self.base)).call().expect("GET");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")))
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        let mut r = self.agent.post(format!("{}{path}", self.base)).header("content-type", "application/json").send(body).expect("POST");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+fn items_of(v: &Value) -> Vec<String> {
+    v["items"].as_array().unwrap().iter().map(|x| x["item"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn train_recommend_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dataset(dir.path());
+    let (als, knn) = (dir.path().join("als"), dir.path().join("knn"));
+    train(&spec, "als", &als, &["--set", "als.factors=8"]);
+    train(&spec, "item-knn", &knn, &[]);
+    // The manifest records the held-out metrics; a second train into the same folder needs --force.
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(als.join("burnrec-model.json")).unwrap()).unwrap();
+    assert_eq!(manifest["model"], "als");
+    assert!(manifest["metrics"]["hr@10"].as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)), "{manifest}");
+    let again = burnrec(&["train", "--model", "als", "--dataset", &spec, "--header", "--out", als.to_str().unwrap()]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+
+    // CLI answers.
+    let out = burnrec(&["recommend", "--model-dir", als.to_str().unwrap(), "--user", "u3", "-k", "4", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["items"].as_array().unwrap().len(), 4);
+    let out = burnrec(&["recommend", "--model-dir", als.to_str().unwrap(), "--user", "nobody"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("unknown user `nobody`"));
+    let out = burnrec(&["similar", "--model-dir", knn.to_str().unwrap(), "--item", "i2", "-k", "3"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).lines().count() == 4, "{}", String::from_utf8_lossy(&out.stdout));
+    // `evaluate` re-makes the held-out part and finds the numbers `train` recorded.
+    let json = dir.path().join("eval.json");
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--dataset", &spec, "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in ["hr@10", "ndcg@10", "auc"] {
+        assert_eq!(row[0][key].as_f64(), manifest["metrics"][key].as_f64(), "{key}");
+    }
+
+    // The server.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_burnrec"))
+        .args(["serve", "--model-dir", als.to_str().unwrap(), "--addr", "127.0.0.1:0", "--max-body-bytes", "4096"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line}")).to_string();
+    let c = Client::new(base.clone());
+
+    let (s, h) = c.get("/health");
+    assert_eq!((s, h["status"].as_str(), h["model"].as_str()), (200, Some("ok"), Some("als")));
+    let (s, r) = c.get("/recommend?user=u3&k=4");
+    assert_eq!(s, 200);
+    assert_eq!(items_of(&r), items_of(&cli), "the service and the CLI agree");
+    let (s, r) = c.post("/recommend", r#"{"history": ["i1", "i2", "i5"], "k": 5}"#);
+    assert_eq!(s, 200, "{r}");
+    let rec = items_of(&r);
+    assert_eq!(rec.len(), 5);
+    assert!(rec.iter().all(|i| !["i1", "i2", "i5"].contains(&i.as_str())), "history items are excluded: {rec:?}");
+    let (s, r) = c.get("/similar?item=i7&k=3");
+    assert_eq!((s, items_of(&r).len()), (200, 3));
+    let (s, r) = c.get("/recommend?user=nobody&fallback=popular&k=2");
+    assert_eq!((s, r["fallback"].as_str()), (200, Some("popularity")));
+
+    // A concurrent client keeps getting 200s while malformed requests come in.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, bad) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (stop, ok, bad, base) = (stop.clone(), ok.clone(), bad.clone(), base.clone());
+        std::thread::spawn(move || {
+            let c = Client::new(base);
+            while !stop.load(Ordering::Relaxed) {
+                let (s, _) = c.get("/recommend?user=u5&k=10");
+                if s == 200 { ok.fetch_add(1, Ordering::Relaxed) } else { bad.fetch_add(1, Ordering::Relaxed) };
+            }
+        })
+    };
+    let malformed: [(&str, &str, Option<&str>, u16); 14] = [
+        ("GET", "/recommend", None, 400),
+        ("GET", "/recommend?user=u1&k=0", None, 400),
+        ("GET", "/recommend?user=u1&k=100000", None, 400),
+        ("GET", "/recommend?user=u1&k=ten", None, 400),
+        ("GET", "/recommend?user=u1&colour=red", None, 400),
+        ("GET", "/recommend?user=u1&include_seen=maybe", None, 400),
+        ("GET", "/recommend?user=nobody", None, 404),
+        ("GET", "/similar?item=nothing", None, 404),
+        ("GET", "/similar", None, 400),
+        ("GET", "/no/such/endpoint", None, 404),
+        ("POST", "/recommend", Some("{not json"), 400),
+        ("POST", "/recommend", Some(r#"{"history": []}"#), 400),
+        ("POST", "/recommend", Some(r#"{"history": ["i1"], "user": "u1"}"#), 400),
+        ("POST", "/recommend", Some(r#"{"history": ["zzz"]}"#), 404),
+    ];
+    for (method, path, body, want) in malformed {
+        let (s, v) = if method == "GET" { c.get(path) } else { c.post(path, body.unwrap()) };
+        assert_eq!(s, want, "{method} {path} {body:?}: {v}");
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{method} {path}: JSON error expected, got {v}");
+    }
+    let big = format!(r#"{{"history": ["{}"]}}"#, "i".repeat(10_000));
+    assert_eq!(c.post("/recommend", &big).0, 413, "body over --max-body-bytes");
+    // Hot reload while the client keeps asking: to the item-knn model, then a broken path.
+    let (s, r) = c.post("/admin/reload", &format!(r#"{{"model_dir": "{}"}}"#, knn.display()));
+    assert_eq!((s, r["model"].as_str()), (200, Some("item-knn")), "{r}");
+    assert_eq!(c.get("/health").1["model"], "item-knn");
+    let (s, r) = c.post("/admin/reload", r#"{"model_dir": "/no/such/model"}"#);
+    assert_eq!(s, 422, "{r}");
+    assert_eq!(c.get("/health").1["model"], "item-knn", "a failed reload keeps the model serving");
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(bad.load(Ordering::Relaxed), 0, "the concurrent client saw a failure");
+    assert!(ok.load(Ordering::Relaxed) > 10, "the concurrent client got {} answers", ok.load(Ordering::Relaxed));
+
+    let (s, m) = c.get("/metrics");
+    assert_eq!(s, 200);
+    let rec = &m["endpoints"]["recommend"];
+    assert!(rec["2xx"].as_u64().unwrap() >= ok.load(Ordering::Relaxed) as u64, "{m}");
+    assert!(rec["4xx"].as_u64().unwrap() >= 10, "{m}");
+    assert!(rec["latency_ms"]["p99"].as_f64().is_some_and(|v| v > 0.0), "{m}");
+    assert_eq!(m["reloads"], 1);
+
+    // SIGTERM: drains and exits cleanly.
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}
