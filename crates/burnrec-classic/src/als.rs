@@ -170,7 +170,9 @@ impl RatingPredictor for Als {
 /// `recalculate_user` does): `x = argmin Σ_i c_i (p_i − xᵀy_i)² + λ‖x‖²` over *every* item,
 /// with preference `p_i = 1` and confidence `c_i = confidence` for the history's items and
 /// `p_i = 0`, `c_i = 1` for all others. `YᵀY + λI` is computed once ([`FoldIn::new`]), each
-/// solve then costs `O(|history| · k)` per conjugate-gradient step.
+/// solve then costs `O(k² + |history| · k)` per conjugate-gradient step. With ALS's own
+/// `regularization` and `alpha` this is the converged ALS user step of a binary ALS (training
+/// runs `cg_steps` from the previous vector instead).
 #[derive(Clone, Debug)]
 pub struct FoldIn {
     yty: Vec<f32>,

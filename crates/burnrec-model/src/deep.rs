@@ -206,14 +206,33 @@ impl DeepHybridModule {
     }
 }
 
-impl RatingModule for DeepHybridModule {
-    /// `[batch]` logits.
-    fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
-        let [b] = users.dims();
-        let (gu, gi) = (Self::global(&self.user_rows, users.clone()), Self::global(&self.item_rows, items.clone()));
-        let eu = self.ids(&self.user_id, &self.user_known, users, gu.clone());
+impl DeepHybridModule {
+    /// `[items.len()]` logits of a user who is not in the training data, described only by
+    /// `features` (indices into the user feature table): the user's id embedding is zero, as
+    /// for any user without training data, and their feature embedding is the mean of those
+    /// features' embeddings — the cold-start path the model was trained for by id dropout.
+    pub fn forward_new_user(&self, features: &[u32], items: Tensor<1, Int>) -> Tensor<1> {
+        let [b] = items.dims();
+        let device = items.device();
+        let [_, d] = self.user_id.weight.dims();
+        let eu = Tensor::<2>::zeros([b, d], &device);
+        let fu = self.user_features.as_ref().map(|bag| {
+            if features.is_empty() {
+                return Tensor::<2>::zeros([b, d], &device);
+            }
+            let f = features.len();
+            let idx = burnrec_data::batch::index_tensor(features, &device).reshape([1, f]);
+            bag.table.forward(idx).mean_dim(1).reshape([1, d]).repeat_dim(0, b)
+        });
+        self.forward_parts(eu, fu, items)
+    }
+
+    /// The item side and the network on top of the user side `eu` (`[b, d]` id embeddings)
+    /// and `fu` (`[b, d]` feature embeddings, when the model has user features).
+    fn forward_parts(&self, eu: Tensor<2>, fu: Option<Tensor<2>>, items: Tensor<1, Int>) -> Tensor<1> {
+        let [b] = items.dims();
+        let gi = Self::global(&self.item_rows, items.clone());
         let ei = self.ids(&self.item_id, &self.item_known, items, gi.clone());
-        let fu = self.user_features.as_ref().map(|f| f.forward(gu));
         let fi = self.item_features.as_ref().map(|f| f.forward(gi));
         let side = |e: Tensor<2>, f: &Option<Tensor<2>>| match f {
             Some(f) => e + f.clone(),
@@ -229,6 +248,16 @@ impl RatingModule for DeepHybridModule {
             h = self.dropout.forward(relu(layer.forward(h)));
         }
         self.out.forward(Tensor::cat(vec![gmf, h], 1)).reshape([b])
+    }
+}
+
+impl RatingModule for DeepHybridModule {
+    /// `[batch]` logits.
+    fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
+        let gu = Self::global(&self.user_rows, users.clone());
+        let eu = self.ids(&self.user_id, &self.user_known, users, gu.clone());
+        let fu = self.user_features.as_ref().map(|f| f.forward(gu));
+        self.forward_parts(eu, fu, items)
     }
 
     /// Mean over the batch of the squared norms of the id-embedding rows it uses.
@@ -405,6 +434,50 @@ impl DeepHybrid {
     pub fn module(&self) -> &DeepHybridModule {
         &self.module
     }
+
+    /// Scores (`[n_items]` logits) of every item for a user who is not in the training data,
+    /// described by user side-feature names as in the model's user feature table (`field=value`,
+    /// e.g. `gender=F`, `occupation=writer`, `age=25-34`; a raw age such as `age=31` is put in its
+    /// bucket by [`burnrec_data::features::age_bucket`]). See
+    /// [`DeepHybridModule::forward_new_user`].
+    ///
+    /// # Errors
+    /// A message if the model was trained without user features, or naming every unknown
+    /// feature with the known values of its field.
+    pub fn score_new_user(&self, features: &[String]) -> Result<Vec<f32>, String> {
+        let table = self.user_features.as_ref().ok_or("this deep-hybrid was trained without user side features: a new user can only be folded in from a history")?;
+        let mut idx = Vec::with_capacity(features.len());
+        let mut unknown = Vec::new();
+        for name in features {
+            let bucketed = match name.split_once('=') {
+                Some(("age", v)) => v.trim().parse::<u32>().ok().map(|a| format!("age={}", burnrec_data::features::age_bucket(a))),
+                _ => None,
+            };
+            match table.index(name).or_else(|| bucketed.and_then(|b| table.index(&b))) {
+                Some(f) => idx.push(f),
+                None => unknown.push(name.as_str()),
+            }
+        }
+        if !unknown.is_empty() {
+            let known = |field: &str| -> Vec<&str> { (0..table.n_features() as u32).filter_map(|f| table.name(f)).filter(|n| n.split_once('=').is_some_and(|(k, _)| k == field)).collect() };
+            let mut msg = format!("unknown user feature(s) {}", unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "));
+            for u in &unknown {
+                let field = u.split_once('=').map_or(*u, |(k, _)| k);
+                let values = known(field);
+                msg.push_str(&if values.is_empty() { format!("; no field `{field}`") } else { format!("; `{field}` takes {}", values.join(", ")) });
+            }
+            return Err(msg);
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        let [n_items, _] = self.module.item_id.weight.dims();
+        let mut out = Vec::with_capacity(n_items);
+        for block in (0..n_items as u32).collect::<Vec<_>>().chunks(65_536) {
+            let t = self.module.forward_new_user(&idx, burnrec_data::batch::index_tensor(block, &self.device));
+            out.extend(t.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+        }
+        Ok(out)
+    }
 }
 
 impl RatingPredictor for DeepHybrid {
@@ -542,6 +615,26 @@ mod tests {
             assert_ne!(read(&m.user_features.as_ref().unwrap().table), read(&init.user_features.as_ref().unwrap().table));
             assert_ne!(read(&m.item_id), read(&init.item_id));
         }
+    }
+
+    #[test]
+    fn a_new_user_is_scored_from_features_like_a_cold_user() {
+        let _rng = crate::backend_rng_lock();
+        let (train, uf, itf) = world();
+        let m = DeepParams { dim: 8, layers: vec![16, 8], train: quiet(5), ..Default::default() }.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap();
+        // User 37 has no training interaction and the feature `group=b`: a new user with that
+        // feature gets the same scores.
+        let items: Vec<u32> = (0..20).collect();
+        let cold = m.score_block(&[37], &items);
+        let new = m.score_new_user(&["group=b".to_string()]).unwrap();
+        let worst = cold.iter().zip(&new).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-5, "largest difference {worst}");
+        assert_ne!(new, m.score_new_user(&["group=a".to_string()]).unwrap());
+        // Unknown features are named with the values their field takes.
+        let e = m.score_new_user(&["group=c".to_string(), "shoe=42".to_string()]).unwrap_err();
+        assert!(e.contains("`group=c`") && e.contains("`group` takes group=a, group=b") && e.contains("no field `shoe`"), "{e}");
+        let plain = DeepParams { dim: 4, layers: vec![8], train: quiet(1), ..Default::default() }.fit(&train, None, Some(&itf), &Device::flex()).unwrap();
+        assert!(plain.score_new_user(&["group=a".to_string()]).unwrap_err().contains("without user side features"));
     }
 
     #[test]

@@ -116,11 +116,15 @@ pub struct RecommendArgs {
     #[arg(long, value_name = "DIR")]
     pub model_dir: PathBuf,
     /// Raw id of a user in the training data.
-    #[arg(long, conflicts_with = "history", required_unless_present = "history")]
+    #[arg(long, conflicts_with_all = ["history", "user_features"], required_unless_present_any = ["history", "user_features"])]
     pub user: Option<String>,
     /// Raw item ids of a new user's history, comma-separated (fold-in).
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "user_features")]
     pub history: Option<Vec<String>>,
+    /// A new user's side features, comma-separated `field=value` (deep-hybrid only), e.g.
+    /// `gender=F,age=31,occupation=writer`.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub user_features: Option<Vec<String>>,
     /// How many items.
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,

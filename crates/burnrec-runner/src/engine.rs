@@ -12,11 +12,17 @@
 //! - models with their own rule ([`RatingPredictor::history_scores`]): item-knn (`Σ_j s_ji`),
 //!   EASE (`Σ_j B_ji`), PureSVD (`Σ_j v_jᵀ v_i`, Cremonesi et al. 2010);
 //! - other factor models: one implicit-ALS user solve against the fixed item matrix (Hu, Koren
-//!   & Volinsky 2008; [`burnrec_classic::als::FoldIn`]) with ALS's own regularisation and
-//!   confidence for `als`, and λ = [`FOLD_IN_REG`], confidence 1 otherwise;
+//!   & Volinsky 2008; [`burnrec_classic::als::FoldIn`]) solved to convergence — for `als` with
+//!   its own regularisation and confidence, i.e. the converged ALS user step of a binary ALS;
+//!   λ = [`FOLD_IN_REG`], confidence 1 otherwise (a bias column is solved like a factor);
 //! - the rest (KNN on users, slope-one, NCF towers, …) answer with a clear error.
 //!
-//! Ties go to the smaller item index, as in evaluation.
+//! Only items with training interactions are answered: an item that is in the id map but was
+//! never trained (all its interactions held out) has no learned factors or neighbours, so it
+//! is never recommended, `similar` on it is an unknown-item error, and fold-in leaves it out of
+//! a history. Fold-in treats a history as implicit positives (no ratings), so its scores are
+//! unitless ranking scores, also for explicit models. Ties go to the smaller item index, as in
+//! evaluation.
 
 use std::fmt;
 
@@ -44,6 +50,8 @@ pub enum EngineError {
     BadK(usize),
     /// An empty history.
     EmptyHistory,
+    /// User side features the model does not know (the message lists the known values).
+    BadFeatures(String),
     /// The model cannot answer this kind of request.
     Unsupported(String),
 }
@@ -55,7 +63,7 @@ impl fmt::Display for EngineError {
             EngineError::UnknownItems(v) => write!(f, "unknown item(s) {}: not in the training data", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
             EngineError::BadK(k) => write!(f, "k = {k}: expected 1 to {MAX_K}"),
             EngineError::EmptyHistory => write!(f, "the history is empty: give at least one item id"),
-            EngineError::Unsupported(m) => write!(f, "{m}"),
+            EngineError::BadFeatures(m) | EngineError::Unsupported(m) => write!(f, "{m}"),
         }
     }
 }
@@ -67,8 +75,9 @@ impl std::error::Error for EngineError {}
 pub struct Scored {
     /// Raw item id.
     pub item: String,
-    /// Score: the predicted rating for explicit models, a unitless ranking score for implicit
-    /// ones, the similarity for `similar`, the training count for the popularity fallback.
+    /// Score: the predicted rating for a training user of an explicit model; a unitless
+    /// ranking score for implicit models and for fold-in; the similarity for `similar`; the
+    /// training count for the popularity fallback.
     pub score: f32,
     /// Title, when the dataset has titles.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,7 +106,7 @@ pub struct Engine {
     /// The model directory.
     pub dir: ModelDir,
     factors: Option<Factors>,
-    /// Training interactions per item.
+    /// Training interactions per item (0: never trained, never answered).
     popularity: Vec<u32>,
     all_items: Vec<u32>,
 }
@@ -114,7 +123,13 @@ impl Engine {
             FittedModel::Classic { params: Some(ClassicParams::Als(p)), .. } => (p.regularization, p.alpha),
             _ => (FOLD_IN_REG, 1.0),
         };
-        let factors = dir.predictor().dot_factors().filter(|f| f.dim > 0 && f.n_items() == n_items).map(|f| {
+        let n_users = dir.users.len();
+        // Shapes are checked so that a damaged model file falls back to the model's own scores
+        // instead of indexing out of bounds.
+        let fits = |f: &DotFactors| {
+            f.dim > 0 && f.factor_dim <= f.dim && f.items.len() == n_items * f.dim && f.users.len() == n_users * f.dim && f.user_offset.len() == n_users
+        };
+        let factors = dir.predictor().dot_factors().filter(fits).map(|f| {
             let fold = FoldIn::new(&f.items, f.dim, reg, confidence);
             let norms = f.items.chunks_exact(f.dim).map(|r| r[..f.factor_dim].iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
             Factors { f, fold, norms }
@@ -138,7 +153,8 @@ impl Engine {
             while ex.peek().is_some_and(|&&e| (e as usize) < i) {
                 ex.next();
             }
-            if ex.peek().is_some_and(|&&e| e as usize == i) || s.is_nan() {
+            let untrained = self.popularity.get(i).is_none_or(|&c| c == 0);
+            if ex.peek().is_some_and(|&&e| e as usize == i) || s.is_nan() || untrained {
                 continue;
             }
             ranked.push((i as u32, s));
@@ -197,15 +213,15 @@ impl Engine {
         items.chunks_exact(d).map(|y| offset + y.iter().zip(x).map(|(a, b)| a * b).sum::<f32>()).collect()
     }
 
-    /// Item indices of raw ids.
+    /// Item indices of raw ids (items with training interactions only).
     ///
     /// # Errors
-    /// [`EngineError::UnknownItems`] naming every unknown id.
+    /// [`EngineError::UnknownItems`] naming every id that is unknown or was never trained.
     pub fn item_indices(&self, raw: &[String]) -> Result<Vec<u32>, EngineError> {
         let mut unknown = Vec::new();
         let mut out = Vec::with_capacity(raw.len());
         for r in raw {
-            match self.dir.items.index(r) {
+            match self.dir.items.index(r).filter(|&i| self.popularity.get(i as usize).is_some_and(|&c| c > 0)) {
                 Some(i) => out.push(i),
                 None => unknown.push(r.clone()),
             }
@@ -253,6 +269,25 @@ impl Engine {
         Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
     }
 
+    /// Top-`k` items for a user not in the training data, described by user side features
+    /// (`field=value` names, e.g. `gender=F`, `age=31`, `occupation=writer`): the deep hybrid's
+    /// cold-start path ([`burnrec_model::DeepHybrid::score_new_user`]).
+    ///
+    /// # Errors
+    /// [`EngineError::BadK`], [`EngineError::BadFeatures`] (unknown names, listed with the known
+    /// values), [`EngineError::Unsupported`] for every model but `deep-hybrid`.
+    pub fn recommend_features(&self, features: &[String], k: usize) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let FittedModel::Burn(burnrec_model::BurnModel::Deep(m)) = &self.dir.model else {
+            return Err(EngineError::Unsupported(format!("`{}` has no side features: recommending from user features needs `deep-hybrid`", self.dir.manifest.model)));
+        };
+        if features.is_empty() {
+            return Err(EngineError::BadFeatures("no user features given".into()));
+        }
+        let scores = m.score_new_user(features).map_err(EngineError::BadFeatures)?;
+        Ok(Answer { items: self.answer(&scores, &[], k), fallback: None })
+    }
+
     /// The `k` items most similar to item `raw` (itself excluded): cosine of the item factors
     /// for factor models, the stored neighbourhood for item-knn.
     ///
@@ -264,7 +299,9 @@ impl Engine {
         if let Some(n) = self.dir.predictor().item_neighbours(i) {
             let mut scores = vec![f32::NAN; self.all_items.len()];
             for (j, s) in n {
-                scores[j as usize] = s;
+                if let Some(x) = scores.get_mut(j as usize) {
+                    *x = s;
+                }
             }
             return Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None });
         }
@@ -325,7 +362,8 @@ mod tests {
     }
 
     /// A small catalogue with two taste groups: users 0..30 like items 0..20, users 30..60
-    /// items 20..40, each user 8 items.
+    /// items 20..40, each user 8 items; item 40 is in the id map but has no interaction (as an
+    /// item whose interactions were all held out).
     fn groups() -> (Interactions, IdMap, IdMap) {
         let mut v = Vec::new();
         for u in 0..60u32 {
@@ -337,8 +375,8 @@ mod tests {
         v.sort_by_key(|r| (r.user, r.item));
         v.dedup_by_key(|r| (r.user, r.item));
         let users = IdMap::from_raw((0..60).map(|u| format!("u{u}")));
-        let items = IdMap::from_raw((0..40).map(|i| format!("i{i}")));
-        (Interactions::new(v, 60, 40).unwrap(), users, items)
+        let items = IdMap::from_raw((0..41).map(|i| format!("i{i}")));
+        (Interactions::new(v, 60, 41).unwrap(), users, items)
     }
 
     #[test]
@@ -370,6 +408,20 @@ mod tests {
             assert!(modeldir::save(&path, &what, false).unwrap_err().to_string().contains("--force"));
             modeldir::save(&path, &what, true).unwrap();
         }
+        // --force never replaces a folder that is not a model directory.
+        let other = dir.path().join("photos");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("keep.txt"), "mine").unwrap();
+        let before = engine("item-knn", &[], &train, &users, &items);
+        let what = ToSave { manifest: &before.dir.manifest, model: &before.dir.model, users: &users, items: &items, titles: &[], seen: &before.dir.seen };
+        let e = modeldir::save(&other, &what, true).unwrap_err().to_string();
+        assert!(e.contains("not a burnrec model directory"), "{e}");
+        assert_eq!(std::fs::read_to_string(other.join("keep.txt")).unwrap(), "mine");
+        // A damaged part is named on load.
+        let path = dir.path().join("als");
+        std::fs::write(path.join("seen.json"), r#"{"indptr": [0, 2], "items": [5, 3]}"#).unwrap();
+        let e = format!("{:#}", modeldir::load(&path, Backend::Flex).err().unwrap());
+        assert!(e.contains("seen.json"), "{e}");
     }
 
     #[test]
@@ -393,10 +445,21 @@ mod tests {
         assert_eq!(r.items.len(), 40 - seen.len());
         assert!(r.items.iter().all(|s| !seen.contains(&s.item)));
         assert_eq!(e.recommend("u1", 40, true, false).unwrap().items.len(), 40);
+        // The untrained item is never answered, for factor and neighbourhood models alike.
+        let knn = engine("item-knn", &[], &train, &users, &items);
+        let svd = engine("svd", &["svd.n_factors=4".to_string()], &train, &users, &items);
+        for m in [&e, &knn, &svd] {
+            for u in 0..60 {
+                assert!(m.recommend(&format!("u{u}"), 41, true, false).unwrap().items.iter().all(|s| s.item != "i40"));
+            }
+            assert_eq!(m.similar("i40", 3).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
+            assert_eq!(m.recommend_history(&["i1".into(), "i40".into()], 3, false).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
+        }
         // A model without fold-in or similarity says so.
         let n = engine("gmf", &["gmf.train.epochs=1".to_string()], &train, &users, &items);
         assert!(matches!(n.recommend_history(&["i1".into()], 5, false), Err(EngineError::Unsupported(m)) if m.contains("fold-in")));
         assert!(matches!(n.similar("i1", 5), Err(EngineError::Unsupported(_))));
+        assert!(matches!(n.recommend_features(&["gender=F".into()], 5), Err(EngineError::Unsupported(m)) if m.contains("deep-hybrid")));
     }
 
     #[test]

@@ -123,6 +123,10 @@ impl Seen {
         if let Some(&i) = self.items.iter().find(|&&i| i as usize >= n_items) {
             return Err(format!("item index {i} outside the {n_items} items"));
         }
+        // Serving excludes seen items by a merge that needs each row sorted and distinct.
+        if let Some(u) = (0..self.n_users() as u32).find(|&u| self.row(u).windows(2).any(|w| w[0] >= w[1])) {
+            return Err(format!("the items of user index {u} are not sorted and distinct"));
+        }
         Ok(())
     }
 }
@@ -172,8 +176,23 @@ pub struct ToSave<'a> {
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    use std::io::Write;
     let text = serde_json::to_string(value).with_context(|| format!("serialising `{}`", path.display()))?;
-    std::fs::write(path, text).with_context(|| format!("writing `{}`", path.display()))
+    let mut f = std::fs::File::create(path).with_context(|| format!("creating `{}`", path.display()))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).with_context(|| format!("writing `{}`", path.display()))
+}
+
+/// Flushes every file below `dir` (and the folders themselves) to disk.
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            std::fs::File::open(&path)?.sync_all()?;
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
@@ -182,15 +201,22 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 }
 
 /// Writes a model directory at `dir` atomically: everything goes into a temporary sibling
-/// folder, which is then renamed to `dir`. An existing `dir` is an error unless `force`, which
-/// swaps it out (rename) and then deletes it.
+/// folder, flushed to disk, which is then renamed to `dir`. An existing `dir` is an error
+/// unless `force`, which swaps it out (rename; renamed back if the swap fails) and then deletes
+/// it — and only if it is a model directory (or empty), never another folder.
 ///
 /// # Errors
-/// `dir` exists without `force`; a model that cannot be saved yet (`content`, `hybrid`);
-/// any I/O error, naming the file.
+/// `dir` exists without `force`, or is not a model directory; a model that cannot be saved yet
+/// (`content`, `hybrid`); any I/O error, naming the file.
 pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
-    if dir.exists() && !force {
-        bail!("`{}` already exists: pass --force to replace it", dir.display());
+    if dir.exists() {
+        if !force {
+            bail!("`{}` already exists: pass --force to replace it", dir.display());
+        }
+        let empty = dir.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !dir.join(MANIFEST).is_file() && !empty {
+            bail!("`{}` exists and is not a burnrec model directory (no {MANIFEST}): refusing to replace it", dir.display());
+        }
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("creating `{}`", parent.display()))?;
@@ -212,7 +238,8 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
         write_json(&tmp.join("catalog.json"), &Catalog { titles: what.titles.to_vec() })?;
         write_json(&tmp.join("seen.json"), what.seen)?;
         // The manifest last: a folder with a manifest is complete.
-        write_json(&tmp.join(MANIFEST), what.manifest)
+        write_json(&tmp.join(MANIFEST), what.manifest)?;
+        sync_tree(&tmp).with_context(|| format!("flushing `{}`", tmp.display()))
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -221,20 +248,48 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let old = parent.join(format!(".{name}.old-{nonce}"));
         std::fs::rename(dir, &old).with_context(|| format!("moving the old `{}` aside", dir.display()))?;
-        std::fs::rename(&tmp, dir).with_context(|| format!("renaming `{}` to `{}`", tmp.display(), dir.display()))?;
+        if let Err(e) = std::fs::rename(&tmp, dir) {
+            // Put the old model back rather than leave no model at `dir`.
+            let _ = std::fs::rename(&old, dir);
+            return Err(e).with_context(|| format!("renaming `{}` to `{}`", tmp.display(), dir.display()));
+        }
         let _ = std::fs::remove_dir_all(&old);
     } else {
         std::fs::rename(&tmp, dir).with_context(|| format!("renaming `{}` to `{}`", tmp.display(), dir.display()))?;
     }
+    let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
     Ok(())
 }
 
-/// Reads a model directory; Burn models are loaded onto `backend`'s device.
+/// Reads a model directory; Burn models are loaded onto `backend`'s device. When the folder is
+/// replaced (`train --force`) while it is being read, the parts could come from two trainings:
+/// the manifest is read again at the end and the load retried (up to 3 times) if it changed.
 ///
 /// # Errors
 /// A missing or damaged file (named), a format from another version, or contents that
 /// disagree with each other (id maps vs model vs seen items).
 pub fn load(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match load_once(dir, backend) {
+            Ok(m) => {
+                let again: Option<Manifest> = read_json(&dir.join(MANIFEST)).ok();
+                if again.as_ref() == Some(&m.manifest) {
+                    return Ok(m);
+                }
+                if attempt >= 3 {
+                    bail!("`{}` kept changing while it was read (is a training writing to it?)", dir.display());
+                }
+            }
+            Err(e) if attempt >= 3 => return Err(e),
+            Err(_) => {}
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn load_once(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
     if !dir.join(MANIFEST).is_file() {
         bail!("`{}` is not a burnrec model directory (no {MANIFEST}; create one with `burnrec train --out DIR`)", dir.display());
     }

@@ -25,15 +25,16 @@ fn make_split(kind: &str, data: &burnrec_data::Dataset, test_ratio: f64, seed: u
     })
 }
 
-/// Held-out metrics: RMSE/MAE (explicit models, clipped to the training range) and full
-/// ranking at `k` (every model).
-fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, k: usize) -> Vec<(String, f64)> {
+/// Held-out metrics: RMSE/MAE (explicit models, clipped to the dataset's rating scale `clip`)
+/// and full ranking at `k` (every model; `train`'s items are excluded from each user's
+/// candidates).
+fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, k: usize, clip: (f32, f32)) -> Vec<(String, f64)> {
     let mut values = Vec::new();
     if test.is_empty() {
         return values;
     }
     if model.feedback() == Feedback::Explicit
-        && let Some(r) = evaluate_ratings(model, test, train.rating_range())
+        && let Some(r) = evaluate_ratings(model, test, Some(clip))
     {
         values.push(("rmse".to_string(), r.rmse));
         values.push(("mae".to_string(), r.mae));
@@ -71,7 +72,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let (model, _, _) = fit_model(&args.model, &settings, &split.train, None, &side).with_context(|| format!("fitting `{}`", args.model))?;
     let fit_s = start.elapsed().as_secs_f64();
-    let metrics: BTreeMap<String, f64> = holdout_metrics(model.predictor(), &split.train, &split.test, args.k).into_iter().collect();
+    let metrics: BTreeMap<String, f64> = holdout_metrics(model.predictor(), &split.train, &split.test, args.k, data.scale).into_iter().collect();
     let manifest = Manifest {
         format: FORMAT,
         burnrec_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -146,7 +147,9 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     for u in 0..nu as u32 {
         train.extend(dir.seen.row(u).iter().map(|&item| Rating { user: u, item, rating: 1.0, timestamp: None }));
     }
-    let train = Interactions::new(train, nu, ni).context("training interactions of the model directory")?;
+    // Items the model trained on leave each user's candidates — except after `--split none`,
+    // where the training interactions are what is being scored.
+    let train = if kind == "none" { Interactions::new(Vec::new(), nu, ni)? } else { Interactions::new(train, nu, ni).context("training interactions of the model directory")? };
     eprintln!(
         "evaluating `{}` ({}) on {} held-out interactions of {} ({} split, seed {}); left out: {dropped_users} of unknown users, {dropped_items} of unknown items",
         m.model,
@@ -156,15 +159,7 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         kind,
         m.split.seed
     );
-    let mut values = Vec::new();
-    if dir.predictor().feedback() == Feedback::Explicit
-        && let Some(r) = evaluate_ratings(dir.predictor(), &test, Some(data.scale))
-    {
-        values.push(("rmse".to_string(), r.rmse));
-        values.push(("mae".to_string(), r.mae));
-    }
-    let r = evaluate_full(dir.predictor(), &train, &test, args.k, BLOCK_USERS);
-    push_ranking(&mut values, "", &r, true);
+    let values = holdout_metrics(dir.predictor(), &train, &test, args.k, data.scale);
     let row = crate::report::Row { model: m.model.clone(), backend: m.backend.clone().unwrap_or_else(|| "-".into()), values, folds: Vec::new() };
     print!("{}", crate::report::table(std::slice::from_ref(&row)));
     if let Some(p) = &args.json {
@@ -194,10 +189,11 @@ fn print_answer(answer: &Answer, json: bool) -> anyhow::Result<()> {
 /// Model directory errors; unknown ids, bad `-k`, models without fold-in.
 pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
-    let answer = match (&args.user, &args.history) {
-        (Some(u), None) => engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?,
-        (None, Some(h)) => engine.recommend_history(h, args.k, args.include_seen)?,
-        _ => bail!("give exactly one of --user RAW_ID or --history ITEM,ITEM,…"),
+    let answer = match (&args.user, &args.history, &args.user_features) {
+        (Some(u), None, None) => engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?,
+        (None, Some(h), None) => engine.recommend_history(h, args.k, args.include_seen)?,
+        (None, None, Some(f)) => engine.recommend_features(f, args.k)?,
+        _ => bail!("give exactly one of --user RAW_ID, --history ITEM,ITEM,… or --user-features FIELD=VALUE,…"),
     };
     print_answer(&answer, args.json)
 }

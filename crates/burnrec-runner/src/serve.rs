@@ -4,16 +4,18 @@
 //! | endpoint | answer |
 //! | --- | --- |
 //! | `GET /recommend?user=U&k=10[&include_seen=true][&fallback=popular]` | top-K for a training user |
-//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false}` (or `{"user": "U", …}`) | top-K for a new user by fold-in |
+//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid) | top-K for a new user by fold-in (or from side features) |
 //! | `GET /similar?item=I&k=10` | the K most similar items |
 //! | `GET /health` | `{"status": "ok", model, users, items, …}` |
 //! | `GET /metrics` | request counts by endpoint and status class, latency quantiles |
 //! | `POST /admin/reload` `{"model_dir": "…"}` (body optional) | swap in a model directory; loopback clients only |
 //!
 //! Bad requests get a 4xx JSON `{"error": "…"}`: 400 for missing, malformed or unknown
-//! parameters and k outside 1…1000, 404 for unknown ids, 413 for bodies over
-//! `--max-body-bytes`, 422 for a model that cannot answer that kind of request (fold-in or
-//! similarity it does not support), 403 for `/admin/reload` from another host. A reload
+//! parameters or JSON fields, JSON of the wrong shape, and k outside 1…1000; 404 for unknown
+//! ids; 413 for bodies over `--max-body-bytes`; 415 for a JSON body without
+//! `content-type: application/json`; 422 for a model that cannot answer that kind of request
+//! (fold-in or similarity it does not support) or a reload that fails; 403 for
+//! `/admin/reload` from a non-loopback client. A reload
 //! loads the new directory beside the serving one and swaps it in with one pointer write:
 //! requests in flight finish on the model they started with, none are dropped, and a
 //! directory that fails to load leaves the old model serving. `SIGTERM` (or Ctrl-C) stops
@@ -127,7 +129,7 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 fn engine_error(e: &EngineError) -> Response {
     let status = match e {
         EngineError::UnknownUser(_) | EngineError::UnknownItems(_) => StatusCode::NOT_FOUND,
-        EngineError::BadK(_) | EngineError::EmptyHistory => StatusCode::BAD_REQUEST,
+        EngineError::BadK(_) | EngineError::EmptyHistory | EngineError::BadFeatures(_) => StatusCode::BAD_REQUEST,
         EngineError::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     error(status, e.to_string())
@@ -171,7 +173,12 @@ where
     F: FnOnce(&Engine) -> Result<(Answer, Value), EngineError> + Send + 'static,
 {
     let result = if engine.is_factor_model() {
-        f(&engine)
+        // A panic (a bug, or a damaged model that passed the checks) becomes a 500 answer, not
+        // a dropped connection.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&engine))) {
+            Ok(r) => r,
+            Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "scoring failed (internal error)"),
+        }
     } else {
         match tokio::task::spawn_blocking(move || f(&engine)).await {
             Ok(r) => r,
@@ -212,6 +219,7 @@ async fn get_recommend(State(s): State<Shared>, q: Result<Query<HashMap<String, 
 struct RecommendBody {
     user: Option<String>,
     history: Option<Vec<String>>,
+    user_features: Option<Vec<String>>,
     #[serde(default = "ten")]
     k: usize,
     #[serde(default)]
@@ -225,12 +233,16 @@ fn ten() -> usize {
 async fn post_recommend(State(s): State<Shared>, body: Result<Json<RecommendBody>, JsonRejection>) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
+        // Wrong field types or unknown fields are bad requests like malformed JSON (422 stays
+        // for "this model cannot answer that").
+        Err(JsonRejection::JsonDataError(e)) => return error(StatusCode::BAD_REQUEST, e.body_text()),
         Err(r) => return error(r.status(), r.body_text()),
     };
-    match (b.user, b.history) {
-        (Some(user), None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, false)?, json!({ "user": user })))).await,
-        (None, Some(history)) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": history.len() })))).await,
-        _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id) or `history` (raw item ids)"),
+    match (b.user, b.history, b.user_features) {
+        (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, false)?, json!({ "user": user })))).await,
+        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": history.len() })))).await,
+        (None, None, Some(features)) => answer(s.engine(), move |e| Ok((e.recommend_features(&features, b.k)?, json!({ "user_features": features })))).await,
+        _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)"),
     }
 }
 
@@ -280,7 +292,7 @@ struct ReloadBody {
 }
 
 async fn reload(State(s): State<Shared>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: axum::body::Bytes) -> Response {
-    if !peer.ip().is_loopback() {
+    if !peer.ip().to_canonical().is_loopback() {
         return error(StatusCode::FORBIDDEN, "/admin/reload accepts loopback clients only");
     }
     let body: ReloadBody = if body.is_empty() {

@@ -62,10 +62,21 @@ impl Client {
     }
 }
 
+/// The server process, killed if the test fails before it shuts it down itself.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn items_of(v: &Value) -> Vec<String> {
     v["items"].as_array().unwrap().iter().map(|x| x["item"].as_str().unwrap().to_string()).collect()
 }
 
+#[cfg(unix)] // SIGTERM
 #[test]
 fn train_recommend_and_serve() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,14 +110,16 @@ fn train_recommend_and_serve() {
     }
 
     // The server.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_burnrec"))
-        .args(["serve", "--model-dir", als.to_str().unwrap(), "--addr", "127.0.0.1:0", "--max-body-bytes", "4096"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_burnrec"))
+            .args(["serve", "--model-dir", als.to_str().unwrap(), "--addr", "127.0.0.1:0", "--max-body-bytes", "4096"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line}")).to_string();
     let c = Client::new(base.clone());
 
@@ -138,7 +151,7 @@ fn train_recommend_and_serve() {
             }
         })
     };
-    let malformed: [(&str, &str, Option<&str>, u16); 14] = [
+    let malformed: [(&str, &str, Option<&str>, u16); 16] = [
         ("GET", "/recommend", None, 400),
         ("GET", "/recommend?user=u1&k=0", None, 400),
         ("GET", "/recommend?user=u1&k=100000", None, 400),
@@ -153,6 +166,8 @@ fn train_recommend_and_serve() {
         ("POST", "/recommend", Some(r#"{"history": []}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["i1"], "user": "u1"}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["zzz"]}"#), 404),
+        ("POST", "/recommend", Some(r#"{"history": [1, 2]}"#), 400),
+        ("POST", "/recommend", Some(r#"{"history": ["i1"], "colour": "red"}"#), 400),
     ];
     for (method, path, body, want) in malformed {
         let (s, v) = if method == "GET" { c.get(path) } else { c.post(path, body.unwrap()) };
@@ -162,7 +177,7 @@ fn train_recommend_and_serve() {
     let big = format!(r#"{{"history": ["{}"]}}"#, "i".repeat(10_000));
     assert_eq!(c.post("/recommend", &big).0, 413, "body over --max-body-bytes");
     // Hot reload while the client keeps asking: to the item-knn model, then a broken path.
-    let (s, r) = c.post("/admin/reload", &format!(r#"{{"model_dir": "{}"}}"#, knn.display()));
+    let (s, r) = c.post("/admin/reload", &serde_json::json!({ "model_dir": knn }).to_string());
     assert_eq!((s, r["model"].as_str()), (200, Some("item-knn")), "{r}");
     assert_eq!(c.get("/health").1["model"], "item-knn");
     let (s, r) = c.post("/admin/reload", r#"{"model_dir": "/no/such/model"}"#);
@@ -182,9 +197,16 @@ fn train_recommend_and_serve() {
     assert!(rec["latency_ms"]["p99"].as_f64().is_some_and(|v| v > 0.0), "{m}");
     assert_eq!(m["reloads"], 1);
 
-    // SIGTERM: drains and exits cleanly.
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    // SIGTERM: drains and exits cleanly (within 20 s).
+    let killed = Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = server.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server did not exit within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(status.success(), "exit after SIGTERM: {status}");
 }
