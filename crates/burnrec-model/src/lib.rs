@@ -27,8 +27,9 @@ pub mod trainer;
 
 pub use backend::Backend;
 
-/// Serialises the unit tests that draw from the backend's random generator (dropout, id
-/// dropout): on flex it is process-wide, and tests run in parallel threads.
+/// Serialises the unit tests that train (every fit reseeds the backend's generator with
+/// `Device::seed`) or draw from it (dropout, id dropout): on flex it is process-wide, and tests
+/// run in parallel threads, so one test's fit would change another's dropout masks.
 #[cfg(test)]
 pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -336,6 +336,7 @@ mod tests {
 
     #[test]
     fn recovers_a_planted_low_rank_matrix_on_flex() {
+        let _rng = crate::backend_rng_lock();
         let planted = planted_low_rank(120, 80, 3, 0.4, 0.1, 11);
         let split = random_split(&planted.observed, 0.2, 42).unwrap();
         let params = MfParams { dim: 8, init_std: 0.1, train: quiet(60, 128, 0.02, 0.002) };
@@ -355,6 +356,7 @@ mod tests {
 
     #[test]
     fn unknown_pairs_fall_back_to_biases() {
+        let _rng = crate::backend_rng_lock();
         let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
         let train = Interactions::new(vec![r(0, 0, 5.0), r(0, 1, 1.0), r(1, 0, 4.0)], 3, 3).unwrap();
         let model = MfParams { dim: 2, init_std: 0.1, train: quiet(5, 2, 0.05, 0.0) }.fit(&train, &Device::flex()).unwrap();
@@ -374,6 +376,7 @@ mod tests {
 
     #[test]
     fn score_block_equals_predict_batch() {
+        let _rng = crate::backend_rng_lock();
         let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
         let train = Interactions::new(vec![r(0, 0, 5.0), r(0, 1, 1.0), r(1, 0, 4.0), r(1, 2, 2.0)], 3, 4).unwrap();
         let model = MfParams { dim: 3, init_std: 0.1, train: quiet(3, 2, 0.05, 0.0) }.fit(&train, &Device::flex()).unwrap();
@@ -389,6 +392,7 @@ mod tests {
 
     #[test]
     fn divergence_names_the_epoch_and_step() {
+        let _rng = crate::backend_rng_lock();
         let planted = planted_low_rank(20, 20, 2, 0.5, 0.1, 1);
         let params = MfParams { dim: 4, init_std: 0.1, train: quiet(3, 8, 1e9, 0.0) };
         match params.fit(&planted.observed, &Device::flex()) {
@@ -403,6 +407,7 @@ mod tests {
 
     #[test]
     fn early_stopping_restores_the_best_epoch() {
+        let _rng = crate::backend_rng_lock();
         use crate::trainer::{EarlyStopping, Validation};
         use std::cell::Cell;
         let planted = planted_low_rank(60, 40, 2, 0.5, 0.1, 4);
@@ -436,6 +441,7 @@ mod tests {
 
     #[test]
     fn sparse_sgd_equals_dense_sgd_and_sparse_adam_trains() {
+        let _rng = crate::backend_rng_lock();
         use crate::sparse::{EmbeddingUpdate, RowOptimizer};
         use crate::trainer::OptimizerKind;
         let planted = planted_low_rank(40, 30, 2, 0.5, 0.1, 5);
@@ -472,6 +478,7 @@ mod tests {
 
     #[test]
     fn learning_rate_schedules() {
+        let _rng = crate::backend_rng_lock();
         use crate::trainer::LrSchedule;
         assert_eq!(LrSchedule::Constant.rate(0.1, 7, 10), 0.1);
         // 0.1 · 0.5² at epoch 3.
@@ -497,6 +504,7 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
+        let _rng = crate::backend_rng_lock();
         let planted = planted_low_rank(5, 5, 1, 0.5, 0.1, 1);
         let e = MfParams { train: TrainConfig { batch_size: 0, ..Default::default() }, ..Default::default() }
             .fit(&planted.observed, &Device::flex())

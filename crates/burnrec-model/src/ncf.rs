@@ -465,6 +465,7 @@ mod tests {
 
     #[test]
     fn neumf_learns_the_groups_and_is_reproducible() {
+        let _rng = crate::backend_rng_lock();
         let data = groups();
         let params = NcfParams { factors: 8, layers: vec![16, 8], train: quiet(30), ..Default::default() };
         let m = params.fit(&data, &Device::flex()).unwrap();
@@ -487,6 +488,7 @@ mod tests {
 
     #[test]
     fn pretrained_neumf_starts_as_the_average_of_its_parts() {
+        let _rng = crate::backend_rng_lock();
         // On an autodiff device, as in training: the new output layer must be a trainable leaf.
         let device = Device::flex().autodiff();
         let gmf = NcfModule::new(NcfKind::Gmf, 5, 7, 4, &[8, 4], 0.0, 1, &device);
@@ -507,6 +509,7 @@ mod tests {
 
     #[test]
     fn every_optimizer_trains() {
+        let _rng = crate::backend_rng_lock();
         use crate::trainer::OptimizerKind;
         let data = groups();
         for (optimizer, lr) in [(OptimizerKind::Sgd, 0.5), (OptimizerKind::AdamW { weight_decay: 1e-4 }, 0.01)] {
@@ -522,6 +525,7 @@ mod tests {
 
     #[test]
     fn bpr_objective_learns_the_groups() {
+        let _rng = crate::backend_rng_lock();
         let data = groups();
         let params = NcfParams { kind: NcfKind::Gmf, objective: ImplicitObjective::Bpr, train: quiet(30), ..Default::default() };
         let m = params.fit(&data, &Device::flex()).unwrap();
@@ -538,6 +542,7 @@ mod tests {
 
     #[test]
     fn dot_mf_forward_is_the_dot_product_plus_item_bias() {
+        let _rng = crate::backend_rng_lock();
         let device = Device::flex();
         let mut m = NcfModule::new(NcfKind::Mf, 2, 2, 2, &[], 0.0, 1, &device);
         assert!(m.out.is_none() && m.tower.is_empty() && m.mlp_user.is_none());
@@ -565,6 +570,7 @@ mod tests {
 
     #[test]
     fn implicit_sparse_sgd_equals_dense_sgd() {
+        let _rng = crate::backend_rng_lock();
         use crate::sparse::{EmbeddingUpdate, RowOptimizer};
         use crate::trainer::OptimizerKind;
         let data = groups();
@@ -626,6 +632,7 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
+        let _rng = crate::backend_rng_lock();
         let data = groups();
         let e = NcfParams { layers: vec![63, 8], ..Default::default() }.fit(&data, &Device::flex()).unwrap_err();
         assert!(e.to_string().contains("`layers`"), "{e}");

@@ -333,6 +333,7 @@ mod tests {
 
     #[test]
     fn damaged_directories_are_clear_errors() {
+        let _rng = crate::backend_rng_lock();
         let (train, users, items) = data();
         let device = Device::flex();
         let m = BurnModel::Mf(MfParams { dim: 3, init_std: 0.1, train: quiet() }.fit(&train, &device).unwrap());
