@@ -74,7 +74,7 @@ pub struct TrainArgs {
     #[arg(long = "set", value_name = "MODEL.PARAM=VALUE")]
     pub set: Vec<String>,
     /// Cut-off K of the held-out top-N metrics.
-    #[arg(long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     /// Output model directory.
     #[arg(long, value_name = "DIR")]
@@ -102,7 +102,7 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     pub backend: Backend,
     /// Cut-off K of the top-N metrics.
-    #[arg(long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     /// Also write the row as JSON to this file.
     #[arg(long)]
@@ -111,15 +111,16 @@ pub struct EvaluateArgs {
 
 /// `burnrec recommend`.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("who").required(true).args(["user", "history", "user_features"])))]
 pub struct RecommendArgs {
     /// Model directory written by `burnrec train`.
     #[arg(long, value_name = "DIR")]
     pub model_dir: PathBuf,
     /// Raw id of a user in the training data.
-    #[arg(long, conflicts_with_all = ["history", "user_features"], required_unless_present_any = ["history", "user_features"])]
+    #[arg(long)]
     pub user: Option<String>,
     /// Raw item ids of a new user's history, comma-separated (fold-in).
-    #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "user_features")]
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub history: Option<Vec<String>>,
     /// A new user's side features, comma-separated `field=value` (deep-hybrid only), e.g.
     /// `gender=F,age=31,occupation=writer`.
@@ -180,6 +181,9 @@ pub struct ServeArgs {
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// After SIGTERM / Ctrl-C, wait at most this many seconds for requests in flight.
+    #[arg(long, default_value_t = 30.0)]
+    pub shutdown_timeout: f64,
 }
 
 /// `burnrec bench …`.

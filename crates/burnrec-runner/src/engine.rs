@@ -38,6 +38,11 @@ use crate::modeldir::ModelDir;
 pub const FOLD_IN_REG: f32 = 0.1;
 /// Largest `k` accepted.
 pub const MAX_K: usize = 1000;
+/// Support shrinkage of `similar` on item factors: a candidate's cosine is multiplied by
+/// `n / (n + SIMILAR_SHRINK)`, `n` its training interactions, so that items seen once or twice
+/// (whose factors are mostly regularisation and noise) do not top the list — the shrinkage
+/// Surprise applies to its pearson-baseline similarity, here with a small constant.
+pub const SIMILAR_SHRINK: f32 = 10.0;
 
 /// Why a request cannot be answered (the service maps these to 4xx).
 #[derive(Debug, Clone, PartialEq)]
@@ -289,7 +294,8 @@ impl Engine {
     }
 
     /// The `k` items most similar to item `raw` (itself excluded): cosine of the item factors
-    /// for factor models, the stored neighbourhood for item-knn.
+    /// shrunk by the candidate's support ([`SIMILAR_SHRINK`]) for factor models, the stored
+    /// neighbourhood for item-knn.
     ///
     /// # Errors
     /// [`EngineError::BadK`], [`EngineError::UnknownItems`], [`EngineError::Unsupported`].
@@ -319,7 +325,14 @@ impl Engine {
             .items
             .chunks_exact(d)
             .zip(&fx.norms)
-            .map(|(y, &n)| if n == 0.0 || ni == 0.0 { f32::NAN } else { y[..fd].iter().zip(yi).map(|(a, b)| a * b).sum::<f32>() / (n * ni) })
+            .zip(&self.popularity)
+            .map(|((y, &n), &count)| {
+                if n == 0.0 || ni == 0.0 {
+                    return f32::NAN;
+                }
+                let cosine = y[..fd].iter().zip(yi).map(|(a, b)| a * b).sum::<f32>() / (n * ni);
+                cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
+            })
             .collect();
         Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None })
     }

@@ -210,12 +210,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 /// (`content`, `hybrid`); any I/O error, naming the file.
 pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
     if dir.exists() {
-        if !force {
-            bail!("`{}` already exists: pass --force to replace it", dir.display());
-        }
         let empty = dir.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
         if !dir.join(MANIFEST).is_file() && !empty {
-            bail!("`{}` exists and is not a burnrec model directory (no {MANIFEST}): refusing to replace it", dir.display());
+            bail!("`{}` exists and is not a burnrec model directory (no {MANIFEST}): choose another --out; it is never replaced", dir.display());
+        }
+        if !force {
+            bail!("`{}` already holds a model: pass --force to replace it", dir.display());
         }
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

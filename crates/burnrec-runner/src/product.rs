@@ -8,7 +8,7 @@ use burnrec_data::split::leave_one_out;
 use burnrec_data::{Feedback, Interactions, Rating, RatingPredictor, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_ratings};
 
-use crate::cli::{BURN_MODELS, EvaluateArgs, RecommendArgs, SIDE_MODELS, SimilarArgs, TrainArgs};
+use crate::cli::{BURN_MODELS, EvaluateArgs, RecommendArgs, SimilarArgs, TrainArgs};
 use crate::compare::{ModelSettings, Side, fit_model, push_ranking};
 use crate::engine::{Answer, Engine};
 use crate::modeldir::{self, FORMAT, Manifest, Seen, SplitInfo, ToSave};
@@ -49,8 +49,10 @@ fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: &Int
 /// # Errors
 /// Data, split, fit and save errors, with context.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
-    if SIDE_MODELS.contains(&args.model.as_str()) {
-        bail!("`{}` cannot be saved yet: train `als` and `content` on their own, or compare them with `burnrec compare`", args.model);
+    match args.model.as_str() {
+        "content" => bail!("`content` cannot be saved yet (its settings are not classic params): compare it with `burnrec compare --models content`"),
+        "hybrid" => bail!("`hybrid` cannot be saved yet: train and save `als` on its own, or compare the hybrid with `burnrec compare --models hybrid`"),
+        _ => {}
     }
     if args.model.starts_with("all-") {
         bail!("--model takes one model, not the group `{}`", args.model);
@@ -151,14 +153,22 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     // where the training interactions are what is being scored.
     let train = if kind == "none" { Interactions::new(Vec::new(), nu, ni)? } else { Interactions::new(train, nu, ni).context("training interactions of the model directory")? };
     eprintln!(
-        "evaluating `{}` ({}) on {} held-out interactions of {} ({} split, seed {}); left out: {dropped_users} of unknown users, {dropped_items} of unknown items",
+        "evaluating `{}` ({}) on {} {} interactions of {} ({} split, seed {}); left out: {dropped_users} of unknown users, {dropped_items} of unknown items",
         m.model,
         args.model_dir.display(),
         test.len(),
+        if kind == "none" { "training" } else { "held-out" },
         data.name,
         kind,
         m.split.seed
     );
+    if test.is_empty() {
+        bail!(
+            "nothing to evaluate: none of the {} {} interactions has a user and an item the model knows ({dropped_users} with an unknown user, {dropped_items} with an unknown item)",
+            held_out.len(),
+            if kind == "none" { "training" } else { "held-out" }
+        );
+    }
     let values = holdout_metrics(dir.predictor(), &train, &test, args.k, data.scale);
     let row = crate::report::Row { model: m.model.clone(), backend: m.backend.clone().unwrap_or_else(|| "-".into()), values, folds: Vec::new() };
     print!("{}", crate::report::table(std::slice::from_ref(&row)));
@@ -189,7 +199,10 @@ fn print_answer(answer: &Answer, json: bool) -> anyhow::Result<()> {
 /// Model directory errors; unknown ids, bad `-k`, models without fold-in.
 pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
-    let answer = match (&args.user, &args.history, &args.user_features) {
+    // `--history "1, 260"`: ids are trimmed, empty ones dropped.
+    let clean = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
+    let (history, features) = (clean(&args.history), clean(&args.user_features));
+    let answer = match (&args.user, &history, &features) {
         (Some(u), None, None) => engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?,
         (None, Some(h), None) => engine.recommend_history(h, args.k, args.include_seen)?,
         (None, None, Some(f)) => engine.recommend_features(f, args.k)?,

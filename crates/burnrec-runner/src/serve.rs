@@ -19,7 +19,8 @@
 //! loads the new directory beside the serving one and swaps it in with one pointer write:
 //! requests in flight finish on the model they started with, none are dropped, and a
 //! directory that fails to load leaves the old model serving. `SIGTERM` (or Ctrl-C) stops
-//! accepting connections and drains the requests in flight before exiting.
+//! accepting connections and drains the requests in flight before exiting, waiting at most
+//! `--shutdown-timeout` seconds (default 30) for them.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -224,22 +225,49 @@ struct RecommendBody {
     k: usize,
     #[serde(default)]
     include_seen: bool,
+    fallback: Option<String>,
+}
+
+/// The POST body as a [`RecommendBody`]: a JSON object only (serde would also fill a struct
+/// from an array, by position); raw ids may be JSON numbers (MovieLens ids are), turned into
+/// their decimal strings.
+fn recommend_body(v: Value) -> Result<RecommendBody, String> {
+    let Value::Object(mut m) = v else {
+        return Err("the body must be a JSON object, e.g. {\"history\": [\"1\", \"260\"], \"k\": 10}".into());
+    };
+    let id = |x: &mut Value| {
+        if let Value::Number(n) = x {
+            *x = Value::String(n.to_string());
+        }
+    };
+    if let Some(u) = m.get_mut("user") {
+        id(u);
+    }
+    if let Some(Value::Array(h)) = m.get_mut("history") {
+        h.iter_mut().for_each(id);
+    }
+    serde_json::from_value(Value::Object(m)).map_err(|e| format!("request body: {e}"))
 }
 
 fn ten() -> usize {
     10
 }
 
-async fn post_recommend(State(s): State<Shared>, body: Result<Json<RecommendBody>, JsonRejection>) -> Response {
-    let Json(b) = match body {
-        Ok(b) => b,
-        // Wrong field types or unknown fields are bad requests like malformed JSON (422 stays
-        // for "this model cannot answer that").
-        Err(JsonRejection::JsonDataError(e)) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonRejection>) -> Response {
+    // Wrong field types or unknown fields are bad requests like malformed JSON (422 stays for
+    // "this model cannot answer that").
+    let b = match body.map(|Json(v)| recommend_body(v)) {
+        Ok(Ok(b)) => b,
+        Ok(Err(msg)) => return error(StatusCode::BAD_REQUEST, msg),
         Err(r) => return error(r.status(), r.body_text()),
     };
+    let popular = match b.fallback.as_deref() {
+        None => false,
+        Some("popular") => true,
+        Some(v) => return error(StatusCode::BAD_REQUEST, format!("fallback = `{v}`: the only fallback is `popular`")),
+    };
     match (b.user, b.history, b.user_features) {
-        (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, false)?, json!({ "user": user })))).await,
+        (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,
         (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": history.len() })))).await,
         (None, None, Some(features)) => answer(s.engine(), move |e| Ok((e.recommend_features(&features, b.k)?, json!({ "user_features": features })))).await,
         _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)"),
@@ -327,6 +355,10 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such endpoint: see /recommend, /similar, /health, /metrics, /admin/reload")
 }
 
+async fn wrong_method() -> Response {
+    error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: GET or POST /recommend, GET /similar, /health, /metrics, POST /admin/reload")
+}
+
 async fn track(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let endpoint = match req.uri().path() {
         "/recommend" => 0,
@@ -350,12 +382,13 @@ fn router(state: Shared, max_body: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/admin/reload", post(reload))
         .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(started: tokio::sync::oneshot::Sender<()>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -375,6 +408,7 @@ async fn shutdown_signal() {
         () = term => {},
     }
     eprintln!("shutting down: draining requests in flight");
+    let _ = started.send(());
 }
 
 /// Runs `burnrec serve` until SIGTERM / Ctrl-C. Prints `listening on http://ADDR` on stdout
@@ -385,6 +419,9 @@ async fn shutdown_signal() {
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if args.max_body_bytes == 0 {
         anyhow::bail!("--max-body-bytes must be at least 1");
+    }
+    if !(args.shutdown_timeout.is_finite() && args.shutdown_timeout >= 0.0) {
+        anyhow::bail!("--shutdown-timeout must be a number of seconds >= 0");
     }
     let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -410,10 +447,23 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             writeln!(out, "listening on http://{addr}")?;
             out.flush()?;
         }
-        axum::serve(listener, router(state, args.max_body_bytes).into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let server = axum::serve(listener, router(state, args.max_body_bytes).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal(tx));
+        // The drain is bounded: a client that never finishes its request cannot hold the
+        // process up for longer than --shutdown-timeout after SIGTERM.
+        let deadline = async {
+            if rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs_f64(args.shutdown_timeout)).await;
+        };
+        tokio::select! {
+            r = server => r.context("serving"),
+            () = deadline => {
+                eprintln!("requests still in flight after {} s: exiting anyway", args.shutdown_timeout);
+                Ok(())
+            }
+        }
     })
 }
 

@@ -133,6 +133,9 @@ fn train_recommend_and_serve() {
     let rec = items_of(&r);
     assert_eq!(rec.len(), 5);
     assert!(rec.iter().all(|i| !["i1", "i2", "i5"].contains(&i.as_str())), "history items are excluded: {rec:?}");
+    // Numeric ids in a POST body are read as their decimal strings (here none exist: 404).
+    assert_eq!(c.post("/recommend", r#"{"history": [1, 2]}"#).0, 404);
+    assert_eq!(c.post("/recommend", r#"{"user": "nobody", "fallback": "popular", "k": 2}"#).0, 200);
     let (s, r) = c.get("/similar?item=i7&k=3");
     assert_eq!((s, items_of(&r).len()), (200, 3));
     let (s, r) = c.get("/recommend?user=nobody&fallback=popular&k=2");
@@ -151,7 +154,7 @@ fn train_recommend_and_serve() {
             }
         })
     };
-    let malformed: [(&str, &str, Option<&str>, u16); 16] = [
+    let malformed: [(&str, &str, Option<&str>, u16); 18] = [
         ("GET", "/recommend", None, 400),
         ("GET", "/recommend?user=u1&k=0", None, 400),
         ("GET", "/recommend?user=u1&k=100000", None, 400),
@@ -162,11 +165,13 @@ fn train_recommend_and_serve() {
         ("GET", "/similar?item=nothing", None, 404),
         ("GET", "/similar", None, 400),
         ("GET", "/no/such/endpoint", None, 404),
+        ("GET", "/admin/reload", None, 405),
         ("POST", "/recommend", Some("{not json"), 400),
         ("POST", "/recommend", Some(r#"{"history": []}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["i1"], "user": "u1"}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["zzz"]}"#), 404),
-        ("POST", "/recommend", Some(r#"{"history": [1, 2]}"#), 400),
+        ("POST", "/recommend", Some(r#"["u1", null, null, 2]"#), 400),
+        ("POST", "/recommend", Some(r#"{"history": [true]}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["i1"], "colour": "red"}"#), 400),
     ];
     for (method, path, body, want) in malformed {
