@@ -187,7 +187,7 @@ impl FoldIn {
     /// # Panics
     /// If `k` is 0 or `y.len()` is not a multiple of `k`.
     pub fn new(y: &[f32], k: usize, reg: f32, confidence: f32) -> Self {
-        assert!(k > 0 && y.len() % k == 0, "item factors of {} values are not rows of {k}", y.len());
+        assert!(k > 0 && y.len().is_multiple_of(k), "item factors of {} values are not rows of {k}", y.len());
         let mut yty = gram(y, k);
         for d in 0..k {
             yty[d * k + d] += reg;

@@ -52,6 +52,7 @@ impl CompareArgs {
 }
 
 /// A fitted model of any family, kept concrete so that `train` can save it.
+#[allow(clippy::large_enum_variant)] // one per loaded model, never in a collection
 pub enum FittedModel {
     /// A classic model (`params` is `None` for `content` and `hybrid`, whose settings are not
     /// classic params).
