@@ -107,20 +107,24 @@ impl ModelFile {
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
         let file = BufReader::new(File::open(path).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?);
         let mut input: Box<dyn Read> = if is_gz(path) { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
-        let mut text = String::new();
-        input.read_to_string(&mut text).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?;
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?;
         let format_err = |msg: String| ModelFileError::Format { path: path.to_path_buf(), msg };
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(e.to_string()))?;
-        let found = value.get("format").and_then(serde_json::Value::as_u64).ok_or_else(|| format_err("no `format` field".into()))?;
-        if found != u64::from(MODEL_FORMAT) {
-            return Err(ModelFileError::Version {
-                path: path.to_path_buf(),
-                found: found as u32,
-                expected: MODEL_FORMAT,
-                ours: env!("CARGO_PKG_VERSION"),
-            });
-        }
-        let mut file: ModelFile = serde_json::from_value(value).map_err(|e| format_err(e.to_string()))?;
+        let version_err = |found: u64| ModelFileError::Version { path: path.to_path_buf(), found: found as u32, expected: MODEL_FORMAT, ours: env!("CARGO_PKG_VERSION") };
+        // Straight into the model (no intermediate JSON tree: an EASE model holds n_items²
+        // floats); only a file that does not parse is read again to say why.
+        let mut file: ModelFile = match serde_json::from_slice::<ModelFile>(&bytes) {
+            Ok(f) if f.format == MODEL_FORMAT => f,
+            Ok(f) => return Err(version_err(u64::from(f.format))),
+            Err(e) => {
+                let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
+                let found = value.get("format").and_then(serde_json::Value::as_u64).ok_or_else(|| format_err("no `format` field".into()))?;
+                if found != u64::from(MODEL_FORMAT) {
+                    return Err(version_err(found));
+                }
+                return Err(format_err(e.to_string()));
+            }
+        };
         file.users.rebuild_index();
         file.items.rebuild_index();
         file.model.check_consistent(file.users.len(), file.items.len()).map_err(|e| format_err(format!("the model does not fit its id maps: {e}")))?;
