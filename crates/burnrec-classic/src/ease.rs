@@ -120,9 +120,15 @@ impl Ease {
 
     /// `X_u B` over active positions (`[n]`), accumulated into `acc`.
     fn user_row(&self, u: usize, acc: &mut [f32]) {
+        self.row_scores(self.user_items.row(u).iter().copied().zip(self.user_items.values(u).iter().copied()), acc);
+    }
+
+    /// `Σ_j x_j B_j·` over active positions (`[n]`) for the `(item, x_j)` pairs of one user,
+    /// into `acc` (cleared first); items outside the active set contribute nothing.
+    fn row_scores(&self, row: impl Iterator<Item = (u32, f32)>, acc: &mut [f32]) {
         let n = self.items.len();
         acc.iter_mut().for_each(|a| *a = 0.0);
-        for (&i, &x) in self.user_items.row(u).iter().zip(self.user_items.values(u)) {
+        for (i, x) in row {
             if let Some(r) = self.position(i) {
                 axpy(x, &self.b[r * n..(r + 1) * n], acc);
             }
@@ -264,15 +270,14 @@ impl RatingPredictor for Ease {
     /// `Σ_{j ∈ history} B_ji` (every interaction counts 1): EASE scores any user from their
     /// items, no training row needed.
     fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
-        let n = self.items.len();
-        let mut out = vec![0f32; self.popularity.len()];
         let mut seen = history.to_vec();
         seen.sort_unstable();
         seen.dedup();
-        for r in seen.iter().filter_map(|&j| self.position(j)) {
-            for (c, &i) in self.items.iter().enumerate() {
-                out[i as usize] += self.b[r * n + c];
-            }
+        let mut acc = vec![0f32; self.items.len()];
+        self.row_scores(seen.into_iter().map(|j| (j, 1.0)), &mut acc);
+        let mut out = vec![0f32; self.popularity.len()];
+        for (&i, &s) in self.items.iter().zip(&acc) {
+            out[i as usize] = s;
         }
         Some(out)
     }
@@ -286,6 +291,30 @@ mod tests {
     /// u0: {0, 1}; u1: {0}; u2: {1, 2}; item 3 unused.
     fn small() -> Interactions {
         cells(&[(0, 0), (0, 1), (1, 0), (2, 1), (2, 2)], 4, 4)
+    }
+
+    /// A history equal to a training user's items scores every item exactly as that user
+    /// (binary data: every interaction counts 1 either way); items outside the model score 0.
+    #[test]
+    fn history_scores_equal_the_training_users_scores() {
+        let data = small();
+        let m = EaseParams::default().fit(&data).unwrap();
+        let items: Vec<u32> = (0..data.n_items() as u32).collect();
+        for u in 0..data.n_users() as u32 {
+            let history: Vec<u32> = data.iter().filter(|r| r.user == u).map(|r| r.item).collect();
+            if history.is_empty() {
+                continue; // an unknown user is scored by popularity, not by the rule
+            }
+            let mut twice = history.clone();
+            twice.extend(&history);
+            let got = m.history_scores(&twice).unwrap();
+            assert_eq!(got.len(), items.len());
+            let want = m.score_block(&[u], &items);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "user {u} item {i}: {a} vs {b}");
+            }
+        }
+        assert!(m.history_scores(&[]).unwrap().iter().all(|&v| v == 0.0));
     }
 
     #[test]

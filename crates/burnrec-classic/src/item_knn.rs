@@ -120,6 +120,17 @@ impl ItemKnn {
         (self.similarity.row(item as usize), self.similarity.values(item as usize))
     }
 
+    /// `acc[i] += Σ_j x_j s_ji` over the `(item j, x_j)` pairs of one user (`acc`: `[n_items]`,
+    /// not cleared) — the model's scoring rule, for a training row or a folded-in history.
+    fn accumulate(&self, row: impl Iterator<Item = (u32, f32)>, acc: &mut [f32]) {
+        for (j, x) in row {
+            let (cols, vals) = self.neighbours(j);
+            for (&c, &s) in cols.iter().zip(vals) {
+                acc[c as usize] += x * s;
+            }
+        }
+    }
+
     /// The stored similarity `s_ij`: 0 when `j` is not among `i`'s `k` neighbours.
     pub fn similarity(&self, i: u32, j: u32) -> f32 {
         let (cols, vals) = self.neighbours(i);
@@ -261,12 +272,7 @@ impl RatingPredictor for ItemKnn {
                     return;
                 }
                 let u = u as usize;
-                for (&j, &x) in self.user_items.row(u).iter().zip(self.user_items.values(u)) {
-                    let (cols, vals) = self.neighbours(j);
-                    for (&c, &s) in cols.iter().zip(vals) {
-                        acc[c as usize] += x * s;
-                    }
-                }
+                self.accumulate(self.user_items.row(u).iter().copied().zip(self.user_items.values(u).iter().copied()), acc);
                 for (o, &i) in row.iter_mut().zip(items) {
                     *o = acc.get(i as usize).copied().unwrap_or(0.0);
                 }
@@ -292,12 +298,7 @@ impl RatingPredictor for ItemKnn {
         seen.sort_unstable();
         seen.dedup();
         let n = out.len();
-        for &j in seen.iter().filter(|&&j| (j as usize) < n) {
-            let (cols, vals) = self.neighbours(j);
-            for (&i, &s) in cols.iter().zip(vals) {
-                out[i as usize] += s;
-            }
-        }
+        self.accumulate(seen.into_iter().filter(|&j| (j as usize) < n).map(|j| (j, 1.0)), &mut out);
         Some(out)
     }
 
@@ -319,6 +320,30 @@ mod tests {
     /// u0: {0, 1}; u1: {0, 1, 2}; u2: {1, 3}.
     fn small() -> Interactions {
         cells(&[(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1), (2, 3)], 3, 4)
+    }
+
+    /// A history equal to a training user's items scores every item exactly as that user
+    /// (binary data: every interaction counts 1 either way); items outside the model score 0.
+    #[test]
+    fn history_scores_equal_the_training_users_scores() {
+        let data = small();
+        let m = ItemKnnParams::default().fit(&data).unwrap();
+        let items: Vec<u32> = (0..data.n_items() as u32).collect();
+        for u in 0..data.n_users() as u32 {
+            let history: Vec<u32> = data.iter().filter(|r| r.user == u).map(|r| r.item).collect();
+            if history.is_empty() {
+                continue; // an unknown user is scored by popularity, not by the rule
+            }
+            let mut twice = history.clone();
+            twice.extend(&history);
+            let got = m.history_scores(&twice).unwrap();
+            assert_eq!(got.len(), items.len());
+            let want = m.score_block(&[u], &items);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "user {u} item {i}: {a} vs {b}");
+            }
+        }
+        assert!(m.history_scores(&[]).unwrap().iter().all(|&v| v == 0.0));
     }
 
     fn close(a: f32, b: f64) -> bool {

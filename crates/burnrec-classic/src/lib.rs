@@ -33,7 +33,7 @@ pub mod saved;
 pub mod slope_one;
 pub mod svd;
 pub mod svdpp;
-mod util;
+pub mod util;
 
 pub use baseline::{
     BaselineOnly, BaselineParams, BaselineSgdParams, GlobalMean, GlobalMeanParams, NormalPredictor, NormalPredictorParams,

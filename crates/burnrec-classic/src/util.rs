@@ -1,12 +1,14 @@
-//! Small numeric kernels shared by the classic algorithms (crate-private).
+//! Small numeric kernels shared by the classic algorithms ([`dot`] is public: serving scores
+//! factor models with it too; the rest is crate-private).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// `Σ a_f b_f` with eight independent accumulators, so that the compiler vectorises it (a
-/// single running sum would force sequential float adds). `a` and `b` have equal length.
+/// single running sum would force sequential float adds). `a`, `b`: `[n]` (equal lengths;
+/// checked in debug builds only).
 #[inline]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));

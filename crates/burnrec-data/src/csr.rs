@@ -85,12 +85,44 @@ impl Csr {
     pub fn contains(&self, r: usize, c: u32) -> bool {
         self.row(r).binary_search(&c).is_ok()
     }
+
+    /// Checks a matrix read back from a file: offsets increasing from 0 to `nnz`, values
+    /// aligned with columns, every column `< n_cols`, each row's columns sorted and distinct
+    /// (what [`Csr::contains`] and merges over rows rely on).
+    ///
+    /// # Errors
+    /// A message naming the first violation (and the row).
+    pub fn validate(&self, n_cols: usize) -> Result<(), String> {
+        let monotone = self.offsets.first() == Some(&0) && self.offsets.windows(2).all(|w| w[0] <= w[1]);
+        if !monotone || self.offsets.last() != Some(&self.cols.len()) || self.values.len() != self.cols.len() {
+            return Err(format!("row offsets must increase from 0 to the {} stored entries, one value each", self.cols.len()));
+        }
+        if let Some(&c) = self.cols.iter().find(|&&c| c as usize >= n_cols) {
+            return Err(format!("column index {c} outside the {n_cols} columns"));
+        }
+        if let Some(r) = (0..self.n_rows()).find(|&r| self.row(r).windows(2).any(|w| w[0] >= w[1])) {
+            return Err(format!("the columns of row {r} are not sorted and distinct"));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dataset::Rating;
+
+    #[test]
+    fn validate_names_what_is_wrong() {
+        let r = |user, item| Rating { user, item, rating: 1.0, timestamp: None };
+        let m = Csr::by_user(&Interactions::new(vec![r(0, 2), r(0, 1), r(1, 0)], 2, 3).unwrap());
+        assert_eq!(m.validate(3), Ok(()));
+        assert!(m.validate(2).unwrap_err().contains("column index 2 outside the 2 columns"));
+        let swapped = Csr { cols: vec![2, 1, 0], ..m.clone() };
+        assert!(swapped.validate(3).unwrap_err().contains("row 0 are not sorted"));
+        let short = Csr { offsets: vec![0, 2, 4], ..m };
+        assert!(short.validate(3).unwrap_err().contains("row offsets"));
+    }
 
     #[test]
     fn by_user_and_by_item() {

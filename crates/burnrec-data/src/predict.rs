@@ -99,15 +99,22 @@ pub trait RatingPredictor {
     /// returns fewer than `k` entries when there are fewer candidates.
     fn recommend(&self, user: u32, candidates: &[u32], k: usize) -> Vec<(u32, f32)> {
         let scores = self.score_block(&[user], candidates);
-        let mut ranked: Vec<(u32, f32)> = candidates.iter().copied().zip(scores).collect();
-        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if k < ranked.len() {
-            ranked.select_nth_unstable_by(k, by_score);
-            ranked.truncate(k);
-        }
-        ranked.sort_by(by_score);
-        ranked
+        top_k(candidates.iter().copied().zip(scores).collect(), k)
     }
+}
+
+/// The `k` best `(item index, score)` pairs of `ranked`, best first: higher score first, equal
+/// scores to the smaller item index (the project's tie rule, as in evaluation); a partial
+/// selection (`select_nth_unstable`, `O(n)`) then a sort of the `k` kept. Fewer than `k` when
+/// `ranked` is shorter.
+pub fn top_k(mut ranked: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
+    let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if k < ranked.len() {
+        ranked.select_nth_unstable_by(k, by_score);
+        ranked.truncate(k);
+    }
+    ranked.sort_by(by_score);
+    ranked
 }
 
 /// A factor model's scores as dot products (see [`RatingPredictor::dot_factors`]):

@@ -463,6 +463,19 @@ mod tests {
         Interactions::new(v, 40, 20).unwrap()
     }
 
+    /// Users (of 40) whose own group's items (0..10 for users 0..20, else 10..20) sum to a
+    /// higher score than the other group's.
+    fn group_wins(m: &BurnNcf) -> usize {
+        let items: Vec<u32> = (0..20).collect();
+        (0..40u32)
+            .filter(|&u| {
+                let s = m.score_block(&[u], &items);
+                let (mine, other) = if u < 20 { (0..10, 10..20) } else { (10..20, 0..10) };
+                mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>()
+            })
+            .count()
+    }
+
     #[test]
     fn neumf_learns_the_groups_and_is_reproducible() {
         let _rng = crate::backend_rng_lock();
@@ -531,12 +544,7 @@ mod tests {
         let m = params.fit(&data, &Device::flex()).unwrap();
         assert!(m.history.last().unwrap().train_loss < m.history[0].train_loss, "{:?}", m.history);
         // Pairwise: a user's in-group items above the other group's, on average.
-        let mut wins = 0;
-        for u in 0..40u32 {
-            let s = m.score_block(&[u], &(0..20).collect::<Vec<_>>());
-            let (mine, other) = if u < 20 { (0..10, 10..20) } else { (10..20, 0..10) };
-            wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
-        }
+        let wins = group_wins(&m);
         assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
     }
 
@@ -559,12 +567,7 @@ mod tests {
         let data = groups();
         let p = NcfParams { kind: NcfKind::Mf, objective: ImplicitObjective::Bpr, train: quiet(30), ..Default::default() };
         let model = p.fit(&data, &Device::flex()).unwrap();
-        let mut wins = 0;
-        for u in 0..40u32 {
-            let s = model.score_block(&[u], &(0..20).collect::<Vec<_>>());
-            let (mine, other) = if u < 20 { (0..10, 10..20) } else { (10..20, 0..10) };
-            wins += usize::from(mine.map(|i| s[i]).sum::<f32>() > other.map(|i| s[i]).sum::<f32>());
-        }
+        let wins = group_wins(&model);
         assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
     }
 

@@ -460,10 +460,8 @@ pub fn train_pointwise<M: RatingModule>(
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, samples: Vec<Rating>, device: &Device| {
             let n = samples.len();
-            let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
-            let items: Vec<u32> = samples.iter().map(|r| r.item).collect();
+            let (users, items) = sample_ids(&samples, device);
             let labels: Vec<f32> = samples.iter().map(|r| r.rating).collect();
-            let (users, items) = (index_tensor(&users, device), index_tensor(&items, device));
             let labels = Tensor::<1>::from_data(burn::tensor::TensorData::new(labels, [n]), device);
             let logits = model.forward(users.clone(), items.clone());
             let bce = bce_with_logits(logits, labels).sum();
@@ -507,9 +505,7 @@ pub fn train_pairwise<M: RatingModule>(
         |epoch| batcher.set_epoch(epoch as u64),
         |model: &M, samples: Vec<Rating>, device: &Device| {
             let n = samples.len() / 2;
-            let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
-            let items: Vec<u32> = samples.iter().map(|r| r.item).collect();
-            let (users, items) = (index_tensor(&users, device), index_tensor(&items, device));
+            let (users, items) = sample_ids(&samples, device);
             // One forward over both halves: row k of `[n, 2]` is (x_ui, x_uj) of triple k.
             let scores = model.forward(users.clone(), items.clone()).reshape([n, 2]);
             let diff = (scores.clone().narrow(1, 0, 1) - scores.narrow(1, 1, 1)).reshape([n]);
@@ -522,6 +518,13 @@ pub fn train_pairwise<M: RatingModule>(
         },
         metric,
     )
+}
+
+/// The `[n]` user and `[n]` item index tensors of `n` samples, on `device`.
+fn sample_ids(samples: &[Rating], device: &Device) -> (Tensor<1, Int>, Tensor<1, Int>) {
+    let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
+    let items: Vec<u32> = samples.iter().map(|r| r.item).collect();
+    (index_tensor(&users, device), index_tensor(&items, device))
 }
 
 /// Objective of an implicit-feedback Burn model.

@@ -28,7 +28,8 @@ use std::fmt;
 
 use burnrec_classic::als::FoldIn;
 use burnrec_classic::registry::ClassicParams;
-use burnrec_data::DotFactors;
+use burnrec_classic::util::dot;
+use burnrec_data::{DotFactors, top_k};
 use serde::Serialize;
 
 use crate::compare::FittedModel;
@@ -121,8 +122,10 @@ impl Engine {
     pub fn new(dir: ModelDir) -> Self {
         let n_items = dir.items.len();
         let mut popularity = vec![0u32; n_items];
-        for &i in &dir.seen.items {
-            popularity[i as usize] += 1;
+        for u in 0..dir.seen.n_rows() {
+            for &i in dir.seen.row(u) {
+                popularity[i as usize] += 1;
+            }
         }
         let (reg, confidence) = match &dir.model {
             FittedModel::Classic { params: Some(ClassicParams::Als(p)), .. } => (p.regularization, p.alpha),
@@ -136,7 +139,7 @@ impl Engine {
         };
         let factors = dir.predictor().dot_factors().filter(fits).map(|f| {
             let fold = FoldIn::new(&f.items, f.dim, reg, confidence);
-            let norms = f.items.chunks_exact(f.dim).map(|r| r[..f.factor_dim].iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
+            let norms = f.items.chunks_exact(f.dim).map(|r| dot(&r[..f.factor_dim], &r[..f.factor_dim]).sqrt()).collect();
             Factors { f, fold, norms }
         });
         Self { dir, factors, popularity, all_items: (0..n_items as u32).collect() }
@@ -164,13 +167,7 @@ impl Engine {
             }
             ranked.push((i as u32, s));
         }
-        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if k < ranked.len() {
-            ranked.select_nth_unstable_by(k, by_score);
-            ranked.truncate(k);
-        }
-        ranked.sort_by(by_score);
-        ranked.into_iter().map(|(i, s)| self.scored(i, s)).collect()
+        top_k(ranked, k).into_iter().map(|(i, s)| self.scored(i, s)).collect()
     }
 
     fn scored(&self, item: u32, score: f32) -> Scored {
@@ -183,7 +180,7 @@ impl Engine {
 
     /// The known user's index (a user in the id map with training interactions).
     fn user_index(&self, raw: &str) -> Option<u32> {
-        self.dir.users.index(raw).filter(|&u| !self.dir.seen.row(u).is_empty())
+        self.dir.users.index(raw).filter(|&u| !self.dir.seen.row(u as usize).is_empty())
     }
 
     /// Top-`k` items for the training user `raw`, excluding the items they interacted with in
@@ -209,13 +206,13 @@ impl Engine {
             }
             None => self.dir.predictor().score_block(&[u], &self.all_items),
         };
-        let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u) };
+        let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u as usize) };
         Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
     }
 
     /// `offset + items · x` (`items`: `[n, d]` row-major).
     fn matvec(items: &[f32], d: usize, x: &[f32], offset: f32) -> Vec<f32> {
-        items.chunks_exact(d).map(|y| offset + y.iter().zip(x).map(|(a, b)| a * b).sum::<f32>()).collect()
+        items.chunks_exact(d).map(|y| offset + dot(y, x)).collect()
     }
 
     /// Item indices of raw ids (items with training interactions only).
@@ -330,7 +327,7 @@ impl Engine {
                 if n == 0.0 || ni == 0.0 {
                     return f32::NAN;
                 }
-                let cosine = y[..fd].iter().zip(yi).map(|(a, b)| a * b).sum::<f32>() / (n * ni);
+                let cosine = dot(&y[..fd], yi) / (n * ni);
                 cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
             })
             .collect();
@@ -342,7 +339,8 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::compare::{ModelSettings, Side, fit_model};
-    use crate::modeldir::{self, FORMAT, Manifest, Seen, SplitInfo, ToSave};
+    use crate::modeldir::{self, FORMAT, Manifest, SplitInfo, ToSave};
+    use burnrec_data::csr::Csr;
     use burnrec_data::split::leave_one_out;
     use burnrec_data::{Dataset, IdMap, Interactions};
     use burnrec_model::Backend;
@@ -371,7 +369,7 @@ mod tests {
 
     fn engine(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap) -> Engine {
         let (m, _, _) = fit_model(model, &settings(set), train, None, &Side { users: None, items: None }).unwrap();
-        Engine::new(ModelDir { manifest: manifest(model, train), model: m, users: users.clone(), items: items.clone(), titles: Vec::new(), seen: Seen::from_train(train) })
+        Engine::new(ModelDir { manifest: manifest(model, train), model: m, users: users.clone(), items: items.clone(), titles: Vec::new(), seen: Csr::by_user(train) })
     }
 
     /// A small catalogue with two taste groups: users 0..30 like items 0..20, users 30..60
@@ -432,7 +430,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(other.join("keep.txt")).unwrap(), "mine");
         // A damaged part is named on load.
         let path = dir.path().join("als");
-        std::fs::write(path.join("seen.json"), r#"{"indptr": [0, 2], "items": [5, 3]}"#).unwrap();
+        std::fs::write(path.join("seen.json"), r#"{"offsets": [0, 2], "cols": [5, 3], "values": [1.0, 1.0]}"#).unwrap();
         let e = format!("{:#}", modeldir::load(&path, Backend::Flex).err().unwrap());
         assert!(e.contains("seen.json"), "{e}");
     }
@@ -508,7 +506,7 @@ mod tests {
             for r in split.test.iter() {
                 let raw = data.users.raw(r.user).unwrap();
                 let target = data.items.raw(r.item).unwrap().to_string();
-                let history: Vec<String> = e.dir.seen.row(r.user).iter().map(|&i| data.items.raw(i).unwrap().to_string()).collect();
+                let history: Vec<String> = e.dir.seen.row(r.user as usize).iter().map(|&i| data.items.raw(i).unwrap().to_string()).collect();
                 trained += usize::from(e.recommend(raw, 10, false, false).unwrap().items.iter().any(|s| s.item == target));
                 folded += usize::from(e.recommend_history(&history, 10, false).unwrap().items.iter().any(|s| s.item == target));
             }

@@ -19,7 +19,8 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use burnrec_classic::saved::ModelFile;
-use burnrec_data::{IdMap, Interactions, RatingPredictor};
+use burnrec_data::csr::Csr;
+use burnrec_data::{IdMap, RatingPredictor};
 use burnrec_model::{Backend, BurnModel};
 use serde::{Deserialize, Serialize};
 
@@ -72,65 +73,6 @@ pub struct SplitInfo {
     pub seed: u64,
 }
 
-/// Training interactions by user, compressed rows: user `u`'s items are
-/// `items[indptr[u]..indptr[u + 1]]`, sorted.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Seen {
-    /// `[n_users + 1]` row starts.
-    pub indptr: Vec<u64>,
-    /// Item indices.
-    pub items: Vec<u32>,
-}
-
-impl Seen {
-    /// From training interactions over `n_users` users.
-    pub fn from_train(train: &Interactions) -> Self {
-        let mut rows: Vec<Vec<u32>> = vec![Vec::new(); train.n_users()];
-        for r in train.iter() {
-            rows[r.user as usize].push(r.item);
-        }
-        let mut indptr = Vec::with_capacity(rows.len() + 1);
-        let mut items = Vec::with_capacity(train.len());
-        indptr.push(0);
-        for mut row in rows {
-            row.sort_unstable();
-            row.dedup();
-            items.extend(row);
-            indptr.push(items.len() as u64);
-        }
-        Self { indptr, items }
-    }
-
-    /// User `u`'s training items (empty for a user outside the table).
-    pub fn row(&self, u: u32) -> &[u32] {
-        let u = u as usize;
-        match (self.indptr.get(u), self.indptr.get(u + 1)) {
-            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
-            _ => &[],
-        }
-    }
-
-    /// Number of users.
-    pub fn n_users(&self) -> usize {
-        self.indptr.len().saturating_sub(1)
-    }
-
-    fn check(&self, n_items: usize) -> Result<(), String> {
-        let monotone = self.indptr.first() == Some(&0) && self.indptr.windows(2).all(|w| w[0] <= w[1]);
-        if !monotone || self.indptr.last().copied() != Some(self.items.len() as u64) {
-            return Err("row starts are not increasing from 0 to the number of items".into());
-        }
-        if let Some(&i) = self.items.iter().find(|&&i| i as usize >= n_items) {
-            return Err(format!("item index {i} outside the {n_items} items"));
-        }
-        // Serving excludes seen items by a merge that needs each row sorted and distinct.
-        if let Some(u) = (0..self.n_users() as u32).find(|&u| self.row(u).windows(2).any(|w| w[0] >= w[1])) {
-            return Err(format!("the items of user index {u} are not sorted and distinct"));
-        }
-        Ok(())
-    }
-}
-
 #[derive(Serialize, Deserialize)]
 struct Catalog {
     titles: Vec<Option<String>>,
@@ -148,8 +90,8 @@ pub struct ModelDir {
     pub items: IdMap,
     /// Item titles by index (may be empty).
     pub titles: Vec<Option<String>>,
-    /// Training interactions by user.
-    pub seen: Seen,
+    /// Training interactions by user (`[n_users × n_items]`, `Csr::by_user` of the training part).
+    pub seen: Csr,
 }
 
 impl ModelDir {
@@ -171,8 +113,8 @@ pub struct ToSave<'a> {
     pub items: &'a IdMap,
     /// Titles by item index.
     pub titles: &'a [Option<String>],
-    /// Training interactions.
-    pub seen: &'a Seen,
+    /// Training interactions by user (`Csr::by_user`).
+    pub seen: &'a Csr,
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
@@ -307,11 +249,11 @@ fn load_once(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
         bail!("`{}` holds neither classic.json nor burn/: the model files are missing", dir.display());
     };
     let catalog: Catalog = read_json(&dir.join("catalog.json"))?;
-    let seen: Seen = read_json(&dir.join("seen.json"))?;
+    let seen: Csr = read_json(&dir.join("seen.json"))?;
     let bad = |what: String| anyhow!("`{}` is inconsistent: {what}", dir.display());
-    seen.check(items.len()).map_err(|e| bad(format!("seen.json: {e}")))?;
-    if seen.n_users() != users.len() {
-        return Err(bad(format!("seen.json has {} users, the id map {}", seen.n_users(), users.len())));
+    seen.validate(items.len()).map_err(|e| bad(format!("seen.json: {e}")))?;
+    if seen.n_rows() != users.len() {
+        return Err(bad(format!("seen.json has {} users, the id map {}", seen.n_rows(), users.len())));
     }
     if !catalog.titles.is_empty() && catalog.titles.len() != items.len() {
         return Err(bad(format!("catalog.json has {} titles for {} items", catalog.titles.len(), items.len())));

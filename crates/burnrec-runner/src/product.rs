@@ -11,7 +11,7 @@ use burnrec_eval::{evaluate_full, evaluate_ratings};
 use crate::cli::{BURN_MODELS, EvaluateArgs, RecommendArgs, SimilarArgs, TrainArgs};
 use crate::compare::{ModelSettings, Side, fit_model, push_ranking};
 use crate::engine::{Answer, Engine};
-use crate::modeldir::{self, FORMAT, Manifest, Seen, SplitInfo, ToSave};
+use crate::modeldir::{self, FORMAT, Manifest, SplitInfo, ToSave};
 
 /// Users scored per block in held-out full ranking.
 const BLOCK_USERS: usize = 256;
@@ -90,7 +90,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         n_train: split.train.len(),
         metrics,
     };
-    let seen = Seen::from_train(&split.train);
+    let seen = burnrec_data::csr::Csr::by_user(&split.train);
     let what = ToSave { manifest: &manifest, model: &model, users: &data.users, items: &data.items, titles: &data.item_titles, seen: &seen };
     modeldir::save(&args.out, &what, args.force)?;
     eprintln!(
@@ -145,9 +145,9 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     }
     let (nu, ni) = (dir.users.len(), dir.items.len());
     let test = Interactions::new(test, nu, ni).context("held-out interactions in the model's id space")?;
-    let mut train = Vec::with_capacity(dir.seen.items.len());
+    let mut train = Vec::with_capacity(dir.seen.nnz());
     for u in 0..nu as u32 {
-        train.extend(dir.seen.row(u).iter().map(|&item| Rating { user: u, item, rating: 1.0, timestamp: None }));
+        train.extend(dir.seen.row(u as usize).iter().map(|&item| Rating { user: u, item, rating: 1.0, timestamp: None }));
     }
     // Items the model trained on leave each user's candidates — except after `--split none`,
     // where the training interactions are what is being scored.
