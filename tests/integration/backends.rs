@@ -49,6 +49,11 @@ fn wgpu_matches_flex() {
 /// NeuMF scores after a short BCE training on a small two-group dataset (same seed and
 /// weights on every backend; the backends differ only in floating-point summation order).
 fn neumf_scores(backend: Backend) -> Vec<f32> {
+    neumf_scores_with(backend, burnrec::model::EmbeddingUpdate::Dense)
+}
+
+/// [`neumf_scores`] with the tables updated by `update`.
+fn neumf_scores_with(backend: Backend, update: burnrec::model::EmbeddingUpdate) -> Vec<f32> {
     use burnrec::model::NcfParams;
     let mut v = Vec::new();
     for u in 0..30u32 {
@@ -62,7 +67,7 @@ fn neumf_scores(backend: Backend) -> Vec<f32> {
     let data = Interactions::new(v, 30, 20).unwrap();
     let params = NcfParams {
         layers: vec![16, 8],
-        train: TrainConfig { epochs: 5, batch_size: 64, lr: 0.01, l2: 0.0, seed: 3, progress: false, ..Default::default() },
+        train: TrainConfig { epochs: 5, batch_size: 64, lr: 0.01, l2: 0.0, seed: 3, progress: false, embedding_update: update, ..Default::default() },
         ..Default::default()
     };
     let model = params.fit(&data, &backend.device()).unwrap();
@@ -92,4 +97,22 @@ fn neumf_wgpu_agrees_with_flex() {
     let worst = flex.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     // Tolerance: 1e-3 in logits after 5 epochs (different float summation order on the GPU).
     assert!(worst < 1e-3, "flex vs wgpu: largest logit difference {worst}");
+}
+
+/// Row-sparse lazy Adam keeps its tables in host buffers on flex and as device tensors on
+/// wgpu (`burnrec_model::sparse`): both stores train to the same scores.
+#[test]
+fn sparse_tables_on_wgpu_agree_with_host_tables_on_flex() {
+    use burnrec::model::{EmbeddingUpdate, RowOptimizer};
+    let _rng = crate::burn_rng_lock();
+    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
+    if !required && !vulkan_driver_present() {
+        eprintln!("SKIPPED sparse_tables_on_wgpu_agree_with_host_tables_on_flex: no Vulkan driver (install mesa-vulkan-drivers)");
+        return;
+    }
+    let update = EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM);
+    let (flex, gpu) = (neumf_scores_with(Backend::Flex, update), neumf_scores_with(Backend::Wgpu, update));
+    assert_ne!(flex, neumf_scores(Backend::Flex), "lazy Adam trains differently from dense Adam");
+    let worst = flex.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst < 1e-3, "flex (host tables) vs wgpu (device tables): largest logit difference {worst}");
 }

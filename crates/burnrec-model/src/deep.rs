@@ -30,11 +30,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
+use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
 
 /// Feature side of one entity type (users or items): padded feature indices and weights
 /// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
 /// saved).
+///
+/// In a row-sparse step the bag holds only the step's rows: `table` the features its
+/// users (items) use, and `step_idx` / `step_weight` one row per user (item) of the step,
+/// indexing that table locally ([`FeatureBag::for_step`]).
 #[derive(Module, Debug)]
 pub struct FeatureBag {
     /// Feature embeddings, `[n_features + 1, dim]` (the last row is padding, weighted 0).
@@ -43,6 +47,12 @@ pub struct FeatureBag {
     idx: Tensor<2, Int>,
     /// `[n_rows, width]` weights.
     weight: Tensor<2>,
+    /// During a row-sparse step only: `[step rows, width]` local indices and weights.
+    step_idx: Option<Tensor<2, Int>>,
+    step_weight: Option<Tensor<2>>,
+    /// The features of each row, on the host (for the rows of a row-sparse step).
+    #[module(skip)]
+    features: std::sync::Arc<FeatureTable>,
 }
 
 impl FeatureBag {
@@ -58,15 +68,54 @@ impl FeatureBag {
             }
         }
         let weight = Tensor::from_data(TensorData::new(w, [n_rows, width]), device);
-        Self { table: crate::init::normal_embedding(features.n_features() + 1, dim, 0.01, rng, device), idx, weight }
+        let table = crate::init::normal_embedding(features.n_features() + 1, dim, 0.01, rng, device);
+        Self { table, idx, weight, step_idx: None, step_weight: None, features: std::sync::Arc::new(features.clone()) }
+    }
+
+    /// The padding row of the table (`n_features`).
+    fn padding(&self) -> u32 {
+        self.features.n_features() as u32
+    }
+
+    /// The table rows that entities `ids` read: their features and the padding row,
+    /// ascending.
+    fn rows_for(&self, ids: &[u32]) -> Vec<u32> {
+        let mut rows: Vec<u32> = ids.iter().flat_map(|&e| self.features.row(e as usize)).copied().collect();
+        rows.push(self.padding());
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+
+    /// The bag of a row-sparse step: `table` holds rows `rows` (from [`FeatureBag::rows_for`]
+    /// of `ids`) of the full table, and row `r` of the bag is entity `ids[r]`'s features as
+    /// indices into `rows`, on `device`.
+    fn for_step(&self, table: Embedding, ids: &[u32], rows: &[u32], device: &Device) -> Self {
+        let [_, width] = self.idx.dims();
+        let local = |f: u32| rows.binary_search(&f).expect("rows_for lists every feature of the step's entities") as i64;
+        let pad = local(self.padding());
+        let (mut idx, mut w) = (Vec::with_capacity(ids.len() * width), Vec::with_capacity(ids.len() * width));
+        for &e in ids {
+            let f = self.features.row(e as usize);
+            for c in 0..width {
+                idx.push(f.get(c).map_or(pad, |&x| local(x)));
+                w.push(if c < f.len() { 1.0 / f.len() as f32 } else { 0.0 });
+            }
+        }
+        Self {
+            table,
+            step_idx: Some(Tensor::from_data(TensorData::new(idx, [ids.len(), width]), device)),
+            step_weight: Some(Tensor::from_data(TensorData::new(w, [ids.len(), width]), device)),
+            ..self.clone()
+        }
     }
 
     /// `[batch]` row indices → `[batch, dim]` mean feature embeddings (zero for rows without
     /// features).
     fn forward(&self, rows: Tensor<1, Int>) -> Tensor<2> {
         let [b] = rows.dims();
-        let idx = self.idx.clone().select(0, rows.clone()); // [b, width]
-        let w = self.weight.clone().select(0, rows); // [b, width]
+        let idx = self.step_idx.as_ref().unwrap_or(&self.idx).clone().select(0, rows.clone()); // [b, width]
+        let w = self.step_weight.as_ref().unwrap_or(&self.weight).clone().select(0, rows); // [b, width]
         let [_, width] = w.dims();
         let e = self.table.forward(idx); // [b, width, d]
         let [_, _, d] = e.dims();
@@ -171,25 +220,39 @@ impl DeepHybridModule {
         }
     }
 
-    fn rebuilt(&self, tables: Vec<Embedding>, rows: Option<(Tensor<1, Int>, Tensor<1, Int>)>) -> Option<Self> {
-        let [user_id, item_id]: [Embedding; 2] = tables.try_into().ok()?;
-        let (user_rows, item_rows) = match rows {
-            Some((u, i)) => (Some(u), Some(i)),
-            None => (None, None),
+    /// A copy with tables `tables` in [`RatingModule::sparse_tables`] order: the full tables,
+    /// or, with `rows`, those of one row-sparse step (id tables and feature bags indexed by the
+    /// step's local rows).
+    fn rebuilt(&self, tables: Vec<Embedding>, rows: Option<&StepRows<'_>>) -> Option<Self> {
+        let mut tables = tables.into_iter();
+        let (user_id, item_id) = (tables.next()?, tables.next()?);
+        let mut bag = |old: &Option<FeatureBag>, ids: Option<(&[u32], &[u32])>| -> Option<Option<FeatureBag>> {
+            let Some(old) = old else { return Some(None) };
+            let table = tables.next()?;
+            Some(Some(match ids {
+                Some((ids, feature_rows)) => old.for_step(table, ids, feature_rows, &old.idx.device()),
+                None => FeatureBag { table, step_idx: None, step_weight: None, ..old.clone() },
+            }))
         };
+        let user_features = bag(&self.user_features, rows.map(|r| (r.users, r.user_features)))?;
+        let item_features = bag(&self.item_features, rows.map(|r| (r.items, r.item_features)))?;
+        if tables.next().is_some() {
+            return None;
+        }
+        let map = |ids: &[u32]| burnrec_data::batch::index_tensor(ids, &self.user_known.device());
         Some(Self {
             user_id,
             item_id,
-            user_features: self.user_features.clone(),
-            item_features: self.item_features.clone(),
+            user_features,
+            item_features,
             tower: self.tower.clone(),
             dropout: self.dropout.clone(),
             out: self.out.clone(),
             user_known: self.user_known.clone(),
             item_known: self.item_known.clone(),
             id_dropout: self.id_dropout,
-            user_rows,
-            item_rows,
+            user_rows: rows.map(|r| map(r.users)),
+            item_rows: rows.map(|r| map(r.items)),
         })
     }
 
@@ -232,8 +295,9 @@ impl DeepHybridModule {
     fn forward_parts(&self, eu: Tensor<2>, fu: Option<Tensor<2>>, items: Tensor<1, Int>) -> Tensor<1> {
         let [b] = items.dims();
         let gi = Self::global(&self.item_rows, items.clone());
-        let ei = self.ids(&self.item_id, &self.item_known, items, gi.clone());
-        let fi = self.item_features.as_ref().map(|f| f.forward(gi));
+        // A step's feature bags are indexed by the step's local rows, like its id tables.
+        let fi = self.item_features.as_ref().map(|f| f.forward(if self.item_rows.is_some() { items.clone() } else { gi.clone() }));
+        let ei = self.ids(&self.item_id, &self.item_known, items, gi);
         let side = |e: Tensor<2>, f: &Option<Tensor<2>>| match f {
             Some(f) => e + f.clone(),
             None => e,
@@ -255,8 +319,8 @@ impl RatingModule for DeepHybridModule {
     /// `[batch]` logits.
     fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
         let gu = Self::global(&self.user_rows, users.clone());
-        let eu = self.ids(&self.user_id, &self.user_known, users, gu.clone());
-        let fu = self.user_features.as_ref().map(|f| f.forward(gu));
+        let fu = self.user_features.as_ref().map(|f| f.forward(if self.user_rows.is_some() { users.clone() } else { gu.clone() }));
+        let eu = self.ids(&self.user_id, &self.user_known, users, gu);
         self.forward_parts(eu, fu, items)
     }
 
@@ -268,21 +332,36 @@ impl RatingModule for DeepHybridModule {
         (u + i).div_scalar(b as f64)
     }
 
-    /// The id tables (the feature tables are small and stay with the dense optimiser).
+    /// The id tables, then the feature tables (users', items'), all row-sparse.
     fn sparse_tables(&self) -> Option<Vec<(&Embedding, TableSide)>> {
-        Some(vec![(&self.user_id, TableSide::User), (&self.item_id, TableSide::Item)])
+        let mut t = vec![(&self.user_id, TableSide::User), (&self.item_id, TableSide::Item)];
+        t.extend(self.user_features.as_ref().map(|b| (&b.table, TableSide::UserFeatures)));
+        t.extend(self.item_features.as_ref().map(|b| (&b.table, TableSide::ItemFeatures)));
+        Some(t)
     }
 
     fn into_tables(self) -> Vec<Embedding> {
-        vec![self.user_id, self.item_id]
+        let mut t = vec![self.user_id, self.item_id];
+        t.extend(self.user_features.map(|b| b.table));
+        t.extend(self.item_features.map(|b| b.table));
+        t
     }
 
     fn with_tables(&self, tables: Vec<Embedding>) -> Option<Self> {
         self.rebuilt(tables, None)
     }
 
-    fn with_batch_rows(&self, tables: Vec<Embedding>, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Option<Self> {
-        self.rebuilt(tables, Some((users, items)))
+    fn feature_rows(&self, side: TableSide, ids: &[u32]) -> Vec<u32> {
+        let bag = match side {
+            TableSide::UserFeatures => &self.user_features,
+            TableSide::ItemFeatures => &self.item_features,
+            _ => &None,
+        };
+        bag.as_ref().map_or_else(Vec::new, |b| b.rows_for(ids))
+    }
+
+    fn with_batch_rows(&self, tables: Vec<Embedding>, rows: &StepRows<'_>) -> Option<Self> {
+        self.rebuilt(tables, Some(rows))
     }
 }
 
@@ -557,6 +636,34 @@ mod tests {
     }
 
     #[test]
+    fn a_step_bag_reads_only_the_features_of_its_rows() {
+        let device = Device::flex();
+        let mut fb = FeatureBuilder::new(3);
+        fb.set(0, "g", "a");
+        fb.set(0, "h", "b");
+        fb.set(2, "g", "a");
+        let table = fb.build();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let bag = FeatureBag::new(&table, 3, 2, &mut rng, &device);
+        let (ga, hb, pad) = (table.index("g=a").unwrap(), table.index("h=b").unwrap(), 2);
+        // Entities 1 (no features) and 2 (g=a) read g=a and the padding row; entity 0 adds h=b.
+        let mut want = vec![ga, pad];
+        want.sort_unstable();
+        assert_eq!(bag.rows_for(&[1, 2]), want);
+        let mut all = vec![ga, hb, pad];
+        all.sort_unstable();
+        assert_eq!(bag.rows_for(&[0, 1, 2]), all);
+        // A step table holding those two rows: g=a → [1, 2], padding → [100, 100] (weight 0).
+        let rows = bag.rows_for(&[1, 2]);
+        let local: Vec<f32> = rows.iter().flat_map(|&r| if r == ga { [1.0, 2.0] } else { [100.0, 100.0] }).collect();
+        let small = Embedding { weight: Param::from_data(TensorData::new(local, [2, 2]), &device) };
+        let step = bag.for_step(small, &[1, 2], &rows, &device);
+        // Local rows 0, 1 are entities 1, 2.
+        let v = step.forward(index_tensor(&[0, 1, 1], &device)).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(v, vec![0.0, 0.0, 1.0, 2.0, 1.0, 2.0]);
+    }
+
+    #[test]
     fn scores_cold_items_and_users_from_their_features() {
         let _rng = crate::backend_rng_lock();
         let (train, uf, itf) = world();
@@ -608,7 +715,9 @@ mod tests {
             let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
             assert!(worst <= 1e-5, "{objective:?}: largest logit difference {worst}");
             assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{objective:?}");
-            // The features were trained (dense optimiser) and the id tables (row optimiser).
+            // The feature tables were trained as well as the id tables (all by the row
+            // optimiser: the module lists them as row-sparse).
+            assert_eq!(sparse.module().sparse_tables().unwrap().len(), 4);
             let init = DeepHybridModule::new(&dense.known, 40, 20, Some(&uf), Some(&itf), &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() }, &Device::flex());
             let read = |e: &Embedding| e.weight.val().into_data().try_to_vec::<f32>().unwrap();
             let m = sparse.module();

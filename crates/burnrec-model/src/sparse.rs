@@ -11,6 +11,20 @@
 //!    per-row optimiser state in `[n, d]` tables beside the weights, on the model's device
 //!    (flex, ndarray, wgpu).
 //!
+//! Where the full tables live:
+//! - on CPU backends (flex, ndarray) in one host buffer per side ([`HostTables`]): each user's
+//!   (item's) rows of all tables stored together with their optimiser state (`[w | m | v]`
+//!   per table for lazy Adam), so a step reads each touched user's block once to gather it and
+//!   updates weights and state in one fused pass — the row-wise update TorchRec's fused
+//!   optimisers do. Random reads of large tables are what a sparse step pays for; this layout
+//!   makes one cache-missing access per user or item instead of six per table (gather, read m,
+//!   read v, write m, write v, write w with tensor ops); the block of a few rows ahead is
+//!   prefetched, and tables larger than the caches are split across threads;
+//! - on GPU backends (wgpu, cuda) as `[n, d]` device tensors updated with `select` /
+//!   `select_assign` ([`RowState`]).
+//!
+//! Both give the same numbers (tested).
+//!
 //! Semantics (documented, tested):
 //! - [`RowOptimizer::Sgd`]: `p_r ← p_r − lr·g_r` — exactly the dense SGD step (rows outside
 //!   the batch have a zero gradient and do not move in either).
@@ -28,6 +42,7 @@
 use burn::module::Param;
 use burn::nn::Embedding;
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How embedding tables are updated while training.
@@ -158,6 +173,283 @@ impl RowState {
     }
 }
 
+/// How many rows ahead [`HostTables`] prefetches.
+const PREFETCH_AHEAD: usize = 32;
+
+impl RowOptimizer {
+    /// Per-weight state values stored beside each weight: 0 (SGD), 1 (Adagrad's `G`) or 2
+    /// (lazy Adam's `m`, `v`).
+    fn state_len(self) -> usize {
+        match self {
+            RowOptimizer::Sgd => 0,
+            RowOptimizer::Adagrad { .. } => 1,
+            RowOptimizer::LazyAdam { .. } => 2,
+        }
+    }
+}
+
+/// The embedding tables of one side (users or items) and their row-wise optimiser state in
+/// host memory (CPU backends): row `r` of every table is one contiguous block
+/// `data[r·stride ..]` = `[w¹_r | s¹_r | w²_r | s²_r | …]` (state `s` of 0, d or 2d values), so a
+/// step touches one block per user or item whatever the number of tables — biased MF's factors
+/// and bias, NeuMF's GMF and MLP embeddings (TorchRec batches tables the same way).
+#[derive(Clone, Debug)]
+pub struct HostTables {
+    rows: usize,
+    dims: Vec<usize>,
+    /// Start of table `k`'s segment `[w_k | state_k]` within a row block.
+    offsets: Vec<usize>,
+    state_len: usize,
+    stride: usize,
+    data: Vec<f32>,
+}
+
+impl HostTables {
+    /// Tables `tables[k]` (row-major `[rows · dims[k]]` weights) of `rows` rows each, with zero
+    /// state for `opt`.
+    ///
+    /// # Panics
+    /// If there is no table, a width is 0, or a table's length is not `rows · dims[k]`.
+    pub fn new(tables: &[&[f32]], dims: &[usize], rows: usize, opt: RowOptimizer) -> Self {
+        assert!(!tables.is_empty() && tables.len() == dims.len(), "one width per table, at least one table");
+        assert!(tables.iter().zip(dims).all(|(t, &d)| d > 0 && t.len() == rows * d), "tables must be rows × dim, dim ≥ 1");
+        let state_len = opt.state_len();
+        let mut offsets = Vec::with_capacity(dims.len());
+        let mut stride = 0;
+        for &d in dims {
+            offsets.push(stride);
+            stride += d * (1 + state_len);
+        }
+        let mut data = vec![0f32; rows * stride];
+        for (k, (t, &d)) in tables.iter().zip(dims).enumerate() {
+            for (row, w) in data.chunks_exact_mut(stride).zip(t.chunks_exact(d)) {
+                row[offsets[k]..offsets[k] + d].copy_from_slice(w);
+            }
+        }
+        Self { rows, dims: dims.to_vec(), offsets, state_len, stride, data }
+    }
+
+    /// Number of rows (users or items).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Widths of the tables, in order.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    /// Rows `ids` (`[r]`) of every table: `out[k]` is row-major `[r · dims[k]]` (large tables
+    /// on several threads), one pass over the blocks.
+    ///
+    /// # Panics
+    /// If an id is ≥ [`HostTables::rows`].
+    pub fn gather(&self, ids: &[u32]) -> Vec<Vec<f32>> {
+        let mut outs: Vec<Vec<f32>> = self.dims.iter().map(|&d| vec![0f32; ids.len() * d]).collect();
+        let threads = if self.parallel() { rayon::current_num_threads() } else { 1 };
+        let chunk = ids.len().div_ceil(threads).max(PARALLEL_ROWS);
+        // One job per run of `chunk` positions, holding that run's piece of every output.
+        let mut jobs: Vec<(&[u32], Vec<&mut [f32]>)> = ids.chunks(chunk).map(|c| (c, Vec::with_capacity(outs.len()))).collect();
+        for (out, &d) in outs.iter_mut().zip(&self.dims) {
+            for (job, piece) in jobs.iter_mut().zip(out.chunks_mut(chunk * d)) {
+                job.1.push(piece);
+            }
+        }
+        let run = |(ids, mut pieces): (&[u32], Vec<&mut [f32]>)| {
+            for (p, &id) in ids.iter().enumerate() {
+                if let Some(&ahead) = ids.get(p + PREFETCH_AHEAD) {
+                    // The whole block (weights and state): the update later this step then
+                    // finds it in cache.
+                    prefetch(&self.data, ahead as usize * self.stride, self.stride);
+                }
+                let block = &self.data[id as usize * self.stride..][..self.stride];
+                for ((piece, &o), &d) in pieces.iter_mut().zip(&self.offsets).zip(&self.dims) {
+                    piece[p * d..(p + 1) * d].copy_from_slice(&block[o..o + d]);
+                }
+            }
+        };
+        if jobs.len() > 1 {
+            jobs.into_par_iter().for_each(run);
+        } else {
+            jobs.into_iter().for_each(run);
+        }
+        outs
+    }
+
+    /// Whether these tables are large enough for several threads ([`PARALLEL_BYTES`]).
+    fn parallel(&self) -> bool {
+        self.data.len() * std::mem::size_of::<f32>() >= PARALLEL_BYTES
+    }
+
+    /// All weights of table `k`, row-major `[rows · dims[k]]`.
+    ///
+    /// # Panics
+    /// If `k` is not a table.
+    pub fn weights(&self, k: usize) -> Vec<f32> {
+        self.segment(k, 0)
+    }
+
+    /// Part `j` (0: weights, 1: `G` or `m`, 2: `v`) of table `k`, every row.
+    fn segment(&self, k: usize, j: usize) -> Vec<f32> {
+        let (d, at) = (self.dims[k], self.offsets[k] + self.dims[k] * j);
+        self.data.chunks_exact(self.stride).flat_map(|row| &row[at..at + d]).copied().collect()
+    }
+
+    /// Optimiser state `j` (0: `G` or `m`, 1: `v`) of table `k`, row-major `[rows · dims[k]]`.
+    #[cfg(test)]
+    fn state(&self, k: usize, j: usize) -> Vec<f32> {
+        self.segment(k, 1 + j)
+    }
+
+    /// Updates rows `ids` (`[r]`, distinct) of every table `k` with a gradient `grads[k]`
+    /// (row-major `[r · dims[k]]`; `None`: that table is left alone) at learning rate `lr`
+    /// and global step `step` (1-based) — weights and state of all tables in one pass per
+    /// row, the same arithmetic as [`RowState::apply`] (see the module docs). In tables of
+    /// [`PARALLEL_BYTES`] or more, ascending ids (as [`unique`] gives them) are split into
+    /// disjoint row ranges updated on several threads.
+    ///
+    /// # Panics
+    /// If `grads` does not have one entry per table, a gradient's length is not
+    /// `ids.len() · dims[k]`, an id is ≥ [`HostTables::rows`], or `opt` is not the optimiser
+    /// the tables were made for.
+    pub fn apply(&mut self, opt: RowOptimizer, ids: &[u32], grads: &[Option<Vec<f32>>], lr: f64, step: u64) {
+        assert_eq!(grads.len(), self.dims.len(), "one gradient (or None) per table");
+        for (g, &d) in grads.iter().zip(&self.dims) {
+            assert!(g.as_ref().is_none_or(|g| g.len() == ids.len() * d), "one gradient row per id");
+        }
+        assert_eq!(self.state_len, opt.state_len(), "optimiser of another layout");
+        assert!(ids.iter().all(|&id| (id as usize) < self.rows), "row id out of the tables");
+        let parts: Vec<(usize, usize, &[f32])> =
+            grads.iter().enumerate().filter_map(|(k, g)| g.as_deref().map(|g| (self.offsets[k], self.dims[k], g))).collect();
+        let rows = Rows { stride: self.stride, state_len: self.state_len, rule: Rule::new(opt, lr, step), parts: &parts };
+        if self.parallel() && ids.windows(2).all(|w| w[0] < w[1]) {
+            rows.apply_split(&mut self.data, 0, ids, 0);
+        } else {
+            rows.apply_seq(&mut self.data, 0, ids, 0);
+        }
+    }
+}
+
+/// Rows per thread below which a gather or an update is not split further.
+const PARALLEL_ROWS: usize = 512;
+
+/// Tables at least this large (bytes, weights and state) are gathered and updated on several
+/// threads: their rows come from main memory, and two cores keep twice as many loads in
+/// flight. Smaller tables sit in the caches, where waking a second thread costs more than it
+/// saves (measured: 10 000 rows × d 32 with lazy Adam, 3.8 MB, 0.06 ms to gather 4096 rows on
+/// one thread, 0.13 ms on two).
+const PARALLEL_BYTES: usize = 8 << 20;
+
+/// Asks the CPU to start loading `data[start .. start + len]` (rows are visited in a random
+/// order, so the hardware prefetcher cannot guess them; loads a few rows ahead then overlap
+/// the work on the current one). A hint only: no effect on results, nothing on targets other
+/// than x86-64.
+#[inline]
+fn prefetch(data: &[f32], start: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let start = start.min(data.len());
+        for line in data[start..(start + len).min(data.len())].chunks(16) {
+            // SAFETY: a prefetch never faults and does not change memory; the address is
+            // inside `data` anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast::<i8>()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, start, len);
+}
+
+/// One optimiser step's constants, in f32.
+#[derive(Clone, Copy)]
+enum Rule {
+    Sgd { lr: f32 },
+    Adagrad { lr: f32, eps: f32 },
+    LazyAdam { lr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32 },
+}
+
+impl Rule {
+    fn new(opt: RowOptimizer, lr: f64, step: u64) -> Self {
+        let lr = lr as f32;
+        match opt {
+            RowOptimizer::Sgd => Rule::Sgd { lr },
+            RowOptimizer::Adagrad { eps } => Rule::Adagrad { lr, eps: eps as f32 },
+            RowOptimizer::LazyAdam { beta1, beta2, eps } => Rule::LazyAdam {
+                lr,
+                b1: beta1 as f32,
+                b2: beta2 as f32,
+                c1: (1.0 - beta1.powf(step as f64)) as f32,
+                c2: (1.0 - beta2.powf(step as f64)) as f32,
+                eps: eps as f32,
+            },
+        }
+    }
+
+    /// Updates one row block `[w | state]` (`w`: `g.len()` values) with its gradient `g`.
+    #[inline]
+    fn row(self, block: &mut [f32], g: &[f32]) {
+        let d = g.len();
+        match self {
+            Rule::Sgd { lr } => block.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g),
+            Rule::Adagrad { lr, eps } => {
+                let (w, acc) = block.split_at_mut(d);
+                for ((w, a), &g) in w.iter_mut().zip(acc.iter_mut()).zip(g) {
+                    *a += g * g;
+                    *w -= lr * g / (a.sqrt() + eps);
+                }
+            }
+            Rule::LazyAdam { lr, b1, b2, c1, c2, eps } => {
+                let (w, mv) = block.split_at_mut(d);
+                let (m, v) = mv.split_at_mut(d);
+                for (((w, m), v), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            }
+        }
+    }
+}
+
+/// The layout of a [`HostTables`], the rule of one step and the gradients to apply:
+/// `(segment offset, width, [r · width] gradient)` per table updated.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    stride: usize,
+    state_len: usize,
+    rule: Rule,
+    parts: &'a [(usize, usize, &'a [f32])],
+}
+
+impl Rows<'_> {
+    /// Updates rows `ids` (positions `first ..` of the step's ids) of `data`, whose first
+    /// value is row `base`'s, one after another.
+    fn apply_seq(self, data: &mut [f32], base: usize, ids: &[u32], first: usize) {
+        for (p, &id) in ids.iter().enumerate() {
+            if let Some(&ahead) = ids.get(p + PREFETCH_AHEAD) {
+                prefetch(data, (ahead as usize).saturating_sub(base) * self.stride, self.stride);
+            }
+            let block = &mut data[(id as usize - base) * self.stride..][..self.stride];
+            for &(offset, d, grad) in self.parts {
+                let g = &grad[(first + p) * d..][..d];
+                self.rule.row(&mut block[offset..offset + d * (1 + self.state_len)], g);
+            }
+        }
+    }
+
+    /// [`Rows::apply_seq`] for strictly ascending `ids`, split in halves at a row boundary
+    /// (disjoint parts of `data`) and run on two threads while both halves keep at least
+    /// [`PARALLEL_ROWS`] rows.
+    fn apply_split(self, data: &mut [f32], base: usize, ids: &[u32], first: usize) {
+        if ids.len() < 2 * PARALLEL_ROWS {
+            return self.apply_seq(data, base, ids, first);
+        }
+        let mid = ids.len() / 2;
+        let (lo, hi) = data.split_at_mut((ids[mid] as usize - base) * self.stride);
+        rayon::join(|| self.apply_split(lo, base, &ids[..mid], first), || self.apply_split(hi, ids[mid] as usize, &ids[mid..], first + mid));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +523,72 @@ mod tests {
         // so 1 − 0.1 − 0.1 = 0.8; a step count stuck at 1 would give 0.7656.
         let w = two(RowOptimizer::LAZY_ADAM);
         assert!((w[0] - 0.8).abs() < 1e-5 && w[1] == 5.0, "{w:?}");
+    }
+
+    #[test]
+    fn host_tables_update_like_device_tensors() {
+        // Two tables of one side (widths 3 and 1, as factors and a bias), two steps with
+        // overlapping rows, the second leaving the bias alone, every optimiser: the fused host
+        // update and the select/select_assign tensor update give the same weights and state.
+        let device = Device::flex();
+        let rows = 6;
+        let dims = [3usize, 1];
+        let w0: Vec<Vec<f32>> = dims.iter().map(|&d| (0..rows * d).map(|k| ((k * 37 % 11) as f32 - 5.0 + d as f32) / 7.0).collect()).collect();
+        let ids: [&[u32]; 2] = [&[1, 4], &[0, 1, 5]];
+        let grads: [Vec<Option<Vec<f32>>>; 2] = [
+            vec![Some(vec![0.5, -1.0, 0.25, 2.0, 0.0, -0.75]), Some(vec![1.5, -0.5])],
+            vec![Some(vec![-0.3, 0.8, 1.5, 0.1, -0.2, 0.4, 3.0, -2.5, 0.05]), None],
+        ];
+        for opt in [RowOptimizer::Sgd, RowOptimizer::ADAGRAD, RowOptimizer::LAZY_ADAM] {
+            let mut host = HostTables::new(&[&w0[0], &w0[1]], &dims, rows, opt);
+            for (step, (ids, g)) in ids.iter().zip(&grads).enumerate() {
+                host.apply(opt, ids, g, 0.05, step as u64 + 1);
+            }
+            // Each table alone through the tensor path, as the reference.
+            for (k, &d) in dims.iter().enumerate() {
+                let mut state = RowState::default();
+                let mut w = Tensor::<2>::from_data(TensorData::new(w0[k].clone(), [rows, d]), &device);
+                for (step, (ids, g)) in ids.iter().zip(&grads).enumerate() {
+                    if let Some(g) = &g[k] {
+                        let grad = Tensor::<2>::from_data(TensorData::new(g.clone(), [ids.len(), d]), &device);
+                        w = state.apply(opt, w, index_tensor(ids, &device), grad, 0.05, step as u64 + 1);
+                    }
+                }
+                let close = |a: &[f32], b: Vec<f32>, what: &str| {
+                    assert_eq!(a.len(), b.len());
+                    a.iter().zip(&b).for_each(|(x, y)| assert!((x - y).abs() < 1e-6, "{opt:?} table {k} {what}: {a:?} vs {b:?}"));
+                };
+                let weights = host.weights(k);
+                close(&weights, w.into_data().try_to_vec::<f32>().unwrap(), "weights");
+                assert_ne!(weights, w0[k], "{opt:?} moved nothing");
+                let states = [state.acc.or(state.m), state.v];
+                for (j, t) in states.into_iter().enumerate().take(opt.state_len()) {
+                    close(&host.state(k, j), t.unwrap().into_data().try_to_vec::<f32>().unwrap(), "state");
+                }
+                // Rows 2 and 3 were never in a batch.
+                assert_eq!(host.gather(&[2, 3])[k], w0[k][2 * d..4 * d].to_vec());
+            }
+        }
+    }
+
+    #[test]
+    fn large_host_tables_update_on_threads_like_one_thread() {
+        // Tables over PARALLEL_BYTES are split across threads at row boundaries; the same
+        // ascending ids given out of order take the one-thread path: equal results.
+        let (rows, d) = (70_000, 16);
+        let w: Vec<f32> = (0..rows * d).map(|k| (k % 97) as f32 / 97.0).collect();
+        let mut a = HostTables::new(&[&w], &[d], rows, RowOptimizer::LAZY_ADAM);
+        assert!(a.parallel(), "this test needs a table above PARALLEL_BYTES");
+        let mut b = a.clone();
+        let ids: Vec<u32> = (0..3000u32).map(|k| k * 23 + k % 7).collect();
+        let g: Vec<f32> = (0..ids.len() * d).map(|k| ((k % 13) as f32 - 6.0) / 10.0).collect();
+        a.apply(RowOptimizer::LAZY_ADAM, &ids, &[Some(g.clone())], 0.01, 1);
+        // Reversed order (not ascending: one thread), gradients reversed with it.
+        let rev: Vec<u32> = ids.iter().rev().copied().collect();
+        let g_rev: Vec<f32> = g.chunks_exact(d).rev().flatten().copied().collect();
+        b.apply(RowOptimizer::LAZY_ADAM, &rev, &[Some(g_rev)], 0.01, 1);
+        assert_eq!(a.weights(0), b.weights(0));
+        assert_eq!(a.gather(&ids), b.gather(&ids));
+        assert_ne!(a.weights(0), w);
     }
 }

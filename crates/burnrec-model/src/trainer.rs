@@ -20,7 +20,7 @@ use burn::nn::Embedding;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::data::dataloader::batcher::Batcher;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::sync::Arc;
 
 use burn::tensor::activation::log_sigmoid;
@@ -28,9 +28,10 @@ use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseB
 use burnrec_data::sampling::NegativeSampler;
 use burnrec_data::{Interactions, Rating, RatingPredictor};
 
-use crate::sparse::{EmbeddingUpdate, RowOptimizer, RowState, gather, unique};
+use crate::sparse::{EmbeddingUpdate, HostTables, RowOptimizer, RowState, gather, unique};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
+use rayon::prelude::*;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -66,12 +67,19 @@ pub trait RatingModule: Module {
         None
     }
 
-    /// The module of one row-sparse step: tables `tables` hold rows `users` / `items` (`[r]`
-    /// global indices, on the autodiff device) of the full tables, in that order, and the step's
-    /// samples index them locally. Modules with per-row data beside their tables (the deep
-    /// hybrid's known masks and feature bags) keep the map to read that data at global rows;
-    /// the default is [`RatingModule::with_tables`].
-    fn with_batch_rows(&self, tables: Vec<Embedding>, _users: Tensor<1, Int>, _items: Tensor<1, Int>) -> Option<Self> {
+    /// For a table indexed by side features ([`TableSide::UserFeatures`] /
+    /// [`TableSide::ItemFeatures`]): the rows that users (items) `ids` (global indices,
+    /// ascending) read, ascending and distinct. Empty by default (no such tables).
+    fn feature_rows(&self, _side: TableSide, _ids: &[u32]) -> Vec<u32> {
+        Vec::new()
+    }
+
+    /// The module of one row-sparse step: each table of `tables` holds rows `rows.of(side)` of
+    /// the full table, in [`RatingModule::sparse_tables`] order, and the step's samples index
+    /// the user and item tables locally. Modules with per-row data beside their tables (the deep
+    /// hybrid's known masks and feature bags) keep the maps to read it; the default is
+    /// [`RatingModule::with_tables`].
+    fn with_batch_rows(&self, tables: Vec<Embedding>, _rows: &StepRows<'_>) -> Option<Self> {
         self.with_tables(tables)
     }
 }
@@ -103,6 +111,37 @@ pub enum TableSide {
     User,
     /// Rows are items.
     Item,
+    /// Rows are side features of users; a step trains those of its users
+    /// ([`RatingModule::feature_rows`]).
+    UserFeatures,
+    /// Rows are side features of items; a step trains those of its items.
+    ItemFeatures,
+}
+
+/// The rows one row-sparse step trains, by what indexes them: global indices, ascending and
+/// distinct.
+#[derive(Clone, Copy, Debug)]
+pub struct StepRows<'a> {
+    /// The batch's users.
+    pub users: &'a [u32],
+    /// The batch's items (positives and sampled negatives).
+    pub items: &'a [u32],
+    /// The side features of those users ([`RatingModule::feature_rows`]).
+    pub user_features: &'a [u32],
+    /// The side features of those items.
+    pub item_features: &'a [u32],
+}
+
+impl StepRows<'_> {
+    /// The rows of a table indexed by `side`.
+    pub fn of(&self, side: TableSide) -> &[u32] {
+        match side {
+            TableSide::User => self.users,
+            TableSide::Item => self.items,
+            TableSide::UserFeatures => self.user_features,
+            TableSide::ItemFeatures => self.item_features,
+        }
+    }
 }
 
 /// Optimisation settings shared by every explicit model.
@@ -131,9 +170,10 @@ pub struct TrainConfig {
     /// best epoch's weights (needs a [`Validation`]; off when `None`).
     pub early_stopping: Option<EarlyStopping>,
     /// Dense (Burn's optimiser on every row) or row-sparse embedding updates
-    /// ([`crate::sparse`]; modules implementing [`RatingModule::sparse_tables`] — biased MF and
-    /// the NCF family, the deep hybrid's id tables — with any objective). With `sparse`, the tables use the row
-    /// optimiser and the dense layers (NCF tower and output) keep `optimizer`; `grad_clip_norm`
+    /// ([`crate::sparse`]; modules implementing [`RatingModule::sparse_tables`] — biased MF,
+    /// the NCF family, the deep hybrid's id and side-feature tables — with any objective).
+    /// With `sparse`, the tables use the row optimiser and the dense layers (towers and output
+    /// layers) keep `optimizer`; `grad_clip_norm`
     /// and AdamW's decoupled weight decay then act on the dense layers only (regularise the
     /// tables with `l2`). NeuMF's pretrained parts use the same setting.
     pub embedding_update: EmbeddingUpdate,
@@ -629,15 +669,25 @@ fn fit_loop<M: RatingModule>(
                 }
             };
             // The tables move off autodiff (updated by the row optimiser); dense layers stay
-            // trainable with their parameter ids (updated by `optim`).
-            let tables: Vec<Embedding> = model
-                .sparse_tables()
-                .expect("checked above")
-                .into_iter()
-                .map(|(t, _)| Embedding { weight: Param::from_tensor(t.weight.val().without_autodiff()) })
-                .collect();
-            model = model.with_tables(tables).expect("a module with tables rebuilds from them");
-            Some((opt, (0..n_tables).map(|_| RowState::default()).collect::<Vec<_>>()))
+            // trainable with their parameter ids (updated by `optim`). On CPU backends the
+            // tables move into host buffers beside their state and the module keeps 1-row
+            // placeholders until the epoch ends.
+            let weights: Vec<Tensor<2>> =
+                model.sparse_tables().expect("checked above").into_iter().map(|(t, _)| t.weight.val().without_autodiff()).collect();
+            let store = if host_tables(&inner) {
+                let sides: Vec<TableSide> = model.sparse_tables().expect("checked above").into_iter().map(|(_, s)| s).collect();
+                // The module lets go of its tables first (1-row stand-ins), so each table's
+                // memory is freed as soon as its group is copied into host blocks.
+                let stand_ins = weights.iter().map(|w| Embedding { weight: Param::from_tensor(Tensor::zeros([1, w.dims()[1]], &inner)) }).collect();
+                model = model.with_tables(stand_ins).expect("a module with tables rebuilds from them");
+                let host = HostStore::new(&sides, weights, opt)?;
+                RowStore::Host(host)
+            } else {
+                let tables = weights.into_iter().map(|w| Embedding { weight: Param::from_tensor(w) }).collect();
+                model = model.with_tables(tables).expect("a module with tables rebuilds from them");
+                RowStore::Device((0..n_tables).map(|_| RowState::default()).collect())
+            };
+            Some((opt, store))
         }
     };
     let mut sparse = sparse;
@@ -670,9 +720,9 @@ fn fit_loop<M: RatingModule>(
             global_step += 1;
             let ratings: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
             let batch = expand(ratings);
-            let (loss, monitored, k) = if let Some((opt, states)) = sparse.as_mut() {
+            let (loss, monitored, k) = if let Some((opt, store)) = sparse.as_mut() {
                 let (loss, monitored, k, updated) =
-                    sparse_step(model, batch, *opt, states, &mut optim, lr, global_step, &inner, &device, &batch_loss);
+                    sparse_step(model, batch, *opt, store, &mut optim, lr, global_step, &inner, &device, &batch_loss);
                 model = updated;
                 full_losses.push(loss);
                 (None, monitored, k)
@@ -703,7 +753,13 @@ fn fit_loop<M: RatingModule>(
         let seconds = start.elapsed().as_secs_f64();
         bar.finish_with_message(format!("loss {loss:.4}"));
         previous_loss = Some(loss);
-        let valid = metric.as_ref().map(|m| (m.score)(&model));
+        // With host tables the module holds placeholders: validate (and keep) the full one.
+        let full = match &sparse {
+            Some((_, RowStore::Host(host))) if metric.is_some() => Some(model.with_tables(host.embeddings(&inner)).expect("a module with tables rebuilds from them")),
+            _ => None,
+        };
+        let current = full.as_ref().unwrap_or(&model);
+        let valid = metric.as_ref().map(|m| (m.score)(current));
         logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid, peak_rss_mib: peak_rss_mib() });
         if let (Some(es), Some(v), Some(m)) = (cfg.early_stopping, valid, metric.as_ref()) {
             // A non-finite metric never counts as an improvement (nor becomes the best).
@@ -719,15 +775,16 @@ fn fit_loop<M: RatingModule>(
                 }
             };
             if improved {
-                best = Some((v, epoch, model.clone()));
+                best = Some((v, epoch, current.clone()));
             } else if epoch - best.as_ref().map_or(0, |b| b.1) >= es.patience {
                 break;
             }
         }
     }
-    let (module, best_epoch) = match best {
-        Some((_, epoch, weights)) => (weights, Some(epoch)),
-        None => (model, None),
+    let (module, best_epoch) = match (best, &sparse) {
+        (Some((_, epoch, weights)), _) => (weights, Some(epoch)),
+        (None, Some((_, RowStore::Host(host)))) => (model.with_tables(host.embeddings(&inner)).expect("a module with tables rebuilds from them"), None),
+        (None, _) => (model, None),
     };
     // Sparse training kept the tables off autodiff: hand them back trainable, as they came.
     let module = match (&sparse, module.sparse_tables()) {
@@ -740,6 +797,80 @@ fn fit_loop<M: RatingModule>(
     Ok(Trained { module, history: logs, best_epoch })
 }
 
+/// Where row-sparse training keeps the full tables and their optimiser state.
+enum RowStore {
+    /// `[n, d]` device tensors, updated with `select_assign` (GPU backends).
+    Device(Vec<RowState>),
+    /// Host buffers, one per side, all of a user's (item's) rows and state in one block (CPU
+    /// backends).
+    Host(HostStore),
+}
+
+/// The module's tables in [`HostTables`], one per side (and row count).
+struct HostStore {
+    /// One block store per group of tables.
+    groups: Vec<HostTables>,
+    /// The ids that index each group.
+    group_side: Vec<TableSide>,
+    /// For each module table (in [`RatingModule::sparse_tables`] order): its group and its
+    /// place in that group.
+    place: Vec<(usize, usize)>,
+}
+
+impl HostStore {
+    /// Groups tables `weights[i]` (`[rows, dim]`, read back to the host) indexed by
+    /// `sides[i]`: tables of one side with the same number of rows share blocks. Each group's
+    /// tensors are dropped once copied.
+    fn new(sides: &[TableSide], weights: Vec<Tensor<2>>, opt: RowOptimizer) -> Result<Self, TrainError> {
+        let mut members: Vec<(TableSide, usize, Vec<usize>)> = Vec::new();
+        let mut place = Vec::with_capacity(weights.len());
+        for (i, (&side, w)) in sides.iter().zip(&weights).enumerate() {
+            let rows = w.dims()[0];
+            let g = match members.iter().position(|(s, r, _)| *s == side && *r == rows) {
+                Some(g) => g,
+                None => {
+                    members.push((side, rows, Vec::new()));
+                    members.len() - 1
+                }
+            };
+            place.push((g, members[g].2.len()));
+            members[g].2.push(i);
+        }
+        let mut weights: Vec<Option<Tensor<2>>> = weights.into_iter().map(Some).collect();
+        let mut groups = Vec::with_capacity(members.len());
+        for (_, rows, idx) in &members {
+            let data: Vec<TensorData> = idx.iter().map(|&i| weights[i].take().expect("each table in one group").into_data()).collect();
+            let mut tables = Vec::with_capacity(data.len());
+            for d in &data {
+                tables.push(d.as_slice::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))?);
+            }
+            let dims: Vec<usize> = data.iter().map(|d| d.shape()[1]).collect();
+            groups.push(HostTables::new(&tables, &dims, *rows, opt));
+        }
+        Ok(Self { groups, group_side: members.iter().map(|m| m.0).collect(), place })
+    }
+
+    /// The tables as `[n, d]` embeddings on `device`.
+    fn embeddings(&self, device: &Device) -> Vec<Embedding> {
+        self.place
+            .iter()
+            .map(|&(g, k)| {
+                let t = &self.groups[g];
+                Embedding { weight: Param::from_tensor(Tensor::from_data(TensorData::new(t.weights(k), [t.rows(), t.dims()[k]]), device)) }
+            })
+            .collect()
+    }
+}
+
+/// Whether `device` computes in host memory (flex, ndarray), where [`HostTables`] serve the
+/// row-sparse step.
+fn host_tables(device: &Device) -> bool {
+    let d = device.clone().without_autodiff();
+    #[allow(deprecated)] // ndarray is deprecated upstream; the design asks for it
+    let ndarray = Device::ndarray();
+    d == Device::flex() || d == ndarray
+}
+
 /// One row-sparse step (see [`crate::sparse`]): the batch's unique users and items, their rows
 /// gathered into a small module (dense layers shared), the loss on ids remapped to those rows,
 /// backward, the dense optimiser on the dense layers and the row optimiser on the full tables.
@@ -749,7 +880,7 @@ fn sparse_step<M: RatingModule>(
     model: M,
     batch: Vec<Rating>,
     opt: RowOptimizer,
-    states: &mut [RowState],
+    store: &mut RowStore,
     optim: &mut burn::optim::ModuleOptimizer,
     lr: f64,
     step: u64,
@@ -760,17 +891,30 @@ fn sparse_step<M: RatingModule>(
     let users: Vec<u32> = batch.iter().map(|r| r.user).collect();
     let items: Vec<u32> = batch.iter().map(|r| r.item).collect();
     let (uu, ui) = (unique(&users), unique(&items));
-    let (user_rows, item_rows) = (index_tensor(&uu.ids, inner), index_tensor(&ui.ids, inner));
-    let rows_of = |side: TableSide| if side == TableSide::User { user_rows.clone() } else { item_rows.clone() };
-    let (small, sides): (Vec<Embedding>, Vec<TableSide>) = model
-        .sparse_tables()
-        .expect("checked before training")
-        .into_iter()
-        .map(|(t, side)| (gather(&t.weight.val(), &rows_of(side), ad), side))
-        .unzip();
-    let small_model = model
-        .with_batch_rows(small.clone(), index_tensor(&uu.ids, ad), index_tensor(&ui.ids, ad))
-        .expect("checked before training");
+    let sides: Vec<TableSide> = model.sparse_tables().expect("checked before training").into_iter().map(|(_, side)| side).collect();
+    let features = |side, ids: &[u32]| if sides.contains(&side) { model.feature_rows(side, ids) } else { Vec::new() };
+    let (user_features, item_features) = (features(TableSide::UserFeatures, &uu.ids), features(TableSide::ItemFeatures, &ui.ids));
+    let rows = StepRows { users: &uu.ids, items: &ui.ids, user_features: &user_features, item_features: &item_features };
+    let ids_of = |side: TableSide| rows.of(side);
+    let small: Vec<Embedding> = match store {
+        RowStore::Device(_) => {
+            let tables = model.sparse_tables().expect("checked before training");
+            tables.into_iter().map(|(t, side)| gather(&t.weight.val(), &index_tensor(ids_of(side), inner), ad)).collect()
+        }
+        RowStore::Host(host) => {
+            // All groups in one parallel region (each large group splits again inside it).
+            let mut rows: Vec<Vec<Vec<f32>>> = host.groups.par_iter().zip(&host.group_side).map(|(t, &side)| t.gather(ids_of(side))).collect();
+            host.place
+                .iter()
+                .map(|&(g, k)| {
+                    let n = ids_of(host.group_side[g]).len();
+                    let t = Tensor::<2>::from_data(TensorData::new(std::mem::take(&mut rows[g][k]), [n, host.groups[g].dims()[k]]), inner);
+                    Embedding { weight: Param::from_tensor(t.autodiff()) }
+                })
+                .collect()
+        }
+    };
+    let small_model = model.with_batch_rows(small.clone(), &rows).expect("checked before training");
     // Owned once from here, so the backend can update the full tables (and the dense layers,
     // now held only by the small module) in place.
     let tables = model.into_tables();
@@ -785,15 +929,34 @@ fn sparse_step<M: RatingModule>(
         dense.remove::<2>(leaf.weight.id);
     }
     let small_model = optim.step(lr, small_model, dense);
-    let mut updated = Vec::with_capacity(tables.len());
-    for (((table, side), grad), state) in tables.into_iter().zip(sides).zip(table_grads).zip(states.iter_mut()) {
-        let weight = table.weight.into_value();
-        let new = match grad {
-            Some(g) => state.apply(opt, weight, rows_of(side), g, lr, step),
-            None => weight,
-        };
-        updated.push(Embedding { weight: Param::from_tensor(new) });
-    }
+    let updated: Vec<Embedding> = match store {
+        RowStore::Device(states) => tables
+            .into_iter()
+            .zip(&sides)
+            .zip(table_grads)
+            .zip(states.iter_mut())
+            .map(|(((table, &side), grad), state)| {
+                let weight = table.weight.into_value();
+                let new = match grad {
+                    Some(g) => state.apply(opt, weight, index_tensor(ids_of(side), inner), g, lr, step),
+                    None => weight,
+                };
+                Embedding { weight: Param::from_tensor(new) }
+            })
+            .collect(),
+        RowStore::Host(host) => {
+            let mut grads: Vec<Vec<Option<Vec<f32>>>> = host.groups.iter().map(|t| vec![None; t.dims().len()]).collect();
+            for (&(g, k), grad) in host.place.iter().zip(table_grads) {
+                grads[g][k] = grad.map(|g| g.into_data().try_into_vec::<f32>().expect("float gradients read back as f32"));
+            }
+            host.groups.par_iter_mut().zip(&host.group_side).zip(&grads).for_each(|((t, &side), grads)| {
+                if grads.iter().any(Option::is_some) {
+                    t.apply(opt, ids_of(side), grads, lr, step);
+                }
+            });
+            tables // the placeholders, back into the module
+        }
+    };
     (full.inner(), monitored.inner(), k, small_model.with_tables(updated).expect("checked before training"))
 }
 
