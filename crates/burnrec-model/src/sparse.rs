@@ -190,15 +190,18 @@ impl RowOptimizer {
 
 /// The embedding tables of one side (users or items) and their row-wise optimiser state in
 /// host memory (CPU backends): row `r` of every table is one contiguous block
-/// `data[r·stride ..]` = `[w¹_r | s¹_r | w²_r | s²_r | …]` (state `s` of 0, d or 2d values), so a
-/// step touches one block per user or item whatever the number of tables — biased MF's factors
-/// and bias, NeuMF's GMF and MLP embeddings (TorchRec batches tables the same way).
+/// `data[r·stride ..]` = `[w¹_r | w²_r | … | m¹_r | m²_r | … | v¹_r | v²_r | …]` (weights first,
+/// then 0, 1 or 2 state parts), so a step touches one block per user or item whatever the
+/// number of tables — biased MF's factors and bias, NeuMF's GMF and MLP embeddings (TorchRec
+/// batches tables the same way) — and a gather reads only its first, weight part.
 #[derive(Clone, Debug)]
 pub struct HostTables {
     rows: usize,
     dims: Vec<usize>,
-    /// Start of table `k`'s segment `[w_k | state_k]` within a row block.
+    /// Start of table `k` within each part of a block (weights, then each state part).
     offsets: Vec<usize>,
+    /// Values per part: the sum of the widths.
+    width: usize,
     state_len: usize,
     stride: usize,
     data: Vec<f32>,
@@ -215,18 +218,19 @@ impl HostTables {
         assert!(tables.iter().zip(dims).all(|(t, &d)| d > 0 && t.len() == rows * d), "tables must be rows × dim, dim ≥ 1");
         let state_len = opt.state_len();
         let mut offsets = Vec::with_capacity(dims.len());
-        let mut stride = 0;
+        let mut width = 0;
         for &d in dims {
-            offsets.push(stride);
-            stride += d * (1 + state_len);
+            offsets.push(width);
+            width += d;
         }
+        let stride = width * (1 + state_len);
         let mut data = vec![0f32; rows * stride];
         for (k, (t, &d)) in tables.iter().zip(dims).enumerate() {
             for (row, w) in data.chunks_exact_mut(stride).zip(t.chunks_exact(d)) {
                 row[offsets[k]..offsets[k] + d].copy_from_slice(w);
             }
         }
-        Self { rows, dims: dims.to_vec(), offsets, state_len, stride, data }
+        Self { rows, dims: dims.to_vec(), offsets, width, state_len, stride, data }
     }
 
     /// Number of rows (users or items).
@@ -258,9 +262,9 @@ impl HostTables {
         let run = |(ids, mut pieces): (&[u32], Vec<&mut [f32]>)| {
             for (p, &id) in ids.iter().enumerate() {
                 if let Some(&ahead) = ids.get(p + PREFETCH_AHEAD) {
-                    // The whole block (weights and state): the update later this step then
-                    // finds it in cache.
-                    prefetch(&self.data, ahead as usize * self.stride, self.stride);
+                    // The weight part only: the state is read by the update, after the
+                    // forward and backward passes that would evict it anyway.
+                    prefetch(&self.data, ahead as usize * self.stride, self.width);
                 }
                 let block = &self.data[id as usize * self.stride..][..self.stride];
                 for ((piece, &o), &d) in pieces.iter_mut().zip(&self.offsets).zip(&self.dims) {
@@ -277,7 +281,7 @@ impl HostTables {
     }
 
     /// Whether these tables are large enough for several threads ([`PARALLEL_BYTES`]).
-    fn parallel(&self) -> bool {
+    pub(crate) fn parallel(&self) -> bool {
         self.data.len() * std::mem::size_of::<f32>() >= PARALLEL_BYTES
     }
 
@@ -291,7 +295,7 @@ impl HostTables {
 
     /// Part `j` (0: weights, 1: `G` or `m`, 2: `v`) of table `k`, every row.
     fn segment(&self, k: usize, j: usize) -> Vec<f32> {
-        let (d, at) = (self.dims[k], self.offsets[k] + self.dims[k] * j);
+        let (d, at) = (self.dims[k], self.width * j + self.offsets[k]);
         self.data.chunks_exact(self.stride).flat_map(|row| &row[at..at + d]).copied().collect()
     }
 
@@ -321,7 +325,7 @@ impl HostTables {
         assert!(ids.iter().all(|&id| (id as usize) < self.rows), "row id out of the tables");
         let parts: Vec<(usize, usize, &[f32])> =
             grads.iter().enumerate().filter_map(|(k, g)| g.as_deref().map(|g| (self.offsets[k], self.dims[k], g))).collect();
-        let rows = Rows { stride: self.stride, state_len: self.state_len, rule: Rule::new(opt, lr, step), parts: &parts };
+        let rows = Rows { stride: self.stride, width: self.width, rule: Rule::new(opt, lr, step), parts: &parts };
         if self.parallel() && ids.windows(2).all(|w| w[0] < w[1]) {
             rows.apply_split(&mut self.data, 0, ids, 0);
         } else {
@@ -385,23 +389,20 @@ impl Rule {
         }
     }
 
-    /// Updates one row block `[w | state]` (`w`: `g.len()` values) with its gradient `g`.
+    /// Updates one table row: weights `w`, state `s1` (`G` or `m`; empty for SGD) and `s2`
+    /// (`v`; lazy Adam only), all `g.len()` values, with its gradient `g`.
     #[inline]
-    fn row(self, block: &mut [f32], g: &[f32]) {
-        let d = g.len();
+    fn row(self, w: &mut [f32], s1: &mut [f32], s2: &mut [f32], g: &[f32]) {
         match self {
-            Rule::Sgd { lr } => block.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g),
+            Rule::Sgd { lr } => w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g),
             Rule::Adagrad { lr, eps } => {
-                let (w, acc) = block.split_at_mut(d);
-                for ((w, a), &g) in w.iter_mut().zip(acc.iter_mut()).zip(g) {
+                for ((w, a), &g) in w.iter_mut().zip(s1.iter_mut()).zip(g) {
                     *a += g * g;
                     *w -= lr * g / (a.sqrt() + eps);
                 }
             }
             Rule::LazyAdam { lr, b1, b2, c1, c2, eps } => {
-                let (w, mv) = block.split_at_mut(d);
-                let (m, v) = mv.split_at_mut(d);
-                for (((w, m), v), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                for (((w, m), v), &g) in w.iter_mut().zip(s1.iter_mut()).zip(s2.iter_mut()).zip(g) {
                     *m = b1 * *m + (1.0 - b1) * g;
                     *v = b2 * *v + (1.0 - b2) * g * g;
                     *w -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
@@ -412,11 +413,11 @@ impl Rule {
 }
 
 /// The layout of a [`HostTables`], the rule of one step and the gradients to apply:
-/// `(segment offset, width, [r · width] gradient)` per table updated.
+/// `(offset in each part, width, [r · width] gradient)` per table updated.
 #[derive(Clone, Copy)]
 struct Rows<'a> {
     stride: usize,
-    state_len: usize,
+    width: usize,
     rule: Rule,
     parts: &'a [(usize, usize, &'a [f32])],
 }
@@ -430,9 +431,13 @@ impl Rows<'_> {
                 prefetch(data, (ahead as usize).saturating_sub(base) * self.stride, self.stride);
             }
             let block = &mut data[(id as usize - base) * self.stride..][..self.stride];
-            for &(offset, d, grad) in self.parts {
+            let (w, state) = block.split_at_mut(self.width);
+            let (s1, s2) = state.split_at_mut(state.len().min(self.width));
+            for &(o, d, grad) in self.parts {
                 let g = &grad[(first + p) * d..][..d];
-                self.rule.row(&mut block[offset..offset + d * (1 + self.state_len)], g);
+                let part = |s: &mut [f32]| if s.is_empty() { 0..0 } else { o..o + d };
+                let (r1, r2) = (part(s1), part(s2));
+                self.rule.row(&mut w[o..o + d], &mut s1[r1], &mut s2[r2], g);
             }
         }
     }

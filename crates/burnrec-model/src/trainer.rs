@@ -850,6 +850,11 @@ impl HostStore {
         Ok(Self { groups, group_side: members.iter().map(|m| m.0).collect(), place })
     }
 
+    /// Whether any group is large enough for several threads.
+    fn parallel(&self) -> bool {
+        self.groups.iter().any(HostTables::parallel)
+    }
+
     /// The tables as `[n, d]` embeddings on `device`.
     fn embeddings(&self, device: &Device) -> Vec<Embedding> {
         self.place
@@ -902,8 +907,14 @@ fn sparse_step<M: RatingModule>(
             tables.into_iter().map(|(t, side)| gather(&t.weight.val(), &index_tensor(ids_of(side), inner), ad)).collect()
         }
         RowStore::Host(host) => {
-            // All groups in one parallel region (each large group splits again inside it).
-            let mut rows: Vec<Vec<Vec<f32>>> = host.groups.par_iter().zip(&host.group_side).map(|(t, &side)| t.gather(ids_of(side))).collect();
+            // Large tables: all groups in one parallel region (each splits again inside it);
+            // small ones on this thread (waking another costs more than it saves).
+            let gather = |(t, &side): (&HostTables, &TableSide)| t.gather(ids_of(side));
+            let mut rows: Vec<Vec<Vec<f32>>> = if host.parallel() {
+                host.groups.par_iter().zip(&host.group_side).map(gather).collect()
+            } else {
+                host.groups.iter().zip(&host.group_side).map(gather).collect()
+            };
             host.place
                 .iter()
                 .map(|&(g, k)| {
@@ -949,11 +960,17 @@ fn sparse_step<M: RatingModule>(
             for (&(g, k), grad) in host.place.iter().zip(table_grads) {
                 grads[g][k] = grad.map(|g| g.into_data().try_into_vec::<f32>().expect("float gradients read back as f32"));
             }
-            host.groups.par_iter_mut().zip(&host.group_side).zip(&grads).for_each(|((t, &side), grads)| {
+            let parallel = host.parallel();
+            let apply = |((t, &side), grads): ((&mut HostTables, &TableSide), &Vec<Option<Vec<f32>>>)| {
                 if grads.iter().any(Option::is_some) {
                     t.apply(opt, ids_of(side), grads, lr, step);
                 }
-            });
+            };
+            if parallel {
+                host.groups.par_iter_mut().zip(&host.group_side).zip(&grads).for_each(apply);
+            } else {
+                host.groups.iter_mut().zip(&host.group_side).zip(&grads).for_each(apply);
+            }
             tables // the placeholders, back into the module
         }
     };
