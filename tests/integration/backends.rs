@@ -20,6 +20,17 @@ fn rmse_on(backend: Backend) -> f64 {
     evaluate_ratings(&model, &split.test, None).unwrap().rmse
 }
 
+/// Whether test `name` must skip: no Vulkan driver here (it says so on stderr), unless
+/// `BURNREC_REQUIRE_WGPU=1` demands the wgpu case run.
+fn skip_without_vulkan(name: &str) -> bool {
+    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
+    if !required && !vulkan_driver_present() {
+        eprintln!("SKIPPED {name}: no Vulkan driver (install mesa-vulkan-drivers)");
+        return true;
+    }
+    false
+}
+
 fn vulkan_driver_present() -> bool {
     ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
         .iter()
@@ -37,9 +48,7 @@ fn ndarray_matches_flex() {
 #[test]
 fn wgpu_matches_flex() {
     let _rng = crate::burn_rng_lock();
-    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
-    if !required && !vulkan_driver_present() {
-        eprintln!("SKIPPED wgpu_matches_flex: no Vulkan driver (install mesa-vulkan-drivers)");
+    if skip_without_vulkan("wgpu_matches_flex") {
         return;
     }
     let (flex, gpu) = (rmse_on(Backend::Flex), rmse_on(Backend::Wgpu));
@@ -88,9 +97,7 @@ fn neumf_agrees_across_cpu_backends_and_is_reproducible() {
 #[test]
 fn neumf_wgpu_agrees_with_flex() {
     let _rng = crate::burn_rng_lock();
-    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
-    if !required && !vulkan_driver_present() {
-        eprintln!("SKIPPED neumf_wgpu_agrees_with_flex: no Vulkan driver (install mesa-vulkan-drivers)");
+    if skip_without_vulkan("neumf_wgpu_agrees_with_flex") {
         return;
     }
     let (flex, gpu) = (neumf_scores(Backend::Flex), neumf_scores(Backend::Wgpu));
@@ -105,9 +112,7 @@ fn neumf_wgpu_agrees_with_flex() {
 fn sparse_tables_on_wgpu_agree_with_host_tables_on_flex() {
     use burnrec::model::{EmbeddingUpdate, RowOptimizer};
     let _rng = crate::burn_rng_lock();
-    let required = std::env::var("BURNREC_REQUIRE_WGPU").is_ok_and(|v| v == "1");
-    if !required && !vulkan_driver_present() {
-        eprintln!("SKIPPED sparse_tables_on_wgpu_agree_with_host_tables_on_flex: no Vulkan driver (install mesa-vulkan-drivers)");
+    if skip_without_vulkan("sparse_tables_on_wgpu_agree_with_host_tables_on_flex") {
         return;
     }
     let update = EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM);

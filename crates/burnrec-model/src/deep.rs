@@ -615,16 +615,22 @@ mod tests {
         TrainConfig { epochs, batch_size: 64, lr: 0.01, l2: 0.0, seed: 9, progress: false, ..Default::default() }
     }
 
-    #[test]
-    fn feature_bag_is_the_mean_of_the_row_embeddings() {
-        let device = Device::flex();
+    /// Three entities: 0 has g=a and h=b, 1 nothing, 2 g=a; a bag of width-2 embeddings.
+    fn three_entity_bag(device: &Device) -> (FeatureTable, FeatureBag) {
         let mut fb = FeatureBuilder::new(3);
         fb.set(0, "g", "a");
         fb.set(0, "h", "b");
         fb.set(2, "g", "a");
         let table = fb.build();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let mut bag = FeatureBag::new(&table, 3, 2, &mut rng, &device);
+        let bag = FeatureBag::new(&table, 3, 2, &mut rng, device);
+        (table, bag)
+    }
+
+    #[test]
+    fn feature_bag_is_the_mean_of_the_row_embeddings() {
+        let device = Device::flex();
+        let (table, mut bag) = three_entity_bag(&device);
         // Features g=a → [1, 2], h=b → [3, 6]; padding row [100, 100] must not leak in.
         let (ga, hb) = (table.index("g=a").unwrap() as usize, table.index("h=b").unwrap() as usize);
         let mut w = vec![100f32; 3 * 2];
@@ -638,13 +644,7 @@ mod tests {
     #[test]
     fn a_step_bag_reads_only_the_features_of_its_rows() {
         let device = Device::flex();
-        let mut fb = FeatureBuilder::new(3);
-        fb.set(0, "g", "a");
-        fb.set(0, "h", "b");
-        fb.set(2, "g", "a");
-        let table = fb.build();
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let bag = FeatureBag::new(&table, 3, 2, &mut rng, &device);
+        let (table, bag) = three_entity_bag(&device);
         let (ga, hb, pad) = (table.index("g=a").unwrap(), table.index("h=b").unwrap(), 2);
         // Entities 1 (no features) and 2 (g=a) read g=a and the padding row; entity 0 adds h=b.
         let mut want = vec![ga, pad];
