@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sparse embedding step at 1M rows vs 10k rows (issue #7's target: ≤ 1.5×), measured robustly
 # on a noisy machine: N alternating pairs of separate processes (10k, then 1M), each timing
-# 40 steps × 9 epochs of `burnrec bench embedding --modes sparse`; prints every step time,
+# 40 steps × 9 epochs (8 timed: the first is left out) of `burnrec bench embedding --modes sparse`; prints every step time,
 # the median of each size and the ratio of the medians.
 #
 # Usage: scripts/embedding_ratio.sh [DIM] [N] [BACKEND]     (defaults: 32 7 flex)

@@ -154,7 +154,8 @@ pub struct DeepHybridModule {
     /// Probability of dropping a sample's id embeddings while training.
     id_dropout: f64,
     /// During a row-sparse step only: the global user / item index of each row of the (local)
-    /// id tables, so the known masks and feature bags are read at global rows.
+    /// id tables, so the known masks are read at global rows (a step's feature bags are
+    /// indexed by the local rows themselves, [`FeatureBag::for_step`]).
     user_rows: Option<Tensor<1, Int>>,
     item_rows: Option<Tensor<1, Int>>,
 }
@@ -715,15 +716,40 @@ mod tests {
             let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
             assert!(worst <= 1e-5, "{objective:?}: largest logit difference {worst}");
             assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{objective:?}");
-            // The feature tables were trained as well as the id tables (all by the row
-            // optimiser: the module lists them as row-sparse).
-            assert_eq!(sparse.module().sparse_tables().unwrap().len(), 4);
+            // The module hands its feature tables to the row optimiser with its id tables.
+            let sides: Vec<TableSide> = sparse.module().sparse_tables().unwrap().into_iter().map(|(_, s)| s).collect();
+            assert_eq!(sides, [TableSide::User, TableSide::Item, TableSide::UserFeatures, TableSide::ItemFeatures]);
             let init = DeepHybridModule::new(&dense.known, 40, 20, Some(&uf), Some(&itf), &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() }, &Device::flex());
             let read = |e: &Embedding| e.weight.val().into_data().try_to_vec::<f32>().unwrap();
             let m = sparse.module();
             assert_ne!(read(&m.user_features.as_ref().unwrap().table), read(&init.user_features.as_ref().unwrap().table));
             assert_ne!(read(&m.item_id), read(&init.item_id));
         }
+    }
+
+    #[test]
+    fn host_blocks_train_like_device_tensors() {
+        // Lazy Adam on every table (ids and features), dropout on: the host-block store of the
+        // CPU backends and the device-tensor store of the GPU backends (forced here on flex)
+        // give the same model.
+        use crate::sparse::{EmbeddingUpdate, RowOptimizer};
+        let _rng = crate::backend_rng_lock();
+        let (train, uf, itf) = world();
+        let fit = || {
+            let t = TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), lr: 0.05, ..quiet(3) };
+            DeepParams { dim: 4, layers: vec![8, 4], train: t, ..Default::default() }.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap()
+        };
+        let host = fit();
+        crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(true));
+        let device = fit();
+        crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(false));
+        let (users, items): (Vec<u32>, Vec<u32>) = ((0..40).collect(), (0..20).collect());
+        let (a, b) = (host.score_block(&users, &items), device.score_block(&users, &items));
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4, "largest logit difference {worst}");
+        let read = |e: &Embedding| e.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let (fa, fb) = (read(&host.module().item_features.as_ref().unwrap().table), read(&device.module().item_features.as_ref().unwrap().table));
+        assert!(fa.iter().zip(&fb).all(|(x, y)| (x - y).abs() <= 1e-5), "item feature tables differ");
     }
 
     #[test]

@@ -440,6 +440,28 @@ mod tests {
     }
 
     #[test]
+    fn host_blocks_train_like_device_tensors() {
+        // Lazy Adam and Adagrad on biased MF (factors and biases in one block per user): the
+        // CPU backends' host blocks and the GPU backends' device tensors (forced on flex).
+        use crate::sparse::{EmbeddingUpdate, RowOptimizer};
+        let planted = planted_low_rank(40, 30, 2, 0.5, 0.1, 5);
+        for opt in [RowOptimizer::LAZY_ADAM, RowOptimizer::ADAGRAD] {
+            let p = MfParams { dim: 4, init_std: 0.1, train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(opt), ..quiet(4, 32, 0.02, 0.01) } };
+            let host = p.fit(&planted.observed, &Device::flex()).unwrap();
+            crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(true));
+            let device = p.fit(&planted.observed, &Device::flex()).unwrap();
+            crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(false));
+            let read = |m: &BurnMf| [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias].map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap());
+            for (a, b) in read(&host).iter().zip(&read(&device)) {
+                let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-5, "{opt:?}: largest weight difference {worst}");
+            }
+            assert_eq!(host.history.len(), 4);
+            assert!((host.history[3].train_loss - device.history[3].train_loss).abs() < 1e-5);
+        }
+    }
+
+    #[test]
     fn sparse_sgd_equals_dense_sgd_and_sparse_adam_trains() {
         let _rng = crate::backend_rng_lock();
         use crate::sparse::{EmbeddingUpdate, RowOptimizer};

@@ -755,7 +755,7 @@ fn fit_loop<M: RatingModule>(
         previous_loss = Some(loss);
         // With host tables the module holds placeholders: validate (and keep) the full one.
         let full = match &sparse {
-            Some((_, RowStore::Host(host))) if metric.is_some() => Some(model.with_tables(host.embeddings(&inner)).expect("a module with tables rebuilds from them")),
+            Some((_, RowStore::Host(host))) if metric.is_some() => Some(host.module(&model, &inner)),
             _ => None,
         };
         let current = full.as_ref().unwrap_or(&model);
@@ -783,7 +783,7 @@ fn fit_loop<M: RatingModule>(
     }
     let (module, best_epoch) = match (best, &sparse) {
         (Some((_, epoch, weights)), _) => (weights, Some(epoch)),
-        (None, Some((_, RowStore::Host(host)))) => (model.with_tables(host.embeddings(&inner)).expect("a module with tables rebuilds from them"), None),
+        (None, Some((_, RowStore::Host(host)))) => (host.module(&model, &inner), None),
         (None, _) => (model, None),
     };
     // Sparse training kept the tables off autodiff: hand them back trainable, as they came.
@@ -855,21 +855,35 @@ impl HostStore {
         self.groups.iter().any(HostTables::parallel)
     }
 
-    /// The tables as `[n, d]` embeddings on `device`.
-    fn embeddings(&self, device: &Device) -> Vec<Embedding> {
-        self.place
+    /// `model` (holding 1-row stand-ins) with the full tables, as `[n, d]` embeddings on
+    /// `device`.
+    fn module<M: RatingModule>(&self, model: &M, device: &Device) -> M {
+        let tables = self
+            .place
             .iter()
             .map(|&(g, k)| {
                 let t = &self.groups[g];
                 Embedding { weight: Param::from_tensor(Tensor::from_data(TensorData::new(t.weights(k), [t.rows(), t.dims()[k]]), device)) }
             })
-            .collect()
+            .collect();
+        model.with_tables(tables).expect("a module with tables rebuilds from them")
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to train with the device-tensor store on a CPU backend, to compare it
+    /// with the host blocks.
+    pub(crate) static FORCE_DEVICE_ROWS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Whether `device` computes in host memory (flex, ndarray), where [`HostTables`] serve the
 /// row-sparse step.
 fn host_tables(device: &Device) -> bool {
+    #[cfg(test)]
+    if FORCE_DEVICE_ROWS.with(std::cell::Cell::get) {
+        return false;
+    }
     let d = device.clone().without_autodiff();
     #[allow(deprecated)] // ndarray is deprecated upstream; the design asks for it
     let ndarray = Device::ndarray();
@@ -901,25 +915,39 @@ fn sparse_step<M: RatingModule>(
     let (user_features, item_features) = (features(TableSide::UserFeatures, &uu.ids), features(TableSide::ItemFeatures, &ui.ids));
     let rows = StepRows { users: &uu.ids, items: &ui.ids, user_features: &user_features, item_features: &item_features };
     let ids_of = |side: TableSide| rows.of(side);
+    // Device store: one index tensor per side, shared by its tables' gathers and updates.
+    let index: Vec<(TableSide, Tensor<1, Int>)> = match store {
+        RowStore::Device(_) => {
+            let mut index: Vec<(TableSide, Tensor<1, Int>)> = Vec::new();
+            for &side in &sides {
+                if !index.iter().any(|(s, _)| *s == side) {
+                    index.push((side, index_tensor(ids_of(side), inner)));
+                }
+            }
+            index
+        }
+        RowStore::Host(_) => Vec::new(),
+    };
+    let index_of = |side: TableSide| index.iter().find(|(s, _)| *s == side).map(|(_, t)| t.clone()).expect("one index tensor per side");
     let small: Vec<Embedding> = match store {
         RowStore::Device(_) => {
             let tables = model.sparse_tables().expect("checked before training");
-            tables.into_iter().map(|(t, side)| gather(&t.weight.val(), &index_tensor(ids_of(side), inner), ad)).collect()
+            tables.into_iter().map(|(t, side)| gather(&t.weight.val(), &index_of(side), ad)).collect()
         }
         RowStore::Host(host) => {
             // Large tables: all groups in one parallel region (each splits again inside it);
             // small ones on this thread (waking another costs more than it saves).
-            let gather = |(t, &side): (&HostTables, &TableSide)| t.gather(ids_of(side));
-            let mut rows: Vec<Vec<Vec<f32>>> = if host.parallel() {
-                host.groups.par_iter().zip(&host.group_side).map(gather).collect()
+            let read = |(t, &side): (&HostTables, &TableSide)| t.gather(ids_of(side));
+            let mut gathered: Vec<Vec<Vec<f32>>> = if host.parallel() {
+                host.groups.par_iter().zip(&host.group_side).map(read).collect()
             } else {
-                host.groups.iter().zip(&host.group_side).map(gather).collect()
+                host.groups.iter().zip(&host.group_side).map(read).collect()
             };
             host.place
                 .iter()
                 .map(|&(g, k)| {
                     let n = ids_of(host.group_side[g]).len();
-                    let t = Tensor::<2>::from_data(TensorData::new(std::mem::take(&mut rows[g][k]), [n, host.groups[g].dims()[k]]), inner);
+                    let t = Tensor::<2>::from_data(TensorData::new(std::mem::take(&mut gathered[g][k]), [n, host.groups[g].dims()[k]]), inner);
                     Embedding { weight: Param::from_tensor(t.autodiff()) }
                 })
                 .collect()
@@ -949,7 +977,7 @@ fn sparse_step<M: RatingModule>(
             .map(|(((table, &side), grad), state)| {
                 let weight = table.weight.into_value();
                 let new = match grad {
-                    Some(g) => state.apply(opt, weight, index_tensor(ids_of(side), inner), g, lr, step),
+                    Some(g) => state.apply(opt, weight, index_of(side), g, lr, step),
                     None => weight,
                 };
                 Embedding { weight: Param::from_tensor(new) }
