@@ -606,6 +606,28 @@ pub(crate) mod tests {
         Interactions::new(cells.iter().map(|&(user, item)| Rating { user, item, rating: 1.0, timestamp: None }).collect(), nu, ni).unwrap()
     }
 
+    /// For every training user of `data` (binary): `m.history_scores` of that user's items
+    /// (given twice: repeats must not count) equals `m.score_block` of the user on every item,
+    /// to 1e-6 relative; an empty history scores every item 0.
+    pub(crate) fn assert_history_scores_equal_the_users(m: &dyn RatingPredictor, data: &Interactions) {
+        let items: Vec<u32> = (0..data.n_items() as u32).collect();
+        for u in 0..data.n_users() as u32 {
+            let history: Vec<u32> = data.iter().filter(|r| r.user == u).map(|r| r.item).collect();
+            if history.is_empty() {
+                continue; // an unknown user is scored by popularity, not by the rule
+            }
+            let mut twice = history.clone();
+            twice.extend(&history);
+            let got = m.history_scores(&twice).expect("the model scores histories");
+            assert_eq!(got.len(), items.len());
+            let want = m.score_block(&[u], &items);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "user {u} item {i}: {a} vs {b}");
+            }
+        }
+        assert!(m.history_scores(&[]).expect("the model scores histories").iter().all(|&v| v == 0.0));
+    }
+
     /// Two planted communities: users `0..nu/2` use items `0..ni/2`, the rest use the rest
     /// (every cell but `(u, (u + 1) % half)`'s own held-out item, which is left out).
     pub(crate) fn two_blocks(nu: u32, ni: u32) -> Interactions {

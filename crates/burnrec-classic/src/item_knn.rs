@@ -314,7 +314,7 @@ impl RatingPredictor for ItemKnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::als::tests::{cells, two_blocks};
+    use crate::als::tests::{assert_history_scores_equal_the_users, cells, two_blocks};
     use burnrec_data::Rating;
 
     /// u0: {0, 1}; u1: {0, 1, 2}; u2: {1, 3}.
@@ -322,28 +322,11 @@ mod tests {
         cells(&[(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1), (2, 3)], 3, 4)
     }
 
-    /// A history equal to a training user's items scores every item exactly as that user
-    /// (binary data: every interaction counts 1 either way); items outside the model score 0.
+    /// A history equal to a training user's items scores every item exactly as that user.
     #[test]
     fn history_scores_equal_the_training_users_scores() {
         let data = small();
-        let m = ItemKnnParams::default().fit(&data).unwrap();
-        let items: Vec<u32> = (0..data.n_items() as u32).collect();
-        for u in 0..data.n_users() as u32 {
-            let history: Vec<u32> = data.iter().filter(|r| r.user == u).map(|r| r.item).collect();
-            if history.is_empty() {
-                continue; // an unknown user is scored by popularity, not by the rule
-            }
-            let mut twice = history.clone();
-            twice.extend(&history);
-            let got = m.history_scores(&twice).unwrap();
-            assert_eq!(got.len(), items.len());
-            let want = m.score_block(&[u], &items);
-            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "user {u} item {i}: {a} vs {b}");
-            }
-        }
-        assert!(m.history_scores(&[]).unwrap().iter().all(|&v| v == 0.0));
+        assert_history_scores_equal_the_users(&ItemKnnParams::default().fit(&data).unwrap(), &data);
     }
 
     fn close(a: f32, b: f64) -> bool {

@@ -799,10 +799,11 @@ fn fit_loop<M: RatingModule>(
 
 /// Where row-sparse training keeps the full tables and their optimiser state.
 enum RowStore {
-    /// `[n, d]` device tensors, updated with `select_assign` (GPU backends).
+    /// `[n, d]` device tensors, updated with `select_assign` (every backend but flex and
+    /// ndarray: wgpu, cuda, …).
     Device(Vec<RowState>),
     /// Host buffers, one per side, all of a user's (item's) rows and state in one block (CPU
-    /// backends).
+    /// backends flex and ndarray).
     Host(HostStore),
 }
 
