@@ -13,6 +13,9 @@ use burnrec::model::{EarlyStopping, NcfParams, Validation};
 use burnrec::prelude::*;
 use rand::SeedableRng;
 
+#[path = "common/patch.rs"]
+mod patch;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: tune_ncf PATH/TO/ml-100k")?;
     let data = DatasetSpec::Ml100k(dir.into()).load(&LoadOptions::default())?;
@@ -66,9 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if only.is_some_and(|o| o > row) {
             continue; // `tune_ncf PATH N` starts at row N
         }
-        let mut v = serde_json::to_value(NcfParams::default())?;
-        merge(&mut v, serde_json::from_str(patch)?);
-        let mut p: NcfParams = serde_json::from_value(v)?;
+        let mut p: NcfParams = patch::patched(&NcfParams::default(), patch)?;
         p.train.progress = false;
         p.train.epochs = 40;
         p.train.early_stopping = Some(EarlyStopping { patience: 5, min_delta: 0.0 });
@@ -79,16 +80,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("| `{patch}` | {} | {:.4} | {:.4} | {secs:.1} |", model.best_epoch.unwrap_or(0), r.hr, r.ndcg);
     }
     Ok(())
-}
-
-/// Writes every field of `patch` into `base`, recursing into objects.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, p) => *b = p,
-    }
 }

@@ -36,6 +36,33 @@ fn ml100k_loads_and_svd_beats_baseline() {
     assert!(svd.rmse < 0.945, "svd rmse {}", svd.rmse);
 }
 
+/// Issue #6: Burn's biased MF reaches RMSE ≤ 0.925 on ML-100K's u1 fold with the setting
+/// chosen on 20 % of `u1.base` (examples/tune_burn_mf.rs, docs/models.md): per-rating SGD
+/// (batch 128, rate 0.64, λ 0.1, 44 epochs). PyTorch's biased MF gets 0.9462 and Surprise's SVD
+/// 0.9513 on this fold (../shared/peers/RESULTS.md).
+#[test]
+fn burn_mf_u1_rmse_with_the_tuned_setting() {
+    let Some(dir) = ml100k_dir() else {
+        eprintln!("SKIPPED burn_mf_u1_rmse_with_the_tuned_setting: ML-100K not found (set BURNREC_ML100K)");
+        return;
+    };
+    let (_, u1) = burnrec::data::split::ml100k_official(&dir, "u1", &LoadOptions::default()).unwrap();
+    let mut p = MfParams::default();
+    p.train.optimizer = burnrec::model::OptimizerKind::Sgd;
+    p.train.embedding_update = burnrec::model::EmbeddingUpdate::Sparse(burnrec::model::RowOptimizer::Sgd);
+    p.train.lr = 0.64;
+    p.train.batch_size = 128;
+    p.train.l2 = 0.1;
+    p.train.epochs = 44;
+    p.train.progress = false;
+    let model = p.fit(&u1.train, &Backend::Flex.device()).unwrap();
+    let r = evaluate_ratings(&model, &u1.test, u1.train.rating_range()).unwrap();
+    assert!(r.rmse <= 0.925, "u1 rmse {}", r.rmse);
+    // Measured 0.920366 in release and debug builds alike (one thread of sparse SGD: same f32
+    // arithmetic); a change to the trainer that moves it shows here.
+    assert!((r.rmse - 0.920366).abs() < 1e-4, "u1 rmse {}", r.rmse);
+}
+
 #[test]
 fn bundled_split_is_the_documented_one() {
     let data = DatasetSpec::Bundled.load(&LoadOptions::default()).unwrap();
