@@ -94,6 +94,9 @@ fn ml100k_official_splits_and_side_features() {
     let opts = LoadOptions::default();
     let (data, u1) = burnrec::data::split::ml100k_official(&dir, "u1", &opts).unwrap();
     assert_eq!((u1.train.len(), u1.test.len()), (80_000, 20_000));
+    // The ratings file as PATH (as `ml-100k:PATH/u.data` allows): the split files beside it.
+    let (_, u1_by_file) = burnrec::data::split::ml100k_official(&dir.join("u.data"), "u1", &opts).unwrap();
+    assert_eq!(u1_by_file.test.iter().collect::<Vec<_>>(), u1.test.iter().collect::<Vec<_>>());
     let (_, ua) = burnrec::data::split::ml100k_official(&dir, "ua", &opts).unwrap();
     assert_eq!((ua.train.len(), ua.test.len()), (90_570, 9_430));
     assert!(ua.test.user_counts().iter().all(|&c| c == 10), "ua holds out 10 ratings per user");

@@ -175,7 +175,14 @@ pub fn set_dotted(params: &mut serde_json::Value, name: &str, key: &str, value: 
         }
         slot = obj.get_mut(part).expect("checked");
     }
-    *slot = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    *slot = match serde_json::from_str(value) {
+        Ok(v) => v,
+        // A JSON object or array the shell stripped of its quotes (`{"a":1}` → `{a:1}`).
+        Err(e) if value.starts_with(['{', '[']) => {
+            return Err(format!("`{name}`: `{key}` = {value} is not valid JSON ({e}); in a shell, single-quote the whole setting so its double quotes stay: --set '{name}.{key}=…'"));
+        }
+        Err(_) => serde_json::Value::String(value.to_string()),
+    };
     Ok(())
 }
 
@@ -343,6 +350,12 @@ mod tests {
         let e = ClassicParams::default_for("svd").unwrap().set("n_factors", "many").unwrap_err();
         assert!(e.contains("cannot set `n_factors` = many"), "{e}");
         assert!(ClassicParams::default_for("global-mean").unwrap().set("x", "1").is_err());
+        // JSON values: a struct variant set whole; one whose quotes a shell ate is named as such.
+        let knn = ClassicParams::default_for("item-knn").unwrap();
+        let bm25 = knn.set("weighting", r#"{"bm25":{"k1":1.5,"b":0.5}}"#).unwrap();
+        assert_eq!(bm25.params_json()["weighting"]["bm25"]["k1"], 1.5);
+        let e = knn.set("weighting", "{bm25:{k1:1.5,b:0.5}}").unwrap_err();
+        assert!(e.contains("not valid JSON") && e.contains("single-quote"), "{e}");
         let s = ClassicParams::default_for("svd").unwrap().with_seed(7);
         assert_eq!(s.params_json()["seed"], 7);
         assert_eq!(ClassicParams::default_for("baseline").unwrap().with_seed(7), ClassicParams::default_for("baseline").unwrap());

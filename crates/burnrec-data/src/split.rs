@@ -328,7 +328,8 @@ pub fn cold_item_split(data: &Interactions, item_ratio: f64, seed: u64) -> Resul
 
 /// The official ML-100K splits: `u1` … `u5` (5-fold, 80 000 / 20 000) and `ua`, `ub`
 /// (10 test ratings per user). Reads `u.data` from `dir` as the dataset (its index space), and
-/// `<name>.base` / `<name>.test` as given.
+/// `<name>.base` / `<name>.test` as given. `dir` may also be the ratings file itself (as in a
+/// `ml-100k:PATH` spec): the split files are then read beside it.
 ///
 /// # Errors
 /// [`DataError::Spec`] for an unknown name, [`DataError::Io`] / [`DataError::Parse`] for
@@ -338,6 +339,7 @@ pub fn ml100k_official(dir: &Path, name: &str, opts: &LoadOptions) -> Result<(Da
         return Err(DataError::Spec(format!("unknown ML-100K split `{name}`: expected u1..u5, ua or ub")));
     }
     let data = crate::spec::DatasetSpec::Ml100k(dir.to_path_buf()).load(opts)?;
+    let dir = if dir.is_file() { dir.parent().unwrap_or(Path::new(".")) } else { dir };
     let mut pos = std::collections::HashMap::with_capacity(data.len());
     for (k, (&u, &i)) in data.interactions.users().iter().zip(data.interactions.items()).enumerate() {
         pos.insert((u, i), k);

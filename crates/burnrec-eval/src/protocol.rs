@@ -71,7 +71,8 @@ pub struct RankingReport {
     /// Catalogue coverage@K: distinct items in any top-K list / catalogue size.
     pub coverage: f64,
     /// Novelty@K: mean self-information `−log2(p_i)` of recommended items, `p_i` = share of
-    /// training users who interacted with item i (unseen items count as 1 user).
+    /// training users who interacted with item i (unseen items count as 1 user). NaN when
+    /// `train` is empty: there is no popularity to measure it by.
     pub novelty: f64,
     /// Wall-clock seconds of scoring and ranking.
     pub eval_s: f64,
@@ -136,7 +137,13 @@ fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &I
         mrr: mean(&|m| m.mrr),
         auc: if aucs.is_empty() { f64::NAN } else { aucs.iter().sum::<f64>() / aucs.len() as f64 },
         coverage: shown.iter().filter(|&&s| s).count() as f64 / catalogue.max(1) as f64,
-        novelty: if n_rec == 0 { 0.0 } else { info / n_rec as f64 },
+        novelty: if train.is_empty() {
+            f64::NAN
+        } else if n_rec == 0 {
+            0.0
+        } else {
+            info / n_rec as f64
+        },
         eval_s,
         per_user,
     }
@@ -278,6 +285,22 @@ mod tests {
         assert!((r.auc - 0.5).abs() < 1e-12);
         // coverage: items {2, 3, 1} of 4.
         assert_eq!(r.coverage, 0.75);
+    }
+
+    #[test]
+    fn novelty_by_hand() {
+        // Every user scores items [1, 4, 3, 2]. Train: u0 {1}, u1 {1}, u2 {0}; top-1 among the
+        // candidates: u0 → 2, u1 → 2, u2 → 1. Item 2 has no training user (counts as 1 of the 3
+        // training users), item 1 has 2: novelty = (2·log2 3 + log2(3/2)) / 3.
+        let model = Table(vec![vec![1.0, 4.0, 3.0, 2.0]; 3]);
+        let train = inter(&[(0, 1, 1.0), (1, 1, 1.0), (2, 0, 1.0)], 3, 4);
+        let test = inter(&[(0, 2, 1.0), (1, 3, 1.0), (2, 1, 1.0)], 3, 4);
+        let r = evaluate_full(&model, &train, &test, 1, 2);
+        let want = (2.0 * 3f64.log2() + 1.5f64.log2()) / 3.0;
+        assert!((r.novelty - want).abs() < 1e-12, "novelty {} vs {want}", r.novelty);
+        // No training interactions (e.g. scoring the training set itself): no popularity, NaN.
+        let none = inter(&[], 3, 4);
+        assert!(evaluate_full(&model, &none, &test, 1, 2).novelty.is_nan());
     }
 
     #[test]

@@ -338,9 +338,18 @@ impl DataArgs {
     /// # Errors
     /// Any loading error, with the dataset spec as context.
     pub fn load(&self) -> anyhow::Result<Dataset> {
-        use anyhow::Context;
         let opts = self.load_options()?;
-        self.dataset.load(&opts).with_context(|| format!("loading dataset `{}`", self.dataset))
+        self.dataset.load(&opts).map_err(|e| {
+            // What the CLI can do about two common mistakes.
+            let hint = match &e {
+                DataError::Parse { line: 1, .. } if matches!(self.dataset, DatasetSpec::Csv(_)) && !self.header => {
+                    " (if line 1 holds column names, pass --header)"
+                }
+                DataError::Duplicate { .. } => " (to keep one of them, pass --duplicates first, last or mean)",
+                _ => "",
+            };
+            anyhow::Error::new(e).context(format!("loading dataset `{}`{hint}", self.dataset))
+        })
     }
 }
 
@@ -393,8 +402,9 @@ pub struct CompareArgs {
     /// Seed of the split and of every model.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Fraction of ratings held out for testing (random split).
-    #[arg(long, default_value_t = 0.2)]
+    /// Fraction of ratings held out for testing (random split; with `--split cold-items` the
+    /// fraction of items). Not with `--folds`, whose test parts are a K-th each.
+    #[arg(long, default_value_t = 0.2, conflicts_with = "folds")]
     pub test_ratio: f64,
     /// Split: `random` (ratio `--test-ratio`), `leave-one-out` (each user's latest rating;
     /// ties to the larger item id; needs timestamps), `official-5fold` (ML-100K's own

@@ -113,6 +113,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.patience.is_some() && args.valid_ratio.is_none() {
         bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
     }
+    if args.negatives_file.is_some() && !proto.sampled {
+        bail!("--negatives-file lists the candidates of the sampled protocol: add --protocol sampled (with --split leave-one-out)");
+    }
     if args.folds_file.is_some() != (args.split == "folds-file") {
         bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
     }
@@ -139,7 +142,21 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             eprintln!("{} folds from `{}`: each cell is the mean over folds, `_std` the sample standard deviation", folds.len(), path.display());
             (data, Some(folds))
         }
-        _ => (args.data.load()?, None),
+        _ => match args.folds {
+            Some(f) => {
+                if loo || proto.sampled || cold {
+                    bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out, cold-items or the sampled protocol");
+                }
+                if args.valid_ratio.is_some() {
+                    bail!("--valid-ratio is not supported with --folds");
+                }
+                let data = args.data.load()?;
+                let folds = kfold(&data.interactions, f, false, args.seed).context("k-fold split")?;
+                eprintln!("{f}-fold cross-validation (seed {}): each cell is the mean over folds, `_std` the sample standard deviation", args.seed);
+                (data, Some(folds))
+            }
+            None => (args.data.load()?, None),
+        },
     };
     let mut split = match &given_folds {
         Some(folds) => folds[0].clone(),
@@ -167,6 +184,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         match args.split.as_str() {
             "official-5fold" => "official u1".to_string(),
             "folds-file" => "listed fold 0".to_string(),
+            _ if args.folds.is_some() => format!("random fold 1 of {}", given_folds.as_ref().map_or(0, Vec::len)),
             "cold-items" => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
             _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
             _ => format!("random (test ratio {}, seed {})", args.test_ratio, args.seed),
@@ -190,23 +208,21 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     check_sets(&args.set, &selected)?;
+    for name in &selected {
+        check_params(name, &args.settings())?;
+    }
+    if !proto.full && !proto.sampled {
+        // Top-N models (implicit feedback) have no rating to score.
+        let ranking: Vec<&str> =
+            selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
+        if !ranking.is_empty() {
+            eprintln!("note: {} rank items and have no rating metrics: add --protocol full (or sampled, after --split leave-one-out)", ranking.join(", "));
+        }
+    }
     if args.patience.is_some() && !selected.iter().any(|m| BURN_MODELS.contains(&m.as_str())) {
         bail!("--patience stops the neural models early, and none is selected ({})", BURN_MODELS.join(", "));
     }
-    let folds = match (given_folds, args.folds) {
-        (Some(folds), _) => folds,
-        (None, Some(f)) => {
-            if loo || proto.sampled {
-                bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out or the sampled protocol");
-            }
-            eprintln!("{f}-fold cross-validation (seed {}): each cell is the mean over folds, `_std` the sample standard deviation", args.seed);
-            if args.valid_ratio.is_some() {
-                bail!("--valid-ratio is not supported with --folds");
-            }
-            kfold(&data.interactions, f, false, args.seed).context("k-fold split")?
-        }
-        (None, None) => vec![split],
-    };
+    let folds = given_folds.unwrap_or_else(|| vec![split]);
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
@@ -219,7 +235,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             if let (Some(h), 0) = (run.history.clone(), f) {
                 curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
             }
-            fallback_note = run.fallbacks.or(fallback_note);
+            if f == 0 {
+                fallback_note = run.fallbacks.or(fallback_note); // the fold the header line describes
+            }
             if let Some(nd) = run.per_user_ndcg {
                 per_user_ndcg.push((name.to_string(), nd));
             }
@@ -234,8 +252,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     print!("{}", table(&rows));
     if let Some((n, uu, ui)) = fallback_note {
         println!(
-            "{n} test ratings; {uu} with a user and {ui} with an item unseen in training \
+            "{}{n} test ratings; {uu} with a user and {ui} with an item unseen in training \
              (predicted by the models' fallbacks, included above); predictions {}",
+            if folds.len() > 1 { "first fold: " } else { "" },
             match clip {
                 Some((lo, hi)) => format!("clipped to [{lo}, {hi}]"),
                 None => "not clipped".into(),
@@ -429,12 +448,26 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
     users.sort_unstable();
     users.dedup();
     let mut out = HashMap::new();
+    let mut capped: Vec<(u32, usize)> = Vec::new();
     for u in users {
         let neg = sampler.sample_distinct(u, args.negatives, Shortfall::Cap, &mut rng)?;
         if neg.capped {
-            eprintln!("warning: user `{}` has only {} candidate negatives", data.users.raw(u).unwrap_or("?"), neg.items.len());
+            capped.push((u, neg.items.len()));
         }
         out.insert(u, neg.items);
+    }
+    // One line for all the users with fewer candidates than asked (all of them when
+    // `--negatives` exceeds the catalogue), naming the first few.
+    if !capped.is_empty() {
+        let named: Vec<String> = capped.iter().take(5).map(|&(u, n)| format!("`{}` ({n})", data.users.raw(u).unwrap_or("?"))).collect();
+        eprintln!(
+            "warning: {} of {} test users have fewer than {} candidate negatives and are ranked among all they have: {}{}",
+            capped.len(),
+            out.len(),
+            args.negatives,
+            named.join(", "),
+            if capped.len() > 5 { ", …" } else { "" }
+        );
     }
     Ok(out)
 }
@@ -489,26 +522,19 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
         Some(c)
     };
     if let Some(kind) = ncf_kind(name) {
-        let mut base = NcfParams { kind, ..Default::default() };
-        neural_train(&mut base.train, args);
-        let mut p = apply_sets(name, base, args.set)?;
-        p.kind = kind;
+        let p = ncf_params(name, kind, args)?;
         let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
         let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
         return Ok((FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t));
     }
     if name == "deep-hybrid" {
-        let mut base = DeepParams::default();
-        neural_train(&mut base.train, args);
-        let p = apply_sets(name, base, args.set)?;
+        let p = deep_params(args)?;
         let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
         let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
         return Ok((FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t));
     }
     if name == "burn-mf" {
-        let mut base = MfParams::default();
-        neural_train(&mut base.train, args);
-        let p = apply_sets(name, base, args.set)?;
+        let p = mf_params(args)?;
         let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
         let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
         return Ok((FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t));
@@ -516,6 +542,55 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
     let params = classic_params(name, args)?;
     let model = params.fit(train)?;
     Ok((FittedModel::Classic { params: Some(params), model }, None, None))
+}
+
+/// The params of NCF-family model `name` (of `kind`): defaults, the CLI's training settings,
+/// then `--set name.…`; checked.
+fn ncf_params(name: &str, kind: NcfKind, args: &ModelSettings<'_>) -> anyhow::Result<NcfParams> {
+    let mut base = NcfParams { kind, ..Default::default() };
+    neural_train(&mut base.train, args);
+    let mut p = apply_sets(name, base, args.set)?;
+    p.kind = kind;
+    p.check().map_err(|e| anyhow!("`{name}`: {e}"))?;
+    Ok(p)
+}
+
+/// The params of `deep-hybrid`, as [`ncf_params`].
+fn deep_params(args: &ModelSettings<'_>) -> anyhow::Result<DeepParams> {
+    let mut base = DeepParams::default();
+    neural_train(&mut base.train, args);
+    let p = apply_sets("deep-hybrid", base, args.set)?;
+    p.check().map_err(|e| anyhow!("`deep-hybrid`: {e}"))?;
+    Ok(p)
+}
+
+/// The params of `burn-mf`, as [`ncf_params`].
+fn mf_params(args: &ModelSettings<'_>) -> anyhow::Result<MfParams> {
+    let mut base = MfParams::default();
+    neural_train(&mut base.train, args);
+    let p = apply_sets("burn-mf", base, args.set)?;
+    p.check().map_err(|e| anyhow!("`burn-mf`: {e}"))?;
+    Ok(p)
+}
+
+/// Builds (without fitting) the params of model `name` from the defaults and the CLI, so that
+/// a bad `--set` is reported before any model trains, not after the models before it.
+fn check_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<()> {
+    if SIDE_MODELS.contains(&name) {
+        content_params(args)?.check().map_err(|e| anyhow!("`content`: {e}"))?;
+        if name == "hybrid" {
+            classic_params("als", args)?;
+        }
+    } else if let Some(kind) = ncf_kind(name) {
+        ncf_params(name, kind, args)?;
+    } else if name == "deep-hybrid" {
+        deep_params(args)?;
+    } else if name == "burn-mf" {
+        mf_params(args)?;
+    } else {
+        classic_params(name, args)?;
+    }
+    Ok(())
 }
 
 /// The CLI's settings of a neural model's training: `--seed`, `--quiet`, `--epochs`,
@@ -587,6 +662,8 @@ fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, def
         let Some(rest) = s.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
         let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
         set_dotted(&mut v, name, key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
+        // Read back after each one, so that the error names the `--set` at fault.
+        T::deserialize(&v).map_err(|e| anyhow!("--set `{s}`: `{name}`: cannot set `{key}` = {value}: {e}"))?;
     }
     serde_json::from_value(v).map_err(|e| anyhow!("--set {name}.…: {e}"))
 }

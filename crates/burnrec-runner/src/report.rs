@@ -40,11 +40,12 @@ fn value(r: &Row, key: &str) -> Option<f64> {
     r.values.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
-/// A row's cells under `cols`; `-` where the row has no such value.
+/// A row's cells under `cols`; `-` where the row has no such value or it is undefined (NaN).
 fn cells(r: &Row, cols: &[String]) -> Vec<String> {
     let mut c = vec![r.model.clone(), r.backend.clone()];
     c.extend(cols.iter().map(|k| match value(r, k) {
         None => "-".to_string(),
+        Some(v) if v.is_nan() => "-".to_string(),
         Some(v) if k.ends_with("per_s") => format!("{v:.0}"),
         Some(v) if k.ends_with("_s") => format!("{v:.3}"),
         Some(v) => format!("{v:.4}"),

@@ -235,6 +235,51 @@ fn kfold_reports_mean_and_std() {
     assert!((mean - rows[0]["rmse"].as_f64().unwrap()).abs() < 1e-12);
     let out = burnrec(&["compare", "--folds", "3", "--split", "leave-one-out"]);
     assert_eq!(out.status.code(), Some(2));
+    // The header line describes the first fold (no unused random split), and so does the
+    // fallback line under the table; --test-ratio has no meaning with --folds.
+    let err = String::from_utf8_lossy(&out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean"]).stderr).into_owned();
+    assert!(err.contains("random fold 1 of 3") && !err.contains("test ratio"), "{err}");
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--test-ratio", "0.5", "--models", "global-mean"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}
+
+/// Runs `burnrec` and asserts it succeeded.
+fn out_of(args: &[&str]) -> std::process::Output {
+    let out = burnrec(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn settings_are_checked_before_any_model_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(30, 20, 2, 0.5, 0.1, 3);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
+    let data = format!("csv:{}", write(dir.path(), "r.csv", &text));
+    // The bad value is named with its --set, and nothing is fitted first (the progress of
+    // `baseline`'s fit would be the first line otherwise: no table, no note).
+    let out = burnrec(&["compare", "--dataset", &data, "--models", "baseline,burn-mf", "--set", "burn-mf.train.lr=abc", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("--set `burn-mf.train.lr=abc`") && err.contains("`train.lr`") && !err.contains("fitting"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = burnrec(&["compare", "--dataset", &data, "--models", "baseline,neumf", "--set", "neumf.factors=0", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(2) && err.contains("`neumf`") && err.contains("`factors`"), "{err}");
+    // A negatives file without the sampled protocol would be ignored: an error instead.
+    let out = burnrec(&["compare", "--dataset", &data, "--models", "popularity", "--negatives-file", "n.tsv", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--negatives-file lists the candidates of the sampled protocol"));
+    // Top-N models under the rating protocol alone: a note says how to get their metrics.
+    let out = out_of(&["compare", "--dataset", &data, "--models", "baseline,popularity", "--quiet"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("note: popularity rank items and have no rating metrics: add --protocol full"));
+    // Loading mistakes the CLI can name a flag for.
+    let header = format!("csv:{}", write(dir.path(), "h.csv", "user,item,rating\n1,2,3\n"));
+    let err = String::from_utf8_lossy(&burnrec(&["data", "stats", "--dataset", &header]).stderr).into_owned();
+    assert!(err.contains("pass --header") && err.contains("h.csv:1: field `rating`"), "{err}");
+    let dup = format!("csv:{}", write(dir.path(), "d.csv", "1,2,3\n1,2,4\n"));
+    let err = String::from_utf8_lossy(&burnrec(&["data", "stats", "--dataset", &dup]).stderr).into_owned();
+    assert!(err.contains("lines 1 and 2") && err.contains("--duplicates first, last or mean"), "{err}");
 }
 
 #[test]
