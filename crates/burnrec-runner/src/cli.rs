@@ -268,9 +268,10 @@ pub struct FetchArgs {
 pub struct DataArgs {
     /// Dataset: `bundled` (MovieLens latest-small, compiled in), `ml-100k:PATH`, `ml-1m:PATH`,
     /// `ml-latest:PATH`, `lastfm:PATH` (PATH = the dataset's folder or its ratings file),
-    /// `csv:PATH`, or a name fetched by `burnrec fetch` (e.g. `ml-1m`).
-    #[arg(long, default_value = "bundled", value_parser = parse_spec)]
-    pub dataset: DatasetSpec,
+    /// `csv:PATH`, or a name fetched by `burnrec fetch` (e.g. `ml-1m`). Default: `bundled`;
+    /// for `evaluate`, the dataset the model was trained on (its directory records it).
+    #[arg(long, value_parser = parse_spec)]
+    pub dataset: Option<DatasetSpec>,
     /// Duplicated (user, item) pairs: `error` (stop, naming both lines), `first`, `last`, or
     /// `mean` (keeping the latest timestamp).
     #[arg(long, default_value = "error", value_parser = parse_duplicates)]
@@ -339,17 +340,23 @@ impl DataArgs {
     /// Any loading error, with the dataset spec as context.
     pub fn load(&self) -> anyhow::Result<Dataset> {
         let opts = self.load_options()?;
-        self.dataset.load(&opts).map_err(|e| {
+        let spec = self.spec();
+        spec.load(&opts).map_err(|e| {
             // What the CLI can do about two common mistakes.
             let hint = match &e {
-                DataError::Parse { line: 1, .. } if matches!(self.dataset, DatasetSpec::Csv(_)) && !self.header => {
+                DataError::Parse { line: 1, .. } if matches!(spec, DatasetSpec::Csv(_)) && !self.header => {
                     " (if line 1 holds column names, pass --header)"
                 }
                 DataError::Duplicate { .. } => " (to keep one of them, pass --duplicates first, last or mean)",
                 _ => "",
             };
-            anyhow::Error::new(e).context(format!("loading dataset `{}`{hint}", self.dataset))
+            anyhow::Error::new(e).context(format!("loading dataset `{spec}`{hint}"))
         })
+    }
+
+    /// The `--dataset` given, else `bundled`.
+    pub fn spec(&self) -> DatasetSpec {
+        self.dataset.clone().unwrap_or(DatasetSpec::Bundled)
     }
 }
 

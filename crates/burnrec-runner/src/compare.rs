@@ -121,14 +121,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let (data, given_folds) = match args.split.as_str() {
         "official-5fold" => {
-            let DatasetSpec::Ml100k(dir) = &args.data.dataset else {
+            let DatasetSpec::Ml100k(dir) = args.data.spec() else {
                 bail!("--split official-5fold uses ML-100K's u1…u5 files: pass --dataset ml-100k:PATH");
             };
             let opts = args.data.load_options()?;
             let mut data = None;
             let mut folds = Vec::new();
             for f in 1..=5 {
-                let (d, s) = ml100k_official(dir, &format!("u{f}"), &opts).with_context(|| format!("reading the official fold u{f}"))?;
+                let (d, s) = ml100k_official(&dir, &format!("u{f}"), &opts).with_context(|| format!("reading the official fold u{f}"))?;
                 data.get_or_insert(d);
                 folds.push(s);
             }

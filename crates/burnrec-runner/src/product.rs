@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use burnrec_data::split::leave_one_out;
 use burnrec_data::{Feedback, Interactions, Rating, RatingPredictor, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_ratings};
@@ -79,7 +79,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         format: FORMAT,
         burnrec_version: env!("CARGO_PKG_VERSION").to_string(),
         model: args.model.clone(),
-        dataset: args.data.dataset.to_string(),
+        dataset: args.data.spec().to_string(),
         dataset_name: data.name.clone(),
         split: SplitInfo { kind: kind.to_string(), test_ratio: args.test_ratio, seed: args.seed },
         backend: BURN_MODELS.contains(&args.model.as_str()).then(|| args.backend.name().to_string()),
@@ -119,7 +119,16 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     }
     let dir = modeldir::load(&args.model_dir, args.backend)?;
     let m = &dir.manifest;
-    let data = args.data.load()?;
+    // Without --dataset: the dataset the model was trained on (its other loading flags —
+    // csv layout, duplicates, threshold — must still be given as they were for training).
+    let data_args = match &args.data.dataset {
+        Some(_) => args.data.clone(),
+        None => {
+            let spec = m.dataset.parse().map_err(|e| anyhow!("{}: dataset `{}`: {e}; pass --dataset", args.model_dir.display(), m.dataset))?;
+            crate::cli::DataArgs { dataset: Some(spec), ..args.data.clone() }
+        }
+    };
+    let data = data_args.load()?;
     if data.name != m.dataset_name {
         eprintln!("note: the model was trained on {}, evaluating on {}", m.dataset_name, data.name);
     }

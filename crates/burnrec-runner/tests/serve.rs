@@ -108,6 +108,11 @@ fn train_recommend_and_serve() {
     for key in ["hr@10", "ndcg@10", "auc"] {
         assert_eq!(row[0][key].as_f64(), manifest["metrics"][key].as_f64(), "{key}");
     }
+    // Without --dataset, the dataset the directory records (its layout flags still given).
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(again, row);
 
     // The server.
     let mut server = Server(
