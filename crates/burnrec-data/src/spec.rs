@@ -96,6 +96,22 @@ fn beside(file: &Path, name: &str) -> Result<Option<(BufReader<File>, String)>, 
 }
 
 impl DatasetSpec {
+    /// The same spec with its path made absolute (resolved against the current directory,
+    /// links followed), so that it still names the data from another directory — e.g. in a
+    /// saved model's manifest. A path that does not resolve, and `bundled` / fetched names,
+    /// are kept as they are.
+    pub fn absolute(&self) -> Self {
+        let abs = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        match self {
+            Self::Ml100k(p) => Self::Ml100k(abs(p)),
+            Self::Ml1m(p) => Self::Ml1m(abs(p)),
+            Self::MlLatest(p) => Self::MlLatest(abs(p)),
+            Self::LastFm(p) => Self::LastFm(abs(p)),
+            Self::Csv(p) => Self::Csv(abs(p)),
+            Self::Bundled | Self::Fetched(_) => self.clone(),
+        }
+    }
+
     /// Loads the dataset with its side files. `opts.csv` is used only by [`DatasetSpec::Csv`];
     /// the duplicate and scale policies apply to every kind.
     ///
@@ -235,6 +251,16 @@ fn resolve(path: &Path, default_file: &str) -> Result<PathBuf, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_resolves_paths_only() {
+        let here = std::env::current_dir().unwrap();
+        let spec: DatasetSpec = "csv:.".parse().unwrap();
+        assert_eq!(spec.absolute(), DatasetSpec::Csv(std::fs::canonicalize(&here).unwrap()));
+        let missing = DatasetSpec::Ml100k(PathBuf::from("no/such/dir"));
+        assert_eq!(missing.absolute(), missing);
+        assert_eq!(DatasetSpec::Bundled.absolute(), DatasetSpec::Bundled);
+    }
 
     #[test]
     fn parses_every_kind() {

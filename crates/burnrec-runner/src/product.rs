@@ -79,7 +79,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         format: FORMAT,
         burnrec_version: env!("CARGO_PKG_VERSION").to_string(),
         model: args.model.clone(),
-        dataset: args.data.spec().to_string(),
+        dataset: args.data.spec().absolute().to_string(),
         dataset_name: data.name.clone(),
         split: SplitInfo { kind: kind.to_string(), test_ratio: args.test_ratio, seed: args.seed },
         backend: BURN_MODELS.contains(&args.model.as_str()).then(|| args.backend.name().to_string()),
@@ -129,7 +129,7 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         }
     };
     let data = data_args.load()?;
-    if data.name != m.dataset_name {
+    if args.data.dataset.is_some() && data.name != m.dataset_name {
         eprintln!("note: the model was trained on {}, evaluating on {}", m.dataset_name, data.name);
     }
     let kind = m.split.kind.as_str();
