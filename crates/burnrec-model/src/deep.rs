@@ -382,7 +382,7 @@ impl RatingModule for DeepHybridModule {
 /// | `train.l2` | 0 | L2 on the id rows a batch uses |
 ///
 /// The defaults follow NCF's (batch, learning rate, negatives); `dim`, `id_dropout` and the
-/// tower were set on a validation split of ML-100K (docs/models.md).
+/// tower are untuned choices (docs/models.md, docs/benchmarks.md: "at its untuned defaults").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DeepParams {

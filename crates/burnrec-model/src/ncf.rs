@@ -580,7 +580,7 @@ mod tests {
         // Dot-product MF (tables only), GMF (tables + dense output layer) and NeuMF (tables,
         // tower, output), with BCE or BPR (whose pairs are drawn before the step too): with
         // plain SGD everywhere (and the L2 penalty on) the row-sparse step equals the dense one.
-        let cases = [(NcfKind::Mf, ImplicitObjective::Bce), (NcfKind::Gmf, ImplicitObjective::Bce), (NcfKind::NeuMf, ImplicitObjective::Bce), (NcfKind::Mf, ImplicitObjective::Bpr), (NcfKind::NeuMf, ImplicitObjective::Bpr)];
+        let cases = [(NcfKind::Mf, ImplicitObjective::Bce), (NcfKind::Gmf, ImplicitObjective::Bce), (NcfKind::NeuMf, ImplicitObjective::Bce), (NcfKind::Mf, ImplicitObjective::Bpr), (NcfKind::Gmf, ImplicitObjective::Bpr), (NcfKind::NeuMf, ImplicitObjective::Bpr)];
         for (kind, objective) in cases {
             let fit = |update| {
                 let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, l2: 0.01, embedding_update: update, ..quiet(3) };
@@ -591,7 +591,12 @@ mod tests {
             let (a, b) = (dense.score_block(&[0, 13, 27], &items), sparse.score_block(&[0, 13, 27], &items));
             let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
             assert!(worst <= 1e-5, "{kind:?} {objective:?}: largest score difference {worst}");
-            assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{kind:?} {objective:?}");
+            // GMF with BPR barely leaves ln 2 in 3 epochs from the paper's N(0, 0.01²) init (the
+            // output bias cancels in x_ui − x_uj and every gradient is a product of small
+            // factors); the equality above still covers its row updates.
+            if (kind, objective) != (NcfKind::Gmf, ImplicitObjective::Bpr) {
+                assert!(dense.history[2].train_loss < dense.history[0].train_loss, "{kind:?} {objective:?}");
+            }
         }
         // NeuMF with lazy Adam on the tables and Adam on the tower learns the groups.
         let train = TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), ..quiet(30) };

@@ -472,9 +472,8 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
     Ok(out)
 }
 
-/// A fitted model and, for trained neural models, its RMSE per epoch on train (and on the
-/// validation part when `--valid-ratio` is set).
-/// A fitted model, its training curves and its epoch timing (neural models).
+/// A fitted model, its training curves (neural models: training RMSE or loss per epoch, and the
+/// validation RMSE or NDCG@K when `--valid-ratio` is set) and its epoch timing.
 type Fitted = (FittedModel, Option<Vec<(String, Vec<(usize, f64)>)>>, Option<EpochTiming>);
 
 /// Median seconds per epoch and samples per second of a neural model's training, over its
