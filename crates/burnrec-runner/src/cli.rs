@@ -17,6 +17,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run; boxing would only complicate the derive
 pub enum Command {
     /// Train classic and Burn models on one seeded train/test split and compare RMSE/MAE.
     Compare(CompareArgs),

@@ -226,7 +226,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut curves: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
+    let mut curves: Curves = Vec::new();
     for name in selected.iter().map(String::as_str) {
         let backend = if BURN_MODELS.contains(&name) { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
@@ -303,7 +303,7 @@ struct Run {
     values: Vec<(String, f64)>,
     fallbacks: Option<(usize, usize, usize)>,
     per_user_ndcg: Option<Vec<f64>>,
-    history: Option<Vec<(String, Vec<(usize, f64)>)>>,
+    history: Option<Curves>,
 }
 
 fn evaluate_model(
@@ -474,7 +474,10 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
 
 /// A fitted model, its training curves (neural models: training RMSE or loss per epoch, and the
 /// validation RMSE or NDCG@K when `--valid-ratio` is set) and its epoch timing.
-type Fitted = (FittedModel, Option<Vec<(String, Vec<(usize, f64)>)>>, Option<EpochTiming>);
+type Fitted = (FittedModel, Option<Curves>, Option<EpochTiming>);
+
+/// Named learning curves: (name, [(epoch, value)]).
+type Curves = Vec<(String, Vec<(usize, f64)>)>;
 
 /// Median seconds per epoch and samples per second of a neural model's training, over its
 /// epochs (the first left out when there are several: it allocates the optimiser state).
@@ -543,33 +546,34 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
     Ok((FittedModel::Classic { params: Some(params), model }, None, None))
 }
 
-/// The params of NCF-family model `name` (of `kind`): defaults, the CLI's training settings,
-/// then `--set name.…`; checked.
+/// A Burn model's params: `base` with the CLI's training settings (`train` finds them), then
+/// every `--set name.…`; checked by `check`.
+fn burn_params<T: serde::Serialize + serde::de::DeserializeOwned>(
+    name: &str,
+    mut base: T,
+    train: impl Fn(&mut T) -> &mut TrainConfig,
+    check: impl Fn(&T) -> Result<(), burnrec_model::TrainError>,
+    args: &ModelSettings<'_>,
+) -> anyhow::Result<T> {
+    neural_train(train(&mut base), args);
+    let p = apply_sets(name, base, args.set)?;
+    check(&p).map_err(|e| anyhow!("`{name}`: {e}"))?;
+    Ok(p)
+}
+
+/// The params of NCF-family model `name` (of `kind`; `check_sets` refuses a `--set` of it).
 fn ncf_params(name: &str, kind: NcfKind, args: &ModelSettings<'_>) -> anyhow::Result<NcfParams> {
-    let mut base = NcfParams { kind, ..Default::default() };
-    neural_train(&mut base.train, args);
-    let mut p = apply_sets(name, base, args.set)?;
-    p.kind = kind;
-    p.check().map_err(|e| anyhow!("`{name}`: {e}"))?;
-    Ok(p)
+    burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)
 }
 
-/// The params of `deep-hybrid`, as [`ncf_params`].
+/// The params of `deep-hybrid`.
 fn deep_params(args: &ModelSettings<'_>) -> anyhow::Result<DeepParams> {
-    let mut base = DeepParams::default();
-    neural_train(&mut base.train, args);
-    let p = apply_sets("deep-hybrid", base, args.set)?;
-    p.check().map_err(|e| anyhow!("`deep-hybrid`: {e}"))?;
-    Ok(p)
+    burn_params("deep-hybrid", DeepParams::default(), |p| &mut p.train, DeepParams::check, args)
 }
 
-/// The params of `burn-mf`, as [`ncf_params`].
+/// The params of `burn-mf`.
 fn mf_params(args: &ModelSettings<'_>) -> anyhow::Result<MfParams> {
-    let mut base = MfParams::default();
-    neural_train(&mut base.train, args);
-    let p = apply_sets("burn-mf", base, args.set)?;
-    p.check().map_err(|e| anyhow!("`burn-mf`: {e}"))?;
-    Ok(p)
+    burn_params("burn-mf", MfParams::default(), |p| &mut p.train, MfParams::check, args)
 }
 
 /// Builds (without fitting) the params of model `name` from the defaults and the CLI, so that
