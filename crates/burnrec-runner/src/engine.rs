@@ -100,6 +100,19 @@ pub struct Answer {
     pub fallback: Option<&'static str>,
 }
 
+impl Answer {
+    /// The answer as the JSON both the CLI (`--json`) and the HTTP service print: the fields of
+    /// `context` (what was asked: `{"user": …}`, `{"item": …}`, …) followed by `items` and
+    /// `fallback`.
+    pub fn to_json(&self, context: serde_json::Value) -> serde_json::Value {
+        let mut out = context;
+        if let (serde_json::Value::Object(m), Ok(serde_json::Value::Object(b))) = (&mut out, serde_json::to_value(self)) {
+            m.extend(b);
+        }
+        out
+    }
+}
+
 struct Factors {
     f: DotFactors,
     fold: FoldIn,

@@ -187,9 +187,10 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_answer(answer: &Answer, json: bool) -> anyhow::Result<()> {
+fn print_answer(answer: &Answer, json: bool, context: serde_json::Value) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(answer)?);
+        // The HTTP service's JSON, field for field (`Answer::to_json`).
+        println!("{}", serde_json::to_string_pretty(&answer.to_json(context))?);
         return Ok(());
     }
     if let Some(f) = answer.fallback {
@@ -211,13 +212,13 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     // `--history "1, 260"`: ids are trimmed, empty ones dropped.
     let clean = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
     let (history, features) = (clean(&args.history), clean(&args.user_features));
-    let answer = match (&args.user, &history, &features) {
-        (Some(u), None, None) => engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?,
-        (None, Some(h), None) => engine.recommend_history(h, args.k, args.include_seen)?,
-        (None, None, Some(f)) => engine.recommend_features(f, args.k)?,
+    let (answer, context) = match (&args.user, &history, &features) {
+        (Some(u), None, None) => (engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?, serde_json::json!({ "user": u })),
+        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen)?, serde_json::json!({ "history": h.len() })),
+        (None, None, Some(f)) => (engine.recommend_features(f, args.k)?, serde_json::json!({ "user_features": f })),
         _ => bail!("give exactly one of --user RAW_ID, --history ITEM,ITEM,… or --user-features FIELD=VALUE,…"),
     };
-    print_answer(&answer, args.json)
+    print_answer(&answer, args.json, context)
 }
 
 /// Runs `burnrec similar`.
@@ -226,5 +227,5 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
 /// Model directory errors; an unknown item, bad `-k`, models without item similarity.
 pub fn similar(args: &SimilarArgs) -> anyhow::Result<()> {
     let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
-    print_answer(&engine.similar(&args.item, args.k)?, args.json)
+    print_answer(&engine.similar(&args.item, args.k)?, args.json, serde_json::json!({ "item": args.item }))
 }

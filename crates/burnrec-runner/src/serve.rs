@@ -191,13 +191,7 @@ where
         }
     };
     match result {
-        Ok((a, mut extra)) => {
-            let body = serde_json::to_value(&a).unwrap_or(Value::Null);
-            if let (Value::Object(m), Value::Object(b)) = (&mut extra, body) {
-                m.extend(b);
-            }
-            Json(extra).into_response()
-        }
+        Ok((a, context)) => Json(a.to_json(context)).into_response(),
         Err(e) => engine_error(&e),
     }
 }

@@ -96,6 +96,7 @@ fn train_recommend_and_serve() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["items"].as_array().unwrap().len(), 4);
+    assert_eq!(cli["user"], "u3", "the CLI's JSON carries what was asked, as the HTTP answer does");
     let out = burnrec(&["recommend", "--model-dir", als.to_str().unwrap(), "--user", "nobody"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("unknown user `nobody`"));
     let out = burnrec(&["similar", "--model-dir", knn.to_str().unwrap(), "--item", "i2", "-k", "3"]);
