@@ -84,8 +84,10 @@ pub struct ModelFile {
     pub burnrec_version: String,
     /// Name of the dataset the model was fitted on.
     pub dataset: String,
-    /// Algorithm and parameters used.
-    pub params: ClassicParams,
+    /// Algorithm and parameters used; `None` for models whose settings are not registry
+    /// params (`content`, whose params and the hybrid's blend are inside the fitted model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<ClassicParams>,
     /// Raw user id ↔ user index.
     pub users: IdMap,
     /// Raw item id ↔ item index.
@@ -130,9 +132,18 @@ pub enum ModelFileError {
 }
 
 impl ModelFile {
-    /// Wraps a fitted model with its id maps.
-    pub fn new(dataset: &str, params: ClassicParams, users: IdMap, items: IdMap, model: ClassicModel) -> Self {
-        Self { format: MODEL_FORMAT, burnrec_version: env!("CARGO_PKG_VERSION").to_string(), dataset: dataset.to_string(), params, users, items, model }
+    /// Wraps a fitted model with its id maps; `params`: a [`ClassicParams`], or `None` for
+    /// the content and hybrid models.
+    pub fn new(dataset: &str, params: impl Into<Option<ClassicParams>>, users: IdMap, items: IdMap, model: ClassicModel) -> Self {
+        Self {
+            format: MODEL_FORMAT,
+            burnrec_version: env!("CARGO_PKG_VERSION").to_string(),
+            dataset: dataset.to_string(),
+            params: params.into(),
+            users,
+            items,
+            model,
+        }
     }
 
     /// Writes the model to `path` (JSON; gzip when the name ends in `.gz`), replacing it

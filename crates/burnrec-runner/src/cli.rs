@@ -47,8 +47,8 @@ pub enum Command {
 /// `burnrec train`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Model to train: any name `compare --models` accepts except `content` and `hybrid`
-    /// (not saveable yet), e.g. `als`, `svd`, `item-knn`, `ease`, `burn-mf`, `neumf`.
+    /// Model to train: any name `compare --models` accepts, e.g. `als`, `svd`, `item-knn`,
+    /// `ease`, `content`, `hybrid` (`--set als.…` / `content.…`), `burn-mf`, `neumf`.
     #[arg(long, value_parser = parse_model)]
     pub model: String,
     /// Input data.

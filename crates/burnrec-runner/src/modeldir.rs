@@ -148,8 +148,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 /// it — and only if it is a model directory (or empty), never another folder.
 ///
 /// # Errors
-/// `dir` exists without `force`, or is not a model directory; a model that cannot be saved yet
-/// (`content`, `hybrid`); any I/O error, naming the file.
+/// `dir` exists without `force`, or is not a model directory; any I/O error, naming the file.
 pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let empty = dir.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
@@ -168,12 +167,9 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
     let result = (|| -> anyhow::Result<()> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
         match what.model {
-            FittedModel::Classic { params: Some(params), model } => {
+            FittedModel::Classic { params, model } => {
                 let file = ModelFile::new(&what.manifest.dataset_name, params.clone(), what.users.clone(), what.items.clone(), model.clone());
                 file.save(&tmp.join("classic.json"))?;
-            }
-            FittedModel::Classic { params: None, .. } => {
-                bail!("`{}` cannot be saved yet (its settings are not classic params); save `als` and `content` separately", what.manifest.model)
             }
             FittedModel::Burn(m) => m.save(&tmp.join("burn"), what.users, what.items)?,
         }
@@ -241,7 +237,7 @@ fn load_once(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
     }
     let (model, users, items) = if dir.join("classic.json").is_file() {
         let f = ModelFile::load(&dir.join("classic.json"))?;
-        (FittedModel::Classic { params: Some(f.params), model: f.model }, f.users, f.items)
+        (FittedModel::Classic { params: f.params, model: f.model }, f.users, f.items)
     } else if dir.join("burn").is_dir() {
         let (m, users, items) = BurnModel::load(&dir.join("burn"), &backend.device())?;
         (FittedModel::Burn(m), users, items)

@@ -49,11 +49,6 @@ fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: &Int
 /// # Errors
 /// Data, split, fit and save errors, with context.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
-    match args.model.as_str() {
-        "content" => bail!("`content` cannot be saved yet (its settings are not classic params): compare it with `burnrec compare --models content`"),
-        "hybrid" => bail!("`hybrid` cannot be saved yet: train and save `als` on its own, or compare the hybrid with `burnrec compare --models hybrid`"),
-        _ => {}
-    }
     if args.model.starts_with("all-") {
         bail!("--model takes one model, not the group `{}`", args.model);
     }
@@ -66,7 +61,9 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: None, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
     for s in &args.set {
         let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
-        if model != args.model {
+        // The hybrid is set through its parts.
+        let part = args.model == "hybrid" && (model == "als" || model == "content");
+        if model != args.model && !part {
             bail!("--set `{s}`: `{model}` is not the model trained (`{}`)", args.model);
         }
     }

@@ -244,6 +244,31 @@ fn kfold_reports_mean_and_std() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
 
+#[test]
+fn content_and_hybrid_train_save_and_evaluate() {
+    // The bundled dataset has genres; leave-one-out keeps the held-out part small.
+    let dir = tempfile::tempdir().unwrap();
+    for (model, sets) in [("content", vec![]), ("hybrid", vec!["--set", "als.factors=8", "--set", "als.iterations=2"])] {
+        let out_dir = dir.path().join(model);
+        let mut args = vec!["train", "--model", model, "--split", "leave-one-out", "--quiet", "--out", out_dir.to_str().unwrap()];
+        args.extend(sets);
+        out_of(&args);
+        let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("burnrec-model.json")).unwrap()).unwrap();
+        let json = dir.path().join(format!("{model}.json"));
+        out_of(&["evaluate", "--model-dir", out_dir.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+        let row: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        for key in ["hr@10", "ndcg@10", "auc"] {
+            assert_eq!(row[0][key].as_f64(), manifest["metrics"][key].as_f64(), "{model} {key}");
+        }
+        let out = out_of(&["recommend", "--model-dir", out_dir.to_str().unwrap(), "--user", "1", "-k", "3", "--json"]);
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(answer["items"].as_array().unwrap().len(), 3, "{model}");
+    }
+    // A --set of another model is still refused.
+    let out = burnrec(&["train", "--model", "content", "--set", "als.factors=8", "--out", dir.path().join("x").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the model trained"));
+}
+
 /// Runs `burnrec` and asserts it succeeded.
 fn out_of(args: &[&str]) -> std::process::Output {
     let out = burnrec(args);
