@@ -184,6 +184,14 @@ impl ContentKnn {
         let seen = self.user_items.row(user as usize);
         self.similar(item).iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
     }
+
+    /// The scores of `items` for a user whose items are flagged in `has`: for each item, the
+    /// sum of the cosines of its stored neighbours the user has.
+    fn scores_into(&self, has: &[bool], items: &[u32], out: &mut [f32]) {
+        for (o, &i) in out.iter_mut().zip(items) {
+            *o = self.similar(i).iter().filter(|(j, _)| has[*j as usize]).map(|(_, s)| s).sum();
+        }
+    }
 }
 
 impl RatingPredictor for ContentKnn {
@@ -204,15 +212,36 @@ impl RatingPredictor for ContentKnn {
                 for &j in mine {
                     seen[j as usize] = true;
                 }
-                for (o, &i) in row.iter_mut().zip(items) {
-                    *o = self.similar(i).iter().filter(|(j, _)| seen[*j as usize]).map(|(_, s)| s).sum();
-                }
+                self.scores_into(seen, items, row);
                 for &j in mine {
                     seen[j as usize] = false;
                 }
             },
         );
         out
+    }
+
+    /// A new user's scores from the items of `history` (duplicates count once, indices outside
+    /// the catalogue are ignored): the training users' rule, so a history equal to a user's
+    /// items gives that user's scores — content-based recommendations for a user with a few
+    /// items and no training row.
+    fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
+        let n_items = self.offsets.len().saturating_sub(1);
+        let mut has = vec![false; n_items];
+        for &j in history {
+            if let Some(h) = has.get_mut(j as usize) {
+                *h = true;
+            }
+        }
+        let items: Vec<u32> = (0..n_items as u32).collect();
+        let mut out = vec![0f32; n_items];
+        self.scores_into(&has, &items, &mut out);
+        Some(out)
+    }
+
+    /// The stored content neighbours of `item` ("more like this", also for unrated items).
+    fn item_neighbours(&self, item: u32) -> Option<Vec<(u32, f32)>> {
+        Some(self.similar(item))
     }
 
     fn feedback(&self) -> Feedback {
@@ -379,6 +408,18 @@ mod tests {
         assert_eq!(block, single);
         let back: ContentKnn = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back.score_block(&[0, 1], &[0, 1, 2, 3, 4]), m.score_block(&[0, 1], &[0, 1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn histories_and_neighbours_for_serving() {
+        let (train, feats) = setup();
+        let m = ContentKnnParams::default().fit(&train, &feats).unwrap();
+        crate::als::tests::assert_history_scores_equal_the_users(&m, &train);
+        // A new user who liked item 1 (Comedy, Drama): item 2 (Drama) scores cos(1, 2) = 0.8734,
+        // items 0 and 4 (Comedy) 0.4869 each, item 3 nothing.
+        let s = m.history_scores(&[1]).unwrap();
+        assert!((s[2] - 0.8734).abs() < 1e-4 && (s[0] - 0.4869).abs() < 1e-4 && (s[4] - 0.4869).abs() < 1e-4 && s[3] == 0.0, "{s:?}");
+        assert_eq!(m.item_neighbours(0), Some(m.similar(0)));
     }
 
     #[test]

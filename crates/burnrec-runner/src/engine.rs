@@ -262,7 +262,7 @@ impl Engine {
                 Ok(Self::matvec(&fx.f.items, fx.f.dim, &x, fx.f.new_user_offset))
             }
             None => Err(EngineError::Unsupported(format!(
-                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf) or item-knn / ease",
+                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf) or item-knn / ease / content",
                 self.dir.manifest.model
             ))),
         }
@@ -323,7 +323,7 @@ impl Engine {
         }
         let Some(fx) = &self.factors else {
             return Err(EngineError::Unsupported(format!(
-                "`{}` has no item factors or neighbourhoods: `similar` needs a factor model or item-knn",
+                "`{}` has no item factors or neighbourhoods: `similar` needs a factor model, item-knn or content",
                 self.dir.manifest.model
             )));
         };

@@ -263,6 +263,11 @@ fn content_and_hybrid_train_save_and_evaluate() {
         let out = out_of(&["recommend", "--model-dir", out_dir.to_str().unwrap(), "--user", "1", "-k", "3", "--json"]);
         let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(answer["items"].as_array().unwrap().len(), 3, "{model}");
+        // The content model also answers a new user's history and "more like this".
+        let dir_arg = out_dir.to_str().unwrap();
+        let history = burnrec(&["recommend", "--model-dir", dir_arg, "--history", "1,260", "-k", "3"]);
+        let similar = burnrec(&["similar", "--model-dir", dir_arg, "--item", "1", "-k", "3"]);
+        assert_eq!((history.status.success(), similar.status.success()), (model == "content", model == "content"), "{model}");
     }
     // A --set of another model is still refused.
     let out = burnrec(&["train", "--model", "content", "--set", "als.factors=8", "--out", dir.path().join("x").to_str().unwrap()]);
