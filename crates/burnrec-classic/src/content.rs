@@ -221,8 +221,9 @@ impl RatingPredictor for ContentKnn {
         out
     }
 
-    /// A new user's scores from the items of `history` (duplicates count once, indices outside
-    /// the catalogue are ignored): the training users' rule, so a history equal to a user's
+    /// A new user's scores, `[n_items]` (unitless sums of cosines), from the items of
+    /// `history` (duplicates count once, indices outside the catalogue are ignored): the
+    /// training users' rule, so a history equal to a user's
     /// items gives that user's scores — content-based recommendations for a user with a few
     /// items and no training row.
     fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {

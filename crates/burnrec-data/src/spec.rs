@@ -233,7 +233,7 @@ impl DatasetSpec {
 }
 
 /// A folder resolves to `folder/default_file`; a file stays as it is.
-fn resolve(path: &Path, default_file: &str) -> Result<PathBuf, DataError> {
+pub(crate) fn resolve(path: &Path, default_file: &str) -> Result<PathBuf, DataError> {
     if path.is_dir() {
         let f = path.join(default_file);
         if !f.is_file() {

@@ -339,14 +339,15 @@ pub fn ml100k_official(dir: &Path, name: &str, opts: &LoadOptions) -> Result<(Da
         return Err(DataError::Spec(format!("unknown ML-100K split `{name}`: expected u1..u5, ua or ub")));
     }
     let data = crate::spec::DatasetSpec::Ml100k(dir.to_path_buf()).load(opts)?;
-    let dir = if dir.is_file() { dir.parent().unwrap_or(Path::new(".")) } else { dir };
+    // The split files lie beside the ratings file, whether `dir` names it or its folder.
+    let ratings = crate::spec::resolve(dir, "u.data")?;
     let mut pos = std::collections::HashMap::with_capacity(data.len());
     for (k, (&u, &i)) in data.interactions.users().iter().zip(data.interactions.items()).enumerate() {
         pos.insert((u, i), k);
     }
     let mut part = vec![u8::MAX; data.len()];
     for (suffix, p) in [("base", 0u8), ("test", 2u8)] {
-        let file = dir.join(format!("{name}.{suffix}"));
+        let file = ratings.with_file_name(format!("{name}.{suffix}"));
         let raw = load_ratings(&file, &DelimitedFormat::ml100k(), &LoadOptions::default())?;
         for r in raw.interactions.iter() {
             let (ru, ri) = (raw.users.raw(r.user).unwrap_or_default(), raw.items.raw(r.item).unwrap_or_default());

@@ -144,8 +144,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         }
         _ => match args.folds {
             Some(f) => {
-                if loo || proto.sampled || cold {
-                    bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out, cold-items or the sampled protocol");
+                if loo || proto.sampled {
+                    // (cold-items with --folds is refused above, with the cold-items checks)
+                    bail!("--folds runs k-fold cross-validation on random folds: it cannot be combined with leave-one-out or the sampled protocol");
                 }
                 if args.valid_ratio.is_some() {
                     bail!("--valid-ratio is not supported with --folds");
@@ -209,7 +210,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     check_sets(&args.set, &selected)?;
     for name in &selected {
-        check_params(name, &args.settings())?;
+        model_params(name, &args.settings())?; // every setting checked before anything trains
     }
     if !proto.full && !proto.sampled {
         // Top-N models (implicit feedback) have no rating to score.
@@ -499,16 +500,37 @@ impl EpochTiming {
     }
 }
 
+/// The settings of one model, built from its defaults and the CLI (`--seed`, `--epochs`,
+/// `--set`, …) and checked — before anything trains (see [`model_params`]).
+enum ModelParams {
+    /// `content`, or `hybrid` with its ALS part.
+    Side { content: ContentKnnParams, als: Option<ClassicParams> },
+    Ncf(NcfParams),
+    Deep(DeepParams),
+    Mf(MfParams),
+    Classic(ClassicParams),
+}
+
+/// The params of model `name`: the one place that maps a model name to its settings, used to
+/// check every selected model before the first one trains and then to fit each.
+fn model_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ModelParams> {
+    Ok(if SIDE_MODELS.contains(&name) {
+        let content = apply_sets("content", ContentKnnParams::default(), args.set)?;
+        content.check().map_err(|e| anyhow!("`content`: {e}"))?;
+        let als = if name == "hybrid" { Some(classic_params("als", args)?) } else { None };
+        ModelParams::Side { content, als }
+    } else if let Some(kind) = ncf_kind(name) {
+        ModelParams::Ncf(burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)?)
+    } else if name == "deep-hybrid" {
+        ModelParams::Deep(burn_params(name, DeepParams::default(), |p| &mut p.train, DeepParams::check, args)?)
+    } else if name == "burn-mf" {
+        ModelParams::Mf(burn_params(name, MfParams::default(), |p| &mut p.train, MfParams::check, args)?)
+    } else {
+        ModelParams::Classic(classic_params(name, args)?)
+    })
+}
+
 pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactions, valid: Option<&Interactions>, side: &Side<'_>) -> anyhow::Result<Fitted> {
-    if SIDE_MODELS.contains(&name) {
-        let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
-        let content = content_params(args)?;
-        if name == "content" {
-            return Ok((FittedModel::Classic { params: None, model: ClassicModel::Content(content.fit(train, features)?) }, None, None));
-        }
-        let hybrid = fit_hybrid(args, &content, train, valid, features)?;
-        return Ok((FittedModel::Classic { params: None, model: ClassicModel::Hybrid(hybrid) }, None, None));
-    }
     // The validation metric of the neural models: NDCG@K (full ranking of the validation
     // part against `train`) for implicit models.
     let ndcg = valid.map(|v| Validation {
@@ -523,27 +545,36 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
         }
         Some(c)
     };
-    if let Some(kind) = ncf_kind(name) {
-        let p = ncf_params(name, kind, args)?;
-        let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
-        let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
-        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t));
-    }
-    if name == "deep-hybrid" {
-        let p = deep_params(args)?;
-        let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
-        let (c, t) = (curves(&m.history, "train loss", &|l| l, &format!("valid ndcg@{}", args.k)), EpochTiming::of(&m.history));
-        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t));
-    }
-    if name == "burn-mf" {
-        let p = mf_params(args)?;
-        let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-        let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
-        return Ok((FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t));
-    }
-    let params = classic_params(name, args)?;
-    let model = params.fit(train)?;
-    Ok((FittedModel::Classic { params: Some(params), model }, None, None))
+    let implicit_curves = |h: &[burnrec_model::EpochLog]| curves(h, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
+    Ok(match model_params(name, args)? {
+        ModelParams::Side { content, als } => {
+            let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
+            let model = match als {
+                None => ClassicModel::Content(content.fit(train, features)?),
+                Some(als) => ClassicModel::Hybrid(fit_hybrid(args, als, &content, train, valid, features)?),
+            };
+            (FittedModel::Classic { params: None, model }, None, None)
+        }
+        ModelParams::Ncf(p) => {
+            let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
+            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
+            (FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t)
+        }
+        ModelParams::Deep(p) => {
+            let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
+            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
+            (FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t)
+        }
+        ModelParams::Mf(p) => {
+            let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
+            let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
+            (FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t)
+        }
+        ModelParams::Classic(params) => {
+            let model = params.fit(train)?;
+            (FittedModel::Classic { params: Some(params), model }, None, None)
+        }
+    })
 }
 
 /// A Burn model's params: `base` with the CLI's training settings (`train` finds them), then
@@ -559,41 +590,6 @@ fn burn_params<T: serde::Serialize + serde::de::DeserializeOwned>(
     let p = apply_sets(name, base, args.set)?;
     check(&p).map_err(|e| anyhow!("`{name}`: {e}"))?;
     Ok(p)
-}
-
-/// The params of NCF-family model `name` (of `kind`; `check_sets` refuses a `--set` of it).
-fn ncf_params(name: &str, kind: NcfKind, args: &ModelSettings<'_>) -> anyhow::Result<NcfParams> {
-    burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)
-}
-
-/// The params of `deep-hybrid`.
-fn deep_params(args: &ModelSettings<'_>) -> anyhow::Result<DeepParams> {
-    burn_params("deep-hybrid", DeepParams::default(), |p| &mut p.train, DeepParams::check, args)
-}
-
-/// The params of `burn-mf`.
-fn mf_params(args: &ModelSettings<'_>) -> anyhow::Result<MfParams> {
-    burn_params("burn-mf", MfParams::default(), |p| &mut p.train, MfParams::check, args)
-}
-
-/// Builds (without fitting) the params of model `name` from the defaults and the CLI, so that
-/// a bad `--set` is reported before any model trains, not after the models before it.
-fn check_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<()> {
-    if SIDE_MODELS.contains(&name) {
-        content_params(args)?.check().map_err(|e| anyhow!("`content`: {e}"))?;
-        if name == "hybrid" {
-            classic_params("als", args)?;
-        }
-    } else if let Some(kind) = ncf_kind(name) {
-        ncf_params(name, kind, args)?;
-    } else if name == "deep-hybrid" {
-        deep_params(args)?;
-    } else if name == "burn-mf" {
-        mf_params(args)?;
-    } else {
-        classic_params(name, args)?;
-    }
-    Ok(())
 }
 
 /// The CLI's settings of a neural model's training: `--seed`, `--quiet`, `--epochs`,
@@ -651,11 +647,6 @@ fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The content model's params: defaults, then `--set content.key=value`.
-fn content_params(args: &ModelSettings<'_>) -> anyhow::Result<ContentKnnParams> {
-    apply_sets("content", ContentKnnParams::default(), args.set)
-}
-
 /// `defaults` with every `--set NAME.PATH=VALUE` for `name` applied (PATH dotted into nested
 /// params, VALUE JSON or a bare word), through serde so that unknown names and wrong types are
 /// errors naming them.
@@ -677,12 +668,12 @@ fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, def
 /// whole training part.
 fn fit_hybrid(
     args: &ModelSettings<'_>,
+    cf: ClassicParams,
     content: &ContentKnnParams,
     train: &Interactions,
     valid: Option<&Interactions>,
     features: &FeatureTable,
 ) -> anyhow::Result<Hybrid> {
-    let cf = classic_params("als", args)?;
     let (inner_train, inner_valid) = match valid {
         Some(v) => (train.clone(), v.clone()),
         None => {
