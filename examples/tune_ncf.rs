@@ -68,6 +68,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r#"{"factors": 32, "objective": "bpr", "train": {"batch_size": 1024, "lr": 0.003}}"#,
         r#"{"factors": 32, "objective": "bpr", "train": {"batch_size": 256, "lr": 0.001}}"#,
         r#"{"factors": 64, "layers": [128, 64, 32, 16], "objective": "bpr", "train": {"batch_size": 1024, "lr": 0.003, "l2": 0.001}}"#,
+        // Round 7, around row 11: row-wise optimisers for the embedding tables (lazy Adam moves
+        // a row only when its user or item is in the batch; Adagrad's rate decays per row), a
+        // wider MLP, a smaller batch, gradient clipping.
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "embedding_update": {"sparse": {"lazy_adam": {}}}}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "embedding_update": {"sparse": {"adagrad": {}}}}}"#,
+        r#"{"factors": 32, "negatives": 8, "layers": [256, 128, 64, 32], "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 256, "lr": 0.001}}"#,
+        r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "grad_clip_norm": 1.0}}"#,
     ];
     let only: Option<usize> = std::env::args().nth(2).and_then(|s| s.parse().ok());
     let validation = Validation {
