@@ -1,6 +1,6 @@
 //! Dot-product MF for implicit feedback (`p_uᵀ q_i + b_i`), trained with BPR (Rendle,
-//! Freudenthaler, Gantner & Schmidt-Thieme, UAI 2009) or with BCE and sampled negatives by the
-//! one Burn training loop, on the bundled dataset as implicit feedback, leave-one-out, full
+//! Freudenthaler, Gantner & Schmidt-Thieme, UAI 2009), with BCE and sampled negatives, or with
+//! the sampled softmax (Covington et al. 2016) by the one Burn training loop, on the bundled dataset as implicit feedback, leave-one-out, full
 //! ranking, beside popularity. Early stopping on the validation NDCG@10 (each user's latest
 //! *training* interaction), keeping the best epoch.
 //!
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         higher_is_better: true,
         score: Box::new(|m: &dyn RatingPredictor| evaluate_full(m, &inner.train, &inner.test, 10, 256).ndcg),
     };
-    for objective in [ImplicitObjective::Bpr, ImplicitObjective::Bce] {
+    for objective in [ImplicitObjective::Bpr, ImplicitObjective::Bce, ImplicitObjective::Softmax] {
         let mut p = NcfParams { kind: NcfKind::Mf, factors: 64, objective, ..Default::default() };
         p.train.batch_size = 1024;
         p.train.lr = 0.01;

@@ -76,6 +76,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r#"{"factors": 32, "negatives": 8, "layers": [256, 128, 64, 32], "train": {"batch_size": 1024, "lr": 0.003}}"#,
         r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 256, "lr": 0.001}}"#,
         r#"{"factors": 32, "negatives": 8, "train": {"batch_size": 1024, "lr": 0.003, "grad_clip_norm": 1.0}}"#,
+        // Round 8: the sampled softmax objective (the positive's cross-entropy among itself and
+        // its sampled negatives) instead of BCE.
+        r#"{"factors": 32, "negatives": 8, "objective": "softmax", "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 32, "objective": "softmax", "train": {"batch_size": 4096, "lr": 0.003}}"#,
+        r#"{"factors": 16, "negatives": 8, "objective": "softmax", "train": {"batch_size": 1024, "lr": 0.003}}"#,
+        r#"{"factors": 32, "negatives": 32, "objective": "softmax", "train": {"batch_size": 2048, "lr": 0.001}}"#,
     ];
     let only: Option<usize> = std::env::args().nth(2).and_then(|s| s.parse().ok());
     let validation = Validation {

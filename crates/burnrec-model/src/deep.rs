@@ -375,7 +375,7 @@ impl RatingModule for DeepHybridModule {
 /// | `dropout` | 0.1 | dropout after each tower layer while training |
 /// | `id_dropout` | 0.2 | probability of dropping a sample's id embeddings while training, so features alone must score it (cold start) |
 /// | `negatives` | 4 | sampled negatives per positive (`bce`) |
-/// | `objective` | `bce` | `bce` or `bpr` |
+/// | `objective` | `bce` | `bce`, `bpr` or `softmax` (as [`crate::NcfParams`]) |
 /// | `train.epochs` | 20 | passes over the positives |
 /// | `train.batch_size` | 256 | samples per step (positives and negatives together) |
 /// | `train.lr` | 0.001 | Adam learning rate |
@@ -709,7 +709,7 @@ mod tests {
             let t = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.3, l2: 0.01, embedding_update: update, ..quiet(3) };
             DeepParams { dim: 4, layers: vec![8, 4], objective, train: t, ..Default::default() }.fit(&train, Some(&uf), Some(&itf), &Device::flex()).unwrap()
         };
-        for objective in [ImplicitObjective::Bce, ImplicitObjective::Bpr] {
+        for objective in [ImplicitObjective::Bce, ImplicitObjective::Bpr, ImplicitObjective::Softmax] {
             let (dense, sparse) = (fit(EmbeddingUpdate::Dense, objective), fit(EmbeddingUpdate::Sparse(RowOptimizer::Sgd), objective));
             let (users, items): (Vec<u32>, Vec<u32>) = ((0..40).collect(), (0..20).collect());
             let (a, b) = (dense.score_block(&users, &items), sparse.score_block(&users, &items));

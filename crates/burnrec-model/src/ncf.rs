@@ -207,7 +207,7 @@ impl RatingModule for NcfModule {
 /// | `factors` | 8 | GMF embedding size (predictive factors) |
 /// | `layers` | `[64, 32, 16, 8]` | MLP tower widths; the input is user ⊕ item embeddings of `layers[0] / 2` each |
 /// | `negatives` | 4 | sampled negatives per positive, fresh every epoch (`bce`) |
-/// | `objective` | `bce` | `bce` (pointwise, the paper's) or `bpr` (pairwise, Rendle et al. 2009) |
+/// | `objective` | `bce` | `bce` (pointwise, the paper's), `bpr` (pairwise, Rendle et al. 2009) or `softmax` (sampled softmax over the positive and its `negatives`, Covington et al. 2016) |
 /// | `pretrain` | false | NeuMF: start from a trained GMF and MLP (the paper's §3.4.1); costs their fits too |
 /// | `dropout` | 0 | probability of zeroing each MLP-tower activation while training (off in evaluation) |
 /// | `train.epochs` | 20 | passes over the positives |
@@ -226,7 +226,7 @@ pub struct NcfParams {
     pub factors: usize,
     /// MLP tower widths.
     pub layers: Vec<usize>,
-    /// Negatives per positive (`bce` objective; `bpr` uses one per positive).
+    /// Negatives per positive (`bce` and `softmax` objectives; `bpr` uses one per positive).
     pub negatives: usize,
     /// Training objective.
     pub objective: ImplicitObjective,
@@ -549,6 +549,31 @@ mod tests {
     }
 
     #[test]
+    fn softmax_objective_learns_the_groups() {
+        let _rng = crate::backend_rng_lock();
+        let data = groups();
+        let params = NcfParams { kind: NcfKind::Gmf, objective: ImplicitObjective::Softmax, train: quiet(30), ..Default::default() };
+        let m = params.fit(&data, &Device::flex()).unwrap();
+        // Per positive with 4 negatives the loss starts near ln 5 = 1.609 (all logits ≈ equal).
+        assert!((m.history[0].train_loss - 5f64.ln()).abs() < 0.1, "{:?}", m.history);
+        assert!(m.history.last().unwrap().train_loss < m.history[0].train_loss * 0.8, "{:?}", m.history);
+        let wins = group_wins(&m);
+        assert!(wins >= 36, "{wins} of 40 users rank their own group higher");
+    }
+
+    #[test]
+    fn sampled_softmax_loss_is_finite_and_exact() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 0.0, 0.0, 2.0, 0.0, -1.0, -1000.0, 0.0, 1000.0], [3, 3]), &device);
+        let v = crate::trainer::sampled_softmax_loss(logits).into_data().try_to_vec::<f32>().unwrap();
+        // ln 3; ln(1 + e^-2 + e^-3) = ln 1.185122 = 0.169850; a positive 2000 below the best
+        // negative costs ≈ 2000.
+        for (a, b) in v.iter().zip([3f32.ln(), 0.169850, 2000.0]) {
+            assert!(a.is_finite() && (a - b).abs() < 1e-3 * b.max(1.0), "{v:?}");
+        }
+    }
+
+    #[test]
     fn dot_mf_forward_is_the_dot_product_plus_item_bias() {
         let _rng = crate::backend_rng_lock();
         let device = Device::flex();
@@ -578,9 +603,10 @@ mod tests {
         use crate::trainer::OptimizerKind;
         let data = groups();
         // Dot-product MF (tables only), GMF (tables + dense output layer) and NeuMF (tables,
-        // tower, output), with BCE or BPR (whose pairs are drawn before the step too): with
+        // tower, output), with BCE, BPR or sampled softmax (whose negatives are drawn before the
+        // step too): with
         // plain SGD everywhere (and the L2 penalty on) the row-sparse step equals the dense one.
-        let cases = [(NcfKind::Mf, ImplicitObjective::Bce), (NcfKind::Gmf, ImplicitObjective::Bce), (NcfKind::NeuMf, ImplicitObjective::Bce), (NcfKind::Mf, ImplicitObjective::Bpr), (NcfKind::Gmf, ImplicitObjective::Bpr), (NcfKind::NeuMf, ImplicitObjective::Bpr)];
+        let cases = [(NcfKind::Mf, ImplicitObjective::Bce), (NcfKind::Gmf, ImplicitObjective::Bce), (NcfKind::NeuMf, ImplicitObjective::Bce), (NcfKind::Mf, ImplicitObjective::Bpr), (NcfKind::Gmf, ImplicitObjective::Bpr), (NcfKind::NeuMf, ImplicitObjective::Bpr), (NcfKind::Mf, ImplicitObjective::Softmax), (NcfKind::NeuMf, ImplicitObjective::Softmax)];
         for (kind, objective) in cases {
             let fit = |update| {
                 let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, l2: 0.01, embedding_update: update, ..quiet(3) };

@@ -5,13 +5,15 @@
 //! AdamW / SGD with optional gradient clipping, a per-epoch learning-rate schedule, a progress
 //! bar on stderr with the loss and samples/s, divergence detection naming the epoch and step,
 //! and — given a [`Validation`] — early stopping with patience and best-checkpoint restore),
-//! with one of three objectives:
+//! with one of four objectives:
 //! - [`train_explicit`]: mean squared error on `r − μ` (explicit ratings);
 //! - [`train_pointwise`]: binary cross-entropy on logits, each positive with sampled negatives
 //!   (implicit feedback, He et al. 2017), computed with log-sigmoid so that it stays finite for
 //!   any logit;
 //! - [`train_pairwise`]: BPR, `−ln σ(x_ui − x_uj)` with one sampled negative per positive
-//!   (Rendle et al. 2009), also through log-sigmoid.
+//!   (Rendle et al. 2009), also through log-sigmoid;
+//! - [`train_softmax`]: sampled softmax, the positive's cross-entropy among itself and its
+//!   sampled negatives (Covington et al. 2016), through log-softmax.
 
 use std::time::Instant;
 
@@ -23,7 +25,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::sync::Arc;
 
-use burn::tensor::activation::log_sigmoid;
+use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burnrec_data::batch::{ExplicitBatcher, Features, PairwiseBatcher, PointwiseBatcher, index_tensor};
 use burnrec_data::sampling::NegativeSampler;
 use burnrec_data::{Interactions, Rating, RatingPredictor};
@@ -286,7 +288,8 @@ pub struct EpochLog {
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean training loss of the epoch (without the penalty): MSE in rating units² for
-    /// explicit models, binary cross-entropy in nats per sample for implicit ones.
+    /// explicit models; for implicit ones binary cross-entropy in nats per sample, BPR in nats
+    /// per triple or sampled softmax cross-entropy in nats per positive.
     pub train_loss: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
@@ -560,6 +563,79 @@ pub fn train_pairwise<M: RatingModule>(
     )
 }
 
+/// Trains `model` on the implicit feedback `train` with the sampled softmax objective (Bengio &
+/// Senécal, "Adaptive Importance Sampling to Accelerate Training of a Neural Probabilistic
+/// Language Model", IEEE TNN 2008; for recommendation Covington, Adams & Sargin, "Deep Neural
+/// Networks for YouTube Recommendations", RecSys 2016): each positive `(u, i)` comes with
+/// `negatives` items `j_1 … j_K` drawn uniformly among those `u` has no training interaction
+/// with (fresh every epoch, seeded), and the loss is the cross-entropy of the positive among
+/// its `1 + K` candidates, `−x_ui + ln(e^{x_ui} + Σ_k e^{x_uj_k})`, through log-softmax (finite
+/// for any logits), averaged over the batch's positives, plus the L2 penalty. Uniform
+/// sampling needs no log-Q correction (it shifts every logit by the same constant).
+/// `cfg.batch_size` counts samples as in [`train_pointwise`]; a positive whose user has fewer
+/// than `negatives` non-interacted items is skipped. `EpochLog::train_loss` is that
+/// cross-entropy (nats per positive).
+///
+/// # Errors
+/// As [`train_explicit`]; also [`TrainError::Param`] if `negatives` is 0.
+pub fn train_softmax<M: RatingModule>(
+    model: M,
+    train: &Interactions,
+    negatives: usize,
+    cfg: &TrainConfig,
+    device: &Device,
+    metric: Option<ModuleMetric<'_, M>>,
+) -> Result<Trained<M>, TrainError> {
+    if negatives == 0 {
+        return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
+    }
+    let sampler = Arc::new(NegativeSampler::new(train));
+    let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
+    let positives = (cfg.batch_size / (1 + negatives)).max(1);
+    let group = 1 + negatives;
+    // Positive then its negatives, as `train_pointwise`; only complete groups are kept so that
+    // the samples reshape to `[positives, 1 + K]`.
+    let expand = |batch: Vec<Rating>| complete_groups(batcher.expand(&batch), group);
+    fit_loop(
+        model,
+        train,
+        cfg,
+        positives,
+        group,
+        &expand,
+        device,
+        |epoch| batcher.set_epoch(epoch as u64),
+        |model: &M, samples: Vec<Rating>, device: &Device| {
+            let n = samples.len() / group;
+            let (users, items) = sample_ids(&samples, device);
+            let logits = model.forward(users.clone(), items.clone()).reshape([n, group]);
+            let ce = sampled_softmax_loss(logits).sum();
+            // `penalty` averages over the `n (1 + K)` samples; the objective's is per positive.
+            let penalty = model.penalty(users, items).mul_scalar(group as f64);
+            let loss = ce.clone().div_scalar(n.max(1) as f64) + penalty.mul_scalar(cfg.l2);
+            (loss, ce, n)
+        },
+        metric,
+    )
+}
+
+/// The samples of [`PointwiseBatcher::expand`] (each positive, label 1, followed by its
+/// negatives, label 0) without the positives that have fewer than `group − 1` negatives (their
+/// users have fewer non-interacted items than asked for), so that they form `len / group`
+/// complete groups.
+fn complete_groups(samples: Vec<Rating>, group: usize) -> Vec<Rating> {
+    let mut out = Vec::with_capacity(samples.len());
+    let mut start = 0;
+    while start < samples.len() {
+        let end = samples[start + 1..].iter().position(|r| r.rating > 0.5).map_or(samples.len(), |k| start + 1 + k);
+        if end - start == group {
+            out.extend_from_slice(&samples[start..end]);
+        }
+        start = end;
+    }
+    out
+}
+
 /// The `[n]` user and `[n]` item index tensors of `n` samples, on `device`.
 fn sample_ids(samples: &[Rating], device: &Device) -> (Tensor<1, Int>, Tensor<1, Int>) {
     let users: Vec<u32> = samples.iter().map(|r| r.user).collect();
@@ -577,6 +653,9 @@ pub enum ImplicitObjective {
     Bce,
     /// Pairwise BPR with one sampled negative per positive ([`train_pairwise`]).
     Bpr,
+    /// Sampled softmax: the positive's cross-entropy among itself and `negatives` sampled
+    /// negatives ([`train_softmax`]).
+    Softmax,
 }
 
 /// [`train_pointwise`] (with `negatives` per positive) or [`train_pairwise`], by `objective`.
@@ -596,6 +675,7 @@ pub fn train_implicit<M: RatingModule>(
     match objective {
         ImplicitObjective::Bce => train_pointwise(model, train, negatives, cfg, device, metric),
         ImplicitObjective::Bpr => train_pairwise(model, train, cfg, device, metric),
+        ImplicitObjective::Softmax => train_softmax(model, train, negatives, cfg, device, metric),
     }
 }
 
@@ -603,6 +683,14 @@ pub fn train_implicit<M: RatingModule>(
 /// (finite for any difference). `[n]` → `[n]`, nats.
 pub fn bpr_loss(diff: Tensor<1>) -> Tensor<1> {
     -log_sigmoid(diff)
+}
+
+/// Row-wise sampled softmax cross-entropy: `logits` `[n, 1 + K]` holds in each row the
+/// positive's logit (column 0) and its `K` negatives'; returns `[n]`, the positive's
+/// `−x_0 + ln Σ_k e^{x_k}` in nats, through log-softmax (finite for any logits).
+pub fn sampled_softmax_loss(logits: Tensor<2>) -> Tensor<1> {
+    let n = logits.dims()[0];
+    -log_softmax(logits, 1).narrow(1, 0, 1).reshape([n])
 }
 
 /// Element-wise binary cross-entropy of `logits` against 0/1 `labels`:
@@ -1029,4 +1117,25 @@ fn progress_bar(show: bool, samples: u64, epoch: usize, epochs: usize, previous_
         bar.set_message(format!("(previous epoch loss {l:.4})"));
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(user: u32, item: u32, label: f32) -> Rating {
+        Rating { user, item, rating: label, timestamp: None }
+    }
+
+    #[test]
+    fn complete_groups_drops_positives_short_of_negatives() {
+        // Groups of 1 + 2: user 0's first positive has both negatives, its second only one
+        // (the user has one non-interacted item left), user 1's has both.
+        let samples = vec![r(0, 1, 1.0), r(0, 5, 0.0), r(0, 6, 0.0), r(0, 2, 1.0), r(0, 5, 0.0), r(1, 3, 1.0), r(1, 4, 0.0), r(1, 0, 0.0)];
+        let kept = complete_groups(samples.clone(), 3);
+        assert_eq!(kept, [&samples[0..3], &samples[5..8]].concat());
+        // A positive with no negative at all (last in the batch) is dropped too.
+        assert_eq!(complete_groups(vec![r(0, 1, 1.0), r(2, 2, 1.0)], 2), Vec::<Rating>::new());
+        assert_eq!(complete_groups(Vec::new(), 3), Vec::<Rating>::new());
+    }
 }
