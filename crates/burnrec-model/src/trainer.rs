@@ -481,14 +481,7 @@ pub fn train_pointwise<M: RatingModule>(
     device: &Device,
     metric: Option<ModuleMetric<'_, M>>,
 ) -> Result<Trained<M>, TrainError> {
-    if negatives == 0 {
-        return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
-    }
-    let sampler = Arc::new(NegativeSampler::new(train));
-    let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
-    // `batch_size` counts samples, positives and negatives together (the paper's and the
-    // peers' convention): 256 samples with 4 negatives are 51 positives per step.
-    let positives = (cfg.batch_size / (1 + negatives)).max(1);
+    let (batcher, positives) = sampled_batcher(train, negatives, cfg)?;
     // The negatives are drawn before the step (`expand`), so the samples can be remapped to
     // the batch's rows for row-sparse updates; the labels travel in `Rating::rating`.
     let expand = |batch: Vec<Rating>| batcher.expand(&batch);
@@ -586,12 +579,7 @@ pub fn train_softmax<M: RatingModule>(
     device: &Device,
     metric: Option<ModuleMetric<'_, M>>,
 ) -> Result<Trained<M>, TrainError> {
-    if negatives == 0 {
-        return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
-    }
-    let sampler = Arc::new(NegativeSampler::new(train));
-    let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
-    let positives = (cfg.batch_size / (1 + negatives)).max(1);
+    let (batcher, positives) = sampled_batcher(train, negatives, cfg)?;
     let group = 1 + negatives;
     // Positive then its negatives, as `train_pointwise`; only complete groups are kept so that
     // the samples reshape to `[positives, 1 + K]`.
@@ -617,6 +605,19 @@ pub fn train_softmax<M: RatingModule>(
         },
         metric,
     )
+}
+
+/// The batcher that draws `negatives` seeded uniform negatives per positive of `train` (for
+/// [`train_pointwise`] and [`train_softmax`]) and the positives a step takes: `batch_size`
+/// counts samples, positives and negatives together (the paper's and the peers' convention),
+/// so 256 samples with 4 negatives are 51 positives per step.
+fn sampled_batcher(train: &Interactions, negatives: usize, cfg: &TrainConfig) -> Result<(PointwiseBatcher, usize), TrainError> {
+    if negatives == 0 {
+        return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
+    }
+    let sampler = Arc::new(NegativeSampler::new(train));
+    let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
+    Ok((batcher, (cfg.batch_size / (1 + negatives)).max(1)))
 }
 
 /// The samples of [`PointwiseBatcher::expand`] (each positive, label 1, followed by its
