@@ -270,7 +270,8 @@ pub struct DataArgs {
     /// Dataset: `bundled` (MovieLens latest-small, compiled in), `ml-100k:PATH`, `ml-1m:PATH`,
     /// `ml-latest:PATH`, `lastfm:PATH` (PATH = the dataset's folder or its ratings file),
     /// `csv:PATH`, or a name fetched by `burnrec fetch` (e.g. `ml-1m`). Default: `bundled`;
-    /// for `evaluate`, the dataset the model was trained on (its directory records it).
+    /// for `evaluate`, the dataset the model was trained on, read with the loading flags it was
+    /// trained with (its directory records both).
     #[arg(long, value_parser = parse_spec)]
     pub dataset: Option<DatasetSpec>,
     /// Duplicated (user, item) pairs: `error` (stop, naming both lines), `first`, `last`, or
@@ -340,12 +341,19 @@ impl DataArgs {
     /// # Errors
     /// Any loading error, with the dataset spec as context.
     pub fn load(&self) -> anyhow::Result<Dataset> {
-        let opts = self.load_options()?;
-        let spec = self.spec();
-        spec.load(&opts).map_err(|e| {
+        self.load_as(&self.spec(), &self.load_options()?)
+    }
+
+    /// Loads `spec` with `opts` (e.g. those a model directory records), with the same hints as
+    /// [`DataArgs::load`].
+    ///
+    /// # Errors
+    /// Any loading error, with the dataset spec as context.
+    pub fn load_as(&self, spec: &DatasetSpec, opts: &LoadOptions) -> anyhow::Result<Dataset> {
+        spec.load(opts).map_err(|e| {
             // What the CLI can do about two common mistakes.
             let hint = match &e {
-                DataError::Parse { line: 1, .. } if matches!(spec, DatasetSpec::Csv(_)) && !self.header => {
+                DataError::Parse { line: 1, .. } if matches!(spec, DatasetSpec::Csv(_)) && !opts.csv.header => {
                     " (if line 1 holds column names, pass --header)"
                 }
                 DataError::Duplicate { .. } => " (to keep one of them, pass --duplicates first, last or mean)",

@@ -369,6 +369,7 @@ mod tests {
             model: model.into(),
             dataset: "bundled".into(),
             dataset_name: "test".into(),
+            load_options: None,
             split: SplitInfo { kind: "leave-one-out".into(), test_ratio: 0.0, seed: 7 },
             backend: None,
             trained_at_unix: 0,

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! DIR/
-//!   burnrec-model.json   manifest: model name, dataset, split, backend, training summary
+//!   burnrec-model.json   manifest: model name, dataset and loading flags, split, backend, training summary
 //!   classic.json         classic models: params, id maps and the fitted model (ModelFile)
 //!   burn/                Burn models: model.json (config, id maps, history) + weights.bpk
 //!   catalog.json         item titles by item index (empty when the dataset has none)
@@ -44,6 +44,10 @@ pub struct Manifest {
     pub dataset: String,
     /// The dataset's own name (path or `bundled:…`).
     pub dataset_name: String,
+    /// The loading policies and CSV layout it was read with (so `evaluate` can reload it the
+    /// same way); `None` in directories written before they were recorded.
+    #[serde(default)]
+    pub load_options: Option<burnrec_data::LoadOptions>,
     /// How the training part was chosen.
     pub split: SplitInfo,
     /// Burn backend it was trained on (`None` for classic models).

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use burnrec_data::split::leave_one_out;
-use burnrec_data::{Feedback, Interactions, Rating, RatingPredictor, Split, random_split};
+use burnrec_data::{DatasetSpec, Feedback, Interactions, LoadOptions, Rating, RatingPredictor, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_ratings};
 
 use crate::cli::{BURN_MODELS, EvaluateArgs, RecommendArgs, SimilarArgs, TrainArgs};
@@ -78,6 +78,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         model: args.model.clone(),
         dataset: args.data.spec().absolute().to_string(),
         dataset_name: data.name.clone(),
+        load_options: Some(args.data.load_options()?),
         split: SplitInfo { kind: kind.to_string(), test_ratio: args.test_ratio, seed: args.seed },
         backend: BURN_MODELS.contains(&args.model.as_str()).then(|| args.backend.name().to_string()),
         trained_at_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
@@ -116,16 +117,25 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     }
     let dir = modeldir::load(&args.model_dir, args.backend)?;
     let m = &dir.manifest;
-    // Without --dataset: the dataset the model was trained on (its other loading flags —
-    // csv layout, duplicates, threshold — must still be given as they were for training).
-    let data_args = match &args.data.dataset {
-        Some(_) => args.data.clone(),
-        None => {
-            let spec = m.dataset.parse().map_err(|e| anyhow!("{}: dataset `{}`: {e}; pass --dataset", args.model_dir.display(), m.dataset))?;
-            crate::cli::DataArgs { dataset: Some(spec), ..args.data.clone() }
+    // Without --dataset: the dataset the model was trained on, read with the loading flags it
+    // was read with (csv layout, duplicates, scale, threshold) when the directory records them.
+    let given = args.data.load_options()?;
+    let data = match (&args.data.dataset, &m.load_options) {
+        (Some(spec), _) => args.data.load_as(spec, &given)?,
+        (None, recorded) => {
+            let spec: DatasetSpec = m.dataset.parse().map_err(|e| anyhow!("{}: dataset `{}`: {e}; pass --dataset", args.model_dir.display(), m.dataset))?;
+            let opts = match recorded {
+                Some(recorded) => {
+                    if given != LoadOptions::default() && &given != recorded {
+                        eprintln!("note: without --dataset the loading flags recorded at training are used; the ones given here are ignored");
+                    }
+                    recorded.clone()
+                }
+                None => given,
+            };
+            args.data.load_as(&spec, &opts)?
         }
     };
-    let data = data_args.load()?;
     if args.data.dataset.is_some() && data.name != m.dataset_name {
         eprintln!("note: the model was trained on {}, evaluating on {}", m.dataset_name, data.name);
     }

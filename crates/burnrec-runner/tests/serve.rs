@@ -109,11 +109,27 @@ fn train_recommend_and_serve() {
     for key in ["hr@10", "ndcg@10", "auc"] {
         assert_eq!(row[0][key].as_f64(), manifest["metrics"][key].as_f64(), "{key}");
     }
-    // Without --dataset, the dataset the directory records (its layout flags still given).
-    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
+    // Without --dataset, the dataset the directory records, read with the layout flags it
+    // records (`--header`, `--timestamp-col ts`: without them line 1 would not parse).
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--json", json.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let again: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(again, row);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ignored"));
+    // Flags given there anyway are named as ignored; a directory from before the flags were
+    // recorded takes the ones given.
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--duplicates", "last", "--header", "--timestamp-col", "ts"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the ones given here are ignored"), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = als.join("burnrec-model.json");
+    let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(old["load_options"]["csv"]["header"].as_bool().unwrap());
+    old.as_object_mut().unwrap().remove("load_options");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--header"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_str::<Value>(&std::fs::read_to_string(&json).unwrap()).unwrap(), row);
 
     // The server.
     let mut server = Server(
