@@ -290,6 +290,11 @@ pub struct Hybrid {
     pub scale_b: ScoreScale,
     /// Weight `w` of `a`, in `[0, 1]`.
     pub weight: f32,
+    /// The settings `a` was fitted with, when known (`burnrec` records them so that a new
+    /// user's fold-in through `a` uses ALS's own regularisation and confidence); `None` in
+    /// files written before they were recorded.
+    #[serde(default)]
+    pub a_params: Option<crate::registry::ClassicParams>,
 }
 
 impl Hybrid {
@@ -302,7 +307,7 @@ impl Hybrid {
         ensure((0.0..=1.0).contains(&weight), "weight", weight, "in [0, 1]")?;
         let scale_a = ScoreScale::measure(&a, n_users, n_items, 20_000, 7);
         let scale_b = ScoreScale::measure(&b, n_users, n_items, 20_000, 7);
-        Ok(Self { a: Box::new(a), b: Box::new(b), scale_a, scale_b, weight })
+        Ok(Self { a: Box::new(a), b: Box::new(b), scale_a, scale_b, weight, a_params: None })
     }
 
     /// Tries every weight of `grid` and keeps the one with the highest `metric` (for example
@@ -328,7 +333,8 @@ impl Hybrid {
         Ok((self, tried))
     }
 
-    fn blend(&self, a: f32, b: f32) -> f32 {
+    /// The blended score of `a`'s score `a` and `b`'s score `b` (see the type's docs).
+    pub fn blend(&self, a: f32, b: f32) -> f32 {
         self.weight * (a - self.scale_a.mean) / self.scale_a.std + (1.0 - self.weight) * (b - self.scale_b.mean) / self.scale_b.std
     }
 }

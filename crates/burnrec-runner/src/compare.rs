@@ -689,7 +689,9 @@ fn fit_hybrid(
         let line: Vec<String> = tried.iter().map(|(w, m)| format!("{w:.1}: {m:.4}")).collect();
         eprintln!("hybrid: validation NDCG@{} by weight on ALS — {}; chose {:.1}", args.k, line.join(", "), chosen.weight);
     }
-    Ok(Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?)
+    let mut hybrid = Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?;
+    hybrid.a_params = Some(cf);
+    Ok(hybrid)
 }
 
 /// The NCF-family model a name selects (`mf`, `gmf`, `mlp`, `neumf`).
