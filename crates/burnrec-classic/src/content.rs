@@ -180,16 +180,21 @@ impl ContentKnn {
         self.neighbours[r.clone()].iter().copied().zip(self.sims[r].iter().copied()).collect()
     }
 
-    fn score(&self, user: u32, item: u32) -> f32 {
-        let seen = self.user_items.row(user as usize);
-        self.similar(item).iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
+    /// The one scoring rule: the sum of the cosines of `item`'s stored neighbours `j` for
+    /// which `has(j)` (the user has them).
+    fn rule(&self, item: u32, has: impl Fn(u32) -> bool) -> f32 {
+        self.similar(item).iter().filter(|&&(j, _)| has(j)).map(|(_, s)| s).sum()
     }
 
-    /// The scores of `items` for a user whose items are flagged in `has`: for each item, the
-    /// sum of the cosines of its stored neighbours the user has.
+    fn score(&self, user: u32, item: u32) -> f32 {
+        let seen = self.user_items.row(user as usize);
+        self.rule(item, |j| seen.binary_search(&j).is_ok())
+    }
+
+    /// The scores of `items` for a user whose items are flagged in `has` (`[n_items]`).
     fn scores_into(&self, has: &[bool], items: &[u32], out: &mut [f32]) {
         for (o, &i) in out.iter_mut().zip(items) {
-            *o = self.similar(i).iter().filter(|(j, _)| has[*j as usize]).map(|(_, s)| s).sum();
+            *o = self.rule(i, |j| has[j as usize]);
         }
     }
 }
