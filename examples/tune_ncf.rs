@@ -108,7 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Untuned references on the same validation users and negatives: how much easier the
     // validation items are than the test items shows in models with nothing to tune.
     let ease = EaseParams::default().fit(&inner.train)?;
-    let pop = PopularityParams::default().fit(&inner.train)?;
+    let pop = PopularityParams.fit(&inner.train)?;
     for (name, m) in [("EASE, λ 500 (reference)", &ease as &dyn RatingPredictor), ("popularity (reference)", &pop)] {
         let r = evaluate_sampled(m, &inner.train, &inner.test, &negatives, 10);
         println!("| – | {name} | – | {:.4} | {:.4} | – |", r.hr, r.ndcg);

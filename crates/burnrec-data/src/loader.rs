@@ -258,10 +258,10 @@ pub fn read_ratings<R: Read>(
     opts: &LoadOptions,
 ) -> Result<Dataset, DataError> {
     format.check()?;
-    if let Some((lo, hi)) = opts.scale {
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            return Err(DataError::Spec(format!("rating scale {lo},{hi} must be two finite numbers, min < max")));
-        }
+    if let Some((lo, hi)) = opts.scale
+        && !(lo.is_finite() && hi.is_finite() && lo < hi)
+    {
+        return Err(DataError::Spec(format!("rating scale {lo},{hi} must be two finite numbers, min < max")));
     }
     let io_err = |e: std::io::Error| DataError::parse(source_name, 1, "line", format!("cannot read: {e}"));
     let reader = skip_bom(reader).map_err(io_err)?;
@@ -475,15 +475,15 @@ impl<'a> Builder<'a> {
                         ));
                     }
                 };
-                if let Some((lo, hi)) = self.opts.scale {
-                    if v < lo || v > hi {
-                        return Err(DataError::parse(
-                            self.source,
-                            line,
-                            "rating",
-                            format!("{v} is outside the declared rating scale [{lo}, {hi}]"),
-                        ));
-                    }
+                if let Some((lo, hi)) = self.opts.scale
+                    && (v < lo || v > hi)
+                {
+                    return Err(DataError::parse(
+                        self.source,
+                        line,
+                        "rating",
+                        format!("{v} is outside the declared rating scale [{lo}, {hi}]"),
+                    ));
                 }
                 v
             }

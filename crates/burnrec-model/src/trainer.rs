@@ -368,15 +368,15 @@ impl TrainConfig {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return bad("l2", self.l2.to_string(), "finite and >= 0");
         }
-        if let OptimizerKind::AdamW { weight_decay } = self.optimizer {
-            if !(weight_decay.is_finite() && weight_decay >= 0.0) {
-                return bad("optimizer.adam_w.weight_decay", weight_decay.to_string(), "finite and >= 0");
-            }
+        if let OptimizerKind::AdamW { weight_decay } = self.optimizer
+            && !(weight_decay.is_finite() && weight_decay >= 0.0)
+        {
+            return bad("optimizer.adam_w.weight_decay", weight_decay.to_string(), "finite and >= 0");
         }
-        if let Some(c) = self.grad_clip_norm {
-            if !(c.is_finite() && c > 0.0) {
-                return bad("grad_clip_norm", c.to_string(), "finite and > 0");
-            }
+        if let Some(c) = self.grad_clip_norm
+            && !(c.is_finite() && c > 0.0)
+        {
+            return bad("grad_clip_norm", c.to_string(), "finite and > 0");
         }
         match self.lr_schedule {
             LrSchedule::Exponential { gamma } if !(gamma > 0.0 && gamma <= 1.0) => {
