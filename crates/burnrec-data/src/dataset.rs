@@ -220,6 +220,54 @@ mod tests {
         Rating { user, item, rating, timestamp }
     }
 
+    /// Users a, b, c; items x, y, z, w. a: x y z; b: x y; c: x w.
+    fn small_dataset() -> Dataset {
+        let (a, b, c, x, y, z, w) = (0, 1, 2, 0, 1, 2, 3);
+        let ratings = vec![r(a, x, 5.0, None), r(a, y, 4.0, None), r(a, z, 2.0, None), r(b, x, 3.0, None), r(b, y, 5.0, None), r(c, x, 4.0, None), r(c, w, 1.0, None)];
+        let mut genres = crate::features::FeatureBuilder::new(4);
+        for (i, g) in [(x, "A"), (y, "B"), (z, "C"), (w, "A")] {
+            genres.set(i as usize, "genre", g);
+        }
+        let mut gender = crate::features::FeatureBuilder::new(3);
+        for (u, g) in [(a, "F"), (b, "M"), (c, "F")] {
+            gender.set(u as usize, "gender", g);
+        }
+        Dataset {
+            name: "small".into(),
+            interactions: Interactions::new(ratings, 3, 4).unwrap(),
+            users: IdMap::from_raw(["a", "b", "c"]),
+            items: IdMap::from_raw(["x", "y", "z", "w"]),
+            item_titles: vec![Some("X".into()), Some("Y".into()), None, Some("W".into())],
+            scale: (1.0, 5.0),
+            item_features: Some(genres.build()),
+            user_features: Some(gender.build()),
+        }
+    }
+
+    #[test]
+    fn k_core_filter_by_hand() {
+        // Minimum 2 each: z and w have one interaction (a–z, c–w go); then c has one left
+        // (c–x goes); then a: x y, b: x y — every user and item has 2.
+        let d = small_dataset().filtered(2, 2);
+        assert_eq!(d.users.raw_ids(), ["a", "b"]);
+        assert_eq!(d.items.raw_ids(), ["x", "y"]);
+        let got: Vec<(u32, u32, f32)> = d.interactions.iter().map(|r| (r.user, r.item, r.rating)).collect();
+        assert_eq!(got, [(0, 0, 5.0), (0, 1, 4.0), (1, 0, 3.0), (1, 1, 5.0)]);
+        assert_eq!((d.interactions.n_users(), d.interactions.n_items()), (2, 2));
+        assert_eq!(d.item_titles, [Some("X".to_string()), Some("Y".to_string())]);
+        let (items, users) = (d.item_features.as_ref().unwrap(), d.user_features.as_ref().unwrap());
+        assert_eq!((items.row_names(0), items.row_names(1)), (vec!["genre=A"], vec!["genre=B"]));
+        assert_eq!((users.row_names(0), users.row_names(1)), (vec!["gender=F"], vec!["gender=M"]));
+        // (1, 1) drops only what has no interaction: after keeping ratings >= 4, item z (2.0)
+        // and item w (1.0) have none; every user keeps one.
+        let mut liked = small_dataset();
+        liked.interactions = liked.interactions.binarize(4.0);
+        let d = liked.filtered(1, 1);
+        assert_eq!((d.users.raw_ids(), d.items.raw_ids()), (&["a".to_string(), "b".into(), "c".into()][..], &["x".to_string(), "y".into()][..]));
+        assert_eq!(d.len(), 4);
+        assert_eq!(small_dataset().filtered(1, 1).items.raw_ids(), ["x", "y", "z", "w"]);
+    }
+
     #[test]
     fn columns_round_trip_and_select() {
         let d = Interactions::new(vec![r(0, 1, 4.5, Some(7)), r(1, 0, 2.0, Some(3))], 2, 2).unwrap();
@@ -290,6 +338,55 @@ impl Dataset {
     /// Number of items (that have at least one rating).
     pub fn n_items(&self) -> usize {
         self.items.len()
+    }
+
+    /// The dataset without sparse users and items: repeatedly drops the interactions of users
+    /// with fewer than `min_user` interactions and of items with fewer than `min_item` until
+    /// every remaining user and item has enough (the "k-core" filter of many papers and of
+    /// RecBole's `user_inter_num_interval` / `item_inter_num_interval`), then drops the users
+    /// and items left without any interaction and re-indexes the rest in their old order
+    /// (id maps, titles and side-feature rows follow). With `(1, 1)` it only drops users and
+    /// items without interactions (e.g. after an implicit threshold).
+    pub fn filtered(&self, min_user: u32, min_item: u32) -> Dataset {
+        let mut x = self.interactions.clone();
+        loop {
+            let (uc, ic) = (x.user_counts(), x.item_counts());
+            let keep: Vec<usize> = (0..x.len()).filter(|&k| uc[x.users()[k] as usize] >= min_user && ic[x.items()[k] as usize] >= min_item).collect();
+            if keep.len() == x.len() {
+                break;
+            }
+            x = x.select(&keep);
+        }
+        // New index of each old user / item with interactions, in the old order.
+        let renumber = |counts: Vec<u32>| -> (Vec<usize>, Vec<u32>) {
+            let kept: Vec<usize> = (0..counts.len()).filter(|&k| counts[k] > 0).collect();
+            let mut new = vec![u32::MAX; counts.len()];
+            for (n, &k) in kept.iter().enumerate() {
+                new[k] = n as u32;
+            }
+            (kept, new)
+        };
+        let (users_kept, new_user) = renumber(x.user_counts());
+        let (items_kept, new_item) = renumber(x.item_counts());
+        let interactions = Interactions {
+            users: x.users.iter().map(|&u| new_user[u as usize]).collect(),
+            items: x.items.iter().map(|&i| new_item[i as usize]).collect(),
+            values: x.values,
+            timestamps: x.timestamps,
+            n_users: users_kept.len(),
+            n_items: items_kept.len(),
+        };
+        let ids = |map: &IdMap, kept: &[usize]| IdMap::from_raw(kept.iter().map(|&k| map.raw(k as u32).unwrap_or_default().to_string()));
+        Dataset {
+            name: self.name.clone(),
+            interactions,
+            users: ids(&self.users, &users_kept),
+            items: ids(&self.items, &items_kept),
+            item_titles: if self.item_titles.is_empty() { Vec::new() } else { items_kept.iter().map(|&k| self.item_titles.get(k).cloned().flatten()).collect() },
+            scale: self.scale,
+            item_features: self.item_features.as_ref().map(|f| f.select_rows(&items_kept)),
+            user_features: self.user_features.as_ref().map(|f| f.select_rows(&users_kept)),
+        }
     }
 
     /// Number of ratings.

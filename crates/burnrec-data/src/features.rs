@@ -92,6 +92,20 @@ impl FeatureTable {
         b.build()
     }
 
+    /// The table of rows `rows` (old row indices, in their new order; one past the end gives
+    /// an empty row, as [`FeatureTable::row`]), with the same feature vocabulary — for a
+    /// dataset whose users or items were filtered.
+    pub fn select_rows(&self, rows: &[usize]) -> FeatureTable {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        offsets.push(0u32);
+        let mut indices = Vec::new();
+        for &k in rows {
+            indices.extend_from_slice(self.row(k));
+            offsets.push(indices.len() as u32);
+        }
+        FeatureTable { names: self.names.clone(), offsets, indices }
+    }
+
     /// Rebuilds the name lookup after deserialisation.
     pub fn rebuild_index(&mut self) {
         self.names.rebuild_index();

@@ -209,6 +209,14 @@ pub struct LoadOptions {
     /// (the scale becomes `(1, 1)`). Default `None`: values are kept — explicit ratings stay
     /// ratings, and play counts (Last.fm) stay counts, used as confidences.
     pub implicit_threshold: Option<f32>,
+    /// Fewest interactions a user keeps, applied after the threshold together with
+    /// `min_item_interactions` until both hold (a k-core filter,
+    /// [`Dataset::filtered`](crate::Dataset::filtered)). Default 0: no filter.
+    #[serde(default)]
+    pub min_user_interactions: u32,
+    /// Fewest interactions an item keeps (see `min_user_interactions`). Default 0: no filter.
+    #[serde(default)]
+    pub min_item_interactions: u32,
 }
 
 impl Default for DelimitedFormat {

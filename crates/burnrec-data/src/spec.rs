@@ -127,6 +127,17 @@ impl DatasetSpec {
                 return Err(DataError::Spec(format!("no rating of `{self}` reaches the implicit threshold {t}")));
             }
         }
+        let (mu, mi) = (opts.min_user_interactions, opts.min_item_interactions);
+        if opts.implicit_threshold.is_some() || mu > 1 || mi > 1 {
+            // Users and items the threshold or the minimums leave without interactions are
+            // dropped, so that they are neither evaluated nor ranked as candidates.
+            d = d.filtered(mu.max(1), mi.max(1));
+            if d.interactions.is_empty() {
+                return Err(DataError::Spec(format!(
+                    "no interaction of `{self}` is left after keeping users with >= {mu} and items with >= {mi} interactions"
+                )));
+            }
+        }
         Ok(d)
     }
 

@@ -69,6 +69,9 @@ pub struct DatasetStats {
     pub scale_declared: bool,
     /// The duplicate policy applied.
     pub duplicates: String,
+    /// The implicit threshold and interaction minimums applied, e.g. `threshold 4 · users >= 5 ·
+    /// items >= 5`, or `none`.
+    pub filters: String,
     /// Count of each distinct rating value (up to 50 values; `None` beyond, e.g. play counts).
     pub histogram: Option<BTreeMap<String, usize>>,
     /// Ratings per user.
@@ -109,6 +112,19 @@ impl DatasetStats {
             scale: d.scale,
             scale_declared: opts.scale.is_some(),
             duplicates: opts.duplicates.to_string(),
+            filters: {
+                let mut f = Vec::new();
+                if let Some(t) = opts.implicit_threshold {
+                    f.push(format!("ratings >= {t} as positives"));
+                }
+                if opts.min_user_interactions > 1 {
+                    f.push(format!("users >= {}", opts.min_user_interactions));
+                }
+                if opts.min_item_interactions > 1 {
+                    f.push(format!("items >= {}", opts.min_item_interactions));
+                }
+                if f.is_empty() { "none".to_string() } else { f.join(" · ") }
+            },
             histogram,
             per_user: Quantiles::of(&x.user_counts()).expect("a loaded dataset is not empty"),
             per_item: Quantiles::of(&x.item_counts()).expect("a loaded dataset is not empty"),
@@ -140,6 +156,7 @@ impl DatasetStats {
             if self.scale_declared { "declared with --scale" } else { "inferred from the data; declare with --scale MIN,MAX" }
         );
         let _ = writeln!(s, "duplicates   policy `{}` (default `error`; --duplicates error|first|last|mean)", self.duplicates);
+        let _ = writeln!(s, "filters      {} (--implicit-threshold, --min-user-interactions, --min-item-interactions)", self.filters);
         let _ = writeln!(s, "per user     {}", q(&self.per_user));
         let _ = writeln!(s, "per item     {}", q(&self.per_item));
         match self.time_span {

@@ -286,6 +286,14 @@ pub struct DataArgs {
     /// values (ratings stay ratings; play counts stay counts, used as confidences).
     #[arg(long, value_name = "T")]
     pub implicit_threshold: Option<f32>,
+    /// Keep only users with at least N interactions (after the threshold; applied with
+    /// `--min-item-interactions` until both hold — a k-core filter). Users and items left
+    /// without interactions are dropped and the rest re-indexed. Default: no filter.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_user_interactions: u32,
+    /// Keep only items with at least N interactions (see `--min-user-interactions`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_item_interactions: u32,
     /// csv: field separator, e.g. `,` `;` `|` `::`, or `tab` (also `\t`).
     #[arg(long, default_value = ",")]
     pub sep: String,
@@ -325,6 +333,8 @@ impl DataArgs {
             duplicates: self.duplicates,
             scale: self.scale,
             implicit_threshold: self.implicit_threshold,
+            min_user_interactions: self.min_user_interactions,
+            min_item_interactions: self.min_item_interactions,
             csv: DelimitedFormat {
                 sep,
                 header: self.header,
