@@ -167,12 +167,22 @@ impl ClassicParams {
 /// (Type errors surface when the caller deserialises the result.)
 pub fn set_dotted(params: &mut serde_json::Value, name: &str, key: &str, value: &str) -> Result<(), String> {
     let mut slot = params;
+    let mut path = String::new();
     for part in key.split('.') {
         let obj = slot.as_object_mut().ok_or_else(|| format!("`{name}`: `{key}` does not name a parameter"))?;
         if !obj.contains_key(part) {
             let known: Vec<&String> = obj.keys().collect();
-            return Err(format!("`{name}` has no parameter `{part}` (in `{key}`); its parameters: {known:?}"));
+            // A parameter one level down, e.g. `lr` for `train.lr`.
+            let nested: Vec<String> = obj
+                .iter()
+                .filter(|(_, v)| v.as_object().is_some_and(|o| o.contains_key(part)))
+                .map(|(k, _)| format!("`{path}{k}.{part}`"))
+                .collect();
+            let hint = if nested.is_empty() { String::new() } else { format!(" (did you mean {}?)", nested.join(" or ")) };
+            return Err(format!("`{name}` has no parameter `{part}` (in `{key}`){hint}; its parameters: {known:?}"));
         }
+        path.push_str(part);
+        path.push('.');
         slot = obj.get_mut(part).expect("checked");
     }
     *slot = match serde_json::from_str(value) {
@@ -346,7 +356,10 @@ mod tests {
         let ClassicParams::KnnBaseline(k) = &q else { panic!() };
         assert_eq!((k.k, k.kind, k.sim.name), (20, KnnKind::Baseline, crate::knn::SimilarityName::PearsonBaseline));
         let e = p.set("factors", "3").unwrap_err();
-        assert!(e.contains("no parameter `factors`") && e.contains("min_k"), "{e}");
+        assert!(e.contains("no parameter `factors`") && e.contains("min_k") && !e.contains("did you mean"), "{e}");
+        // A parameter one level down is suggested.
+        let e = p.set("name", "cosine").unwrap_err();
+        assert!(e.contains("did you mean `sim.name`?"), "{e}");
         let e = ClassicParams::default_for("svd").unwrap().set("n_factors", "many").unwrap_err();
         assert!(e.contains("cannot set `n_factors` = many"), "{e}");
         assert!(ClassicParams::default_for("global-mean").unwrap().set("x", "1").is_err());

@@ -111,7 +111,8 @@ pub fn ap_at_k(ranked: &[u32], relevant: &HashMap<u32, f32>, k: usize) -> f64 {
 pub fn ndcg_at_k(ranked: &[u32], relevant: &HashMap<u32, f32>, k: usize, graded: bool) -> f64 {
     let gain = |g: f32| if graded { 2f64.powf(f64::from(g)) - 1.0 } else { 1.0 };
     let disc = |p: usize| 1.0 / ((p + 2) as f64).log2();
-    let dcg: f64 = ranked.iter().take(k).enumerate().filter_map(|(p, i)| relevant.get(i).map(|&g| gain(g) * disc(p))).sum();
+    // `fold` from +0, not `sum` (whose empty sum is −0: a user without hits would print "-0").
+    let dcg = ranked.iter().take(k).enumerate().filter_map(|(p, i)| relevant.get(i).map(|&g| gain(g) * disc(p))).fold(0.0, |a, x| a + x);
     let mut gains: Vec<f64> = relevant.values().map(|&g| gain(g)).collect();
     gains.sort_unstable_by(|a, b| b.total_cmp(a));
     let idcg: f64 = gains.iter().take(k).enumerate().map(|(p, g)| g * disc(p)).sum();
@@ -194,6 +195,8 @@ mod tests {
         assert!((ndcg_at_k(&l, &r, 4, false) - 1.0 / 5f64.log2()).abs() < 1e-12);
         assert_eq!(ap_at_k(&l, &r, 4), 0.25);
         assert_eq!(precision_at_k(&l, &r, 4), 0.25);
+        // No hit in the top 3: NDCG is +0 (not −0, which reports print as "-0").
+        assert!(ndcg_at_k(&l, &r, 3, false) == 0.0 && ndcg_at_k(&l, &r, 3, false).is_sign_positive());
         assert_eq!(auc(&l, &[4.0, 3.0, 2.0, 1.0], &r), Some(0.0));
         // Graded: relevant A (grade 1), C (grade 3); ranked [C, A]: DCG = 7/1 + 1/log2(3) = IDCG.
         let g: HashMap<u32, f32> = [(A, 1.0), (C, 3.0)].into_iter().collect();

@@ -447,7 +447,8 @@ pub struct CompareArgs {
     pub folds_file: Option<PathBuf>,
     /// Protocols, comma-separated: `rating` (RMSE/MAE), `full` (full ranking: every item but
     /// the user's training items), `sampled` (held-out item vs sampled negatives; needs
-    /// `--split leave-one-out`), or `all`.
+    /// `--split leave-one-out`), or `all` (every protocol the split allows: `sampled` only
+    /// with `--split leave-one-out`).
     #[arg(long, default_value = "rating", value_delimiter = ',', value_parser = ["rating", "full", "sampled", "all"])]
     pub protocol: Vec<String>,
     /// K-fold cross-validation instead of one split: every model on each of K random folds;

@@ -94,16 +94,21 @@ struct Protocols {
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let all = args.protocol.iter().any(|p| p == "all");
     let has = |p: &str| all || args.protocol.iter().any(|x| x == p);
-    let mut proto = Protocols { rating: has("rating"), full: has("full"), sampled: has("sampled"), among: None };
     let cold = args.split == "cold-items";
     let loo = args.split != "random" && !cold;
+    let fixed_folds = matches!(args.split.as_str(), "official-5fold" | "folds-file");
+    // `all` is every protocol the split allows: the sampled one needs leave-one-out.
+    let sampled = args.protocol.iter().any(|x| x == "sampled") || (all && loo && !fixed_folds && args.folds.is_none());
+    let mut proto = Protocols { rating: has("rating"), full: has("full"), sampled, among: None };
     if proto.sampled && !loo {
         bail!("the sampled protocol ranks each user's held-out item: use --split leave-one-out");
     }
     if args.k == 0 {
         bail!("--k must be at least 1");
     }
-    let fixed_folds = matches!(args.split.as_str(), "official-5fold" | "folds-file");
+    if proto.sampled && args.negatives == 0 && args.negatives_file.is_none() {
+        bail!("--negatives must be at least 1: the sampled protocol ranks the held-out item among them");
+    }
     if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some()) {
         bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split);
     }
@@ -118,6 +123,13 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     if args.folds_file.is_some() != (args.split == "folds-file") {
         bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
+    }
+    // Every `--set` is checked before the data loads (with every model a group could select;
+    // again below with the models actually selected).
+    let maybe = selected_models(args.models.as_deref(), true);
+    check_sets(&args.set, &maybe)?;
+    for name in &maybe {
+        model_params(name, &args.settings())?;
     }
     let (data, given_folds) = match args.split.as_str() {
         "official-5fold" => {
@@ -217,8 +229,20 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         let ranking: Vec<&str> =
             selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
         if !ranking.is_empty() {
-            eprintln!("note: {} rank items and have no rating metrics: add --protocol full (or sampled, after --split leave-one-out)", ranking.join(", "));
+            eprintln!(
+                "note: {} {} items and {} no rating metrics: add --protocol full (or sampled, after --split leave-one-out)",
+                ranking.join(", "),
+                if ranking.len() == 1 { "ranks" } else { "rank" },
+                if ranking.len() == 1 { "has" } else { "have" }
+            );
         }
+    }
+    if proto.rating && data.scale.1 - data.scale.0 > 20.0 {
+        eprintln!(
+            "note: the values span {} to {}: if they are counts (plays, clicks), rating models (RMSE) will fit them poorly or diverge; \
+             rank with top-N models instead (e.g. --models popularity,als,bpr,item-knn,ease --protocol full) or pass --implicit-threshold T",
+            data.scale.0, data.scale.1
+        );
     }
     if args.patience.is_some() && !selected.iter().any(|m| BURN_MODELS.contains(&m.as_str())) {
         bail!("--patience stops the neural models early, and none is selected ({})", BURN_MODELS.join(", "));
@@ -228,25 +252,45 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
     let mut curves: Curves = Vec::new();
-    for name in selected.iter().map(String::as_str) {
+    // A model that fails (diverges, does not suit the data) is reported and left out; the
+    // others still run, and the command fails at the end.
+    let mut failed: Vec<String> = Vec::new();
+    'models: for name in selected.iter().map(String::as_str) {
         let backend = if BURN_MODELS.contains(&name) { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
+        let mut model_curves = Vec::new();
+        let (mut model_fallback, mut model_ndcg) = (None, Vec::new());
         for (f, split) in folds.iter().enumerate() {
-            let run = evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, &side)?;
+            let run = match evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, &side) {
+                Ok(run) => run,
+                Err(e) => {
+                    eprintln!("error: {name}{}: {e:#} (left out of the table)", if folds.len() > 1 { format!(", fold {}", f + 1) } else { String::new() });
+                    failed.push(name.to_string());
+                    continue 'models;
+                }
+            };
             if let (Some(h), 0) = (run.history.clone(), f) {
-                curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
+                model_curves.extend(h.into_iter().map(|(part, c)| (format!("{name} ({backend}) {part}"), c)));
             }
             if f == 0 {
-                fallback_note = run.fallbacks.or(fallback_note); // the fold the header line describes
+                model_fallback = run.fallbacks; // the fold the header line describes
             }
             if let Some(nd) = run.per_user_ndcg {
-                per_user_ndcg.push((name.to_string(), nd));
+                model_ndcg.push((name.to_string(), nd));
             }
             runs.push(run.values);
         }
+        curves.extend(model_curves);
+        fallback_note = model_fallback.or(fallback_note);
+        per_user_ndcg.extend(model_ndcg);
         let per_fold = if runs.len() > 1 { runs.clone() } else { Vec::new() };
         rows.push(Row { model: name.to_string(), backend: backend.to_string(), values: aggregate(&runs), folds: per_fold });
     }
+    if rows.is_empty() {
+        bail!("every selected model failed ({})", failed.join(", "));
+    }
+    // Users the first model's (first fold's) full ranking evaluated.
+    let evaluated = per_user_ndcg.first().map_or(0, |p| p.1.len());
     if folds.len() > 1 {
         per_user_ndcg.clear(); // a paired test across folds would mix users; see docs/evaluation.md
     }
@@ -263,10 +307,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     if proto.full {
-        let evaluated = per_user_ndcg.first().map_or(0, |p| p.1.len());
         println!(
-            "full ranking: {evaluated} users evaluated, {} without test items excluded; training items excluded; \
+            "{}full ranking: {evaluated} users evaluated, {} without test items excluded; training items excluded; \
              relevant = the user's test items; ties to the smaller item index",
+            if folds.len() > 1 { "first fold: " } else { "" },
             data.n_users() - evaluated
         );
         significance(&per_user_ndcg, args.k);
@@ -295,6 +339,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         for f in crate::plots::write_plots(dir, &curves, &metric, &bars)? {
             eprintln!("wrote {f}");
         }
+    }
+    if !failed.is_empty() {
+        bail!("{} of {} models failed ({}); the table shows the others", failed.len(), selected.len(), failed.join(", "));
     }
     Ok(())
 }

@@ -210,6 +210,14 @@ fn compare_all_protocols_on_leave_one_out_writes_every_format() {
     let out = burnrec(&["compare", "--dataset", &format!("ml-100k:{file}"), "--protocol", "sampled"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("use --split leave-one-out"));
+    // `all` on a random split is the protocols that split allows (rating and full).
+    let out = burnrec(&["compare", "--dataset", &format!("ml-100k:{file}"), "--protocol", "all", "--models", "global-mean", "--json", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(rows[0]["rmse"].is_f64() && rows[0]["ndcg@10"].is_f64() && rows[0].get("sampled_ndcg@10").is_none(), "{}", rows[0]);
+    // No negatives: every held-out item would rank first.
+    let out = burnrec(&["compare", "--dataset", &format!("ml-100k:{file}"), "--split", "leave-one-out", "--protocol", "sampled", "--negatives", "0"]);
+    assert!(out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).contains("--negatives must be at least 1"));
 }
 
 #[test]
@@ -239,6 +247,13 @@ fn kfold_reports_mean_and_std() {
     // fallback line under the table; --test-ratio has no meaning with --folds.
     let err = String::from_utf8_lossy(&out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean"]).stderr).into_owned();
     assert!(err.contains("random fold 1 of 3") && !err.contains("test ratio"), "{err}");
+    // So does the full-ranking line (it counted no user before, as the folds' per-user
+    // values are dropped).
+    let out = out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "popularity", "--protocol", "full"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.starts_with("first fold: full ranking: ")).unwrap_or_else(|| panic!("{text}"));
+    let n: Vec<usize> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+    assert!(n.len() == 2 && n[0] + n[1] == 40 && n[0] >= 30, "{line}");
     let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--test-ratio", "0.5", "--models", "global-mean"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
