@@ -153,13 +153,13 @@ impl Fit for EaseParams {
         let needed = self.memory_estimate(train);
         let needed_mib = needed.div_ceil(1 << 20);
         if needed_mib > self.memory_limit_mib {
-            let n = ((needed as f64 / 24.0).sqrt()) as u64;
+            let n = train.item_counts().iter().filter(|&&c| c > 0).count();
             return Err(FitError::Memory {
                 needed_mib,
                 limit_mib: self.memory_limit_mib,
                 hint: format!(
-                    "EASE is dense in the ~{n} items with interactions (24 bytes × items² at the peak); raise \
-                     `memory_limit_mib`, or keep fewer items (e.g. drop the rarest) before fitting"
+                    "EASE is dense in the {n} items with interactions (24 bytes × items² at the peak); raise \
+                     `memory_limit_mib`, or keep fewer items (e.g. drop the rarest with --min-item-interactions N) before fitting"
                 ),
             });
         }

@@ -125,7 +125,7 @@ impl Fit for PureSvdParams {
             return Err(FitError::EmptyTrainSet);
         }
         let (nu, ni, k) = (train.n_users(), train.n_items(), self.n_factors);
-        ensure(k <= nu.min(ni), "n_factors", k, "<= min(n_users, n_items)")?;
+        ensure(k <= nu.min(ni), "n_factors", format!("{k} (the training data has {nu} users and {ni} items)"), "<= min(n_users, n_items)")?;
         let l = (k + self.n_oversamples).min(nu.min(ni));
         let (by_user, by_item) = (Csr::by_user(train), Csr::by_item(train));
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);

@@ -148,15 +148,19 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         &split.test
     };
     // Into the model's index space, through raw ids.
-    let (mut dropped_users, mut dropped_items) = (0usize, 0usize);
+    // Left out: interactions of unknown users, of unknown items, of both, and (on another
+    // dataset) those the model trained on — its training items are not candidates.
+    let (mut dropped_users, mut dropped_items, mut dropped_both, mut trained) = (0usize, 0usize, 0usize, 0usize);
     let mut test = Vec::with_capacity(held_out.len());
     for r in held_out.iter() {
         let u = data.users.raw(r.user).and_then(|raw| dir.users.index(raw));
         let i = data.items.raw(r.item).and_then(|raw| dir.items.index(raw));
         match (u, i) {
+            (Some(user), Some(item)) if kind != "none" && dir.seen.row(user as usize).binary_search(&item).is_ok() => trained += 1,
             (Some(user), Some(item)) => test.push(Rating { user, item, ..r }),
-            (None, _) => dropped_users += 1,
-            (_, None) => dropped_items += 1,
+            (None, None) => dropped_both += 1,
+            (None, Some(_)) => dropped_users += 1,
+            (Some(_), None) => dropped_items += 1,
         }
     }
     let (nu, ni) = (dir.users.len(), dir.items.len());
@@ -168,8 +172,12 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     // Items the model trained on leave each user's candidates — except after `--split none`,
     // where the training interactions are what is being scored.
     let train = if kind == "none" { Interactions::new(Vec::new(), nu, ni)? } else { Interactions::new(train, nu, ni).context("training interactions of the model directory")? };
+    let left_out = format!(
+        "{dropped_users} of unknown users, {dropped_items} of unknown items, {dropped_both} of both{}",
+        if trained > 0 { format!(", {trained} the model trained on") } else { String::new() }
+    );
     eprintln!(
-        "evaluating `{}` ({}) on {} {} interactions of {} ({} split, seed {}); left out: {dropped_users} of unknown users, {dropped_items} of unknown items",
+        "evaluating `{}` ({}) on {} {} interactions of {} ({} split, seed {}); left out: {left_out}",
         m.model,
         args.model_dir.display(),
         test.len(),
@@ -178,9 +186,15 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         kind,
         m.split.seed
     );
+    if trained > 0 {
+        eprintln!(
+            "note: {trained} of the {} held-out interactions were training interactions of the model (is this data the training data, split differently?): they are left out",
+            held_out.len()
+        );
+    }
     if test.is_empty() {
         bail!(
-            "nothing to evaluate: none of the {} {} interactions has a user and an item the model knows ({dropped_users} with an unknown user, {dropped_items} with an unknown item)",
+            "nothing to evaluate: none of the {} {} interactions is new to the model with a user and an item it knows (left out: {left_out})",
             held_out.len(),
             if kind == "none" { "training" } else { "held-out" }
         );

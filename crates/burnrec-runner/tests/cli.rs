@@ -247,6 +247,12 @@ fn kfold_reports_mean_and_std() {
     // fallback line under the table; --test-ratio has no meaning with --folds.
     let err = String::from_utf8_lossy(&out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean"]).stderr).into_owned();
     assert!(err.contains("random fold 1 of 3") && !err.contains("test ratio"), "{err}");
+    // A model that does not suit the data is reported and left out; the others are shown.
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--models", "popularity,pure-svd", "--set", "pure-svd.n_factors=35", "--protocol", "full"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stdout.lines().nth(1).is_some_and(|l| l.starts_with("popularity")) && !stdout.contains("pure-svd"), "{stdout}");
+    assert!(stderr.contains("error: pure-svd: ") && stderr.contains("40 users and 30 items") && stderr.contains("1 of 2 models failed (pure-svd)"), "{stderr}");
     // So does the full-ranking line (it counted no user before, as the folds' per-user
     // values are dropped).
     let out = out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "popularity", "--protocol", "full"]);

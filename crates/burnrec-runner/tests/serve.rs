@@ -109,6 +109,24 @@ fn train_recommend_and_serve() {
     for key in ["hr@10", "ndcg@10", "auc"] {
         assert_eq!(row[0][key].as_f64(), manifest["metrics"][key].as_f64(), "{key}");
     }
+    // Another dataset whose held-out part the model trained on (the same ratings without
+    // each user's latest, so its leave-one-out items are the model's training items): named,
+    // left out, and nothing is left to evaluate.
+    let text = std::fs::read_to_string(spec.strip_prefix("csv:").unwrap()).unwrap();
+    let mut latest: std::collections::HashMap<&str, (u64, &str)> = std::collections::HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let ts: u64 = f[3].parse().unwrap();
+        if latest.get(f[0]).is_none_or(|&(t, _)| ts > t) {
+            latest.insert(f[0], (ts, line));
+        }
+    }
+    let older: String = text.lines().filter(|l| !latest.values().any(|&(_, x)| x == *l)).map(|l| format!("{l}\n")).collect();
+    let older_path = dir.path().join("older.csv");
+    std::fs::write(&older_path, older).unwrap();
+    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--dataset", &format!("csv:{}", older_path.display()), "--header", "--timestamp-col", "ts"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("80 the model trained on") && stderr.contains("were training interactions of the model"), "{stderr}");
     // Without --dataset, the dataset the directory records, read with the layout flags it
     // records (`--header`, `--timestamp-col ts`: without them line 1 would not parse).
     let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--json", json.to_str().unwrap()]);
