@@ -140,7 +140,7 @@ impl DelimitedFormat {
         for (a, (na, ca)) in roles.iter().enumerate() {
             if let (Column::Name(n), false) = (ca, self.header) {
                 return Err(DataError::Spec(format!(
-                    "the `{na}` column is named `{n}`, but the file has no header line (set `header`)"
+                    "the `{na}` column is named `{n}`, but the file has no header line (set `header`; `--header` on the command line)"
                 )));
             }
             for (nb, cb) in &roles[a + 1..] {
@@ -722,7 +722,7 @@ mod tests {
         let no_header = DelimitedFormat { header: false, ..fmt };
         assert_eq!(
             parse("1,x,a\n", &no_header).unwrap_err().to_string(),
-            "the `user` column is named `who`, but the file has no header line (set `header`)"
+            "the `user` column is named `who`, but the file has no header line (set `header`; `--header` on the command line)"
         );
         assert_eq!("3".parse::<Column>().unwrap(), Column::Index(3));
     }

@@ -68,7 +68,11 @@ impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EngineError::UnknownUser(u) => write!(f, "unknown user `{u}`: not in the training data (ask with a history for fold-in, or allow the popularity fallback)"),
-            EngineError::UnknownItems(v) => write!(f, "unknown item(s) {}: not in the training data", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+            EngineError::UnknownItems(v) => write!(
+                f,
+                "unknown item(s) {}: not in the training data (an unknown id, or an item of the dataset whose every interaction the split held out)",
+                v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ),
             EngineError::BadK(k) => write!(f, "k = {k}: expected 1 to {MAX_K}"),
             EngineError::EmptyHistory => write!(f, "the history is empty: give at least one item id"),
             EngineError::BadFeatures(m) | EngineError::Unsupported(m) => write!(f, "{m}"),
@@ -248,6 +252,11 @@ impl Engine {
     /// `offset + items · x` (`items`: `[n, d]` row-major).
     fn matvec(items: &[f32], d: usize, x: &[f32], offset: f32) -> Vec<f32> {
         items.chunks_exact(d).map(|y| offset + dot(y, x)).collect()
+    }
+
+    /// The number of distinct ids in a request's `history` (what an answer reports).
+    pub fn distinct(history: &[String]) -> usize {
+        history.iter().collect::<std::collections::HashSet<_>>().len()
     }
 
     /// Item indices of raw ids (items with training interactions only).

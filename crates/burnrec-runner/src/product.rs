@@ -235,7 +235,7 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     let (history, features) = (clean(&args.history), clean(&args.user_features));
     let (answer, context) = match (&args.user, &history, &features) {
         (Some(u), None, None) => (engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?, serde_json::json!({ "user": u })),
-        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen)?, serde_json::json!({ "history": h.len() })),
+        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen)?, serde_json::json!({ "history": Engine::distinct(h) })),
         (None, None, Some(f)) => (engine.recommend_features(f, args.k)?, serde_json::json!({ "user_features": f })),
         _ => bail!("give exactly one of --user RAW_ID, --history ITEM,ITEM,… or --user-features FIELD=VALUE,…"),
     };

@@ -27,8 +27,14 @@ fn columns(rows: &[Row]) -> Vec<String> {
             }
         }
     }
+    // Timings last, always in the same order (whichever model comes first).
+    let timing = |k: &str| TIMINGS.iter().position(|t| k.strip_suffix("_std").unwrap_or(k) == *t);
+    cols.sort_by_key(|k| timing(k).map_or((0, 0), |p| (1, 2 * p + usize::from(k.ends_with("_std")))));
     cols
 }
+
+/// Timing columns, in display order after every metric.
+const TIMINGS: [&str; 5] = ["fit_s", "predict_s", "eval_s", "epoch_s", "samples_per_s"];
 
 fn header(rows: &[Row]) -> Vec<String> {
     let mut h = vec!["model".to_string(), "backend".to_string()];
@@ -185,9 +191,13 @@ burn-mf  flex     0.8810  0.6800  12.250      0.100
         let mut rs = vec![row("svd", "-", &[("rmse", 0.9), ("fit_s", 0.5)]), row("als", "-", &[("hr@10", 0.08), ("fit_s", 0.2)])];
         rs[0].folds = vec![vec![("rmse".into(), 0.8)], vec![("rmse".into(), 1.0)]];
         let t = table(&rs);
-        assert_eq!(t.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(), ["model", "backend", "rmse", "fit_s", "hr@10"]);
-        assert_eq!(t.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>(), ["als", "-", "-", "0.200", "0.0800"]);
-        assert_eq!(csv(&rs).lines().nth(2).unwrap(), "als,-,,0.2,0.08");
+        // Timings after every metric, whichever row brought them first.
+        assert_eq!(t.lines().next().unwrap().split_whitespace().collect::<Vec<_>>(), ["model", "backend", "rmse", "hr@10", "fit_s"]);
+        assert_eq!(t.lines().nth(2).unwrap().split_whitespace().collect::<Vec<_>>(), ["als", "-", "-", "0.0800", "0.200"]);
+        assert_eq!(csv(&rs).lines().nth(2).unwrap(), "als,-,,0.08,0.2");
+        let burn = row("burn-mf", "flex", &[("epoch_s", 0.1), ("samples_per_s", 9.0), ("rmse", 0.9), ("fit_s", 2.0), ("predict_s", 0.01)]);
+        let cols = columns(&[burn, row("svd", "-", &[("rmse", 0.9), ("fit_s", 0.5), ("predict_s", 0.1)])]);
+        assert_eq!(cols, ["rmse", "fit_s", "predict_s", "epoch_s", "samples_per_s"]);
         let v: serde_json::Value = serde_json::from_str(&json(&rs).unwrap()).unwrap();
         assert_eq!(v[0]["folds"][1]["rmse"], 1.0);
         assert!(v[1].get("folds").is_none() && v[1].get("rmse").is_none());

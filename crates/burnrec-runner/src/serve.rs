@@ -140,11 +140,18 @@ fn engine_error(e: &EngineError) -> Response {
     error(status, e.to_string())
 }
 
-/// The query string as a map, refusing parameters other than `allowed`.
-fn params(q: Result<Query<HashMap<String, String>>, QueryRejection>, allowed: &[&str]) -> Result<HashMap<String, String>, Response> {
-    let Query(map) = q.map_err(|r| error(StatusCode::BAD_REQUEST, r.body_text()))?;
-    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(error(StatusCode::BAD_REQUEST, format!("unknown parameter `{k}`: expected {}", allowed.join(", "))));
+/// The query string as a map, refusing parameters other than `allowed` and repeated ones.
+fn params(q: Result<Query<Vec<(String, String)>>, QueryRejection>, allowed: &[&str]) -> Result<HashMap<String, String>, Response> {
+    let Query(pairs) = q.map_err(|r| error(StatusCode::BAD_REQUEST, r.body_text()))?;
+    let mut map = HashMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if !allowed.contains(&k.as_str()) {
+            return Err(error(StatusCode::BAD_REQUEST, format!("unknown parameter `{k}`: expected {}", allowed.join(", "))));
+        }
+        if map.contains_key(&k) {
+            return Err(error(StatusCode::BAD_REQUEST, format!("parameter `{k}` given more than once")));
+        }
+        map.insert(k, v);
     }
     Ok(map)
 }
@@ -196,7 +203,7 @@ where
     }
 }
 
-async fn get_recommend(State(s): State<Shared>, q: Result<Query<HashMap<String, String>>, QueryRejection>) -> Response {
+async fn get_recommend(State(s): State<Shared>, q: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Response {
     let map = match params(q, &["user", "k", "include_seen", "fallback"]) {
         Ok(m) => m,
         Err(r) => return r,
@@ -266,13 +273,13 @@ async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonR
     };
     match (b.user, b.history, b.user_features) {
         (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,
-        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": history.len() })))).await,
+        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": Engine::distinct(&history) })))).await,
         (None, None, Some(features)) => answer(s.engine(), move |e| Ok((e.recommend_features(&features, b.k)?, json!({ "user_features": features })))).await,
         _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)"),
     }
 }
 
-async fn get_similar(State(s): State<Shared>, q: Result<Query<HashMap<String, String>>, QueryRejection>) -> Response {
+async fn get_similar(State(s): State<Shared>, q: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Response {
     let map = match params(q, &["item", "k"]) {
         Ok(m) => m,
         Err(r) => return r,

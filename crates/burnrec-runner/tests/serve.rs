@@ -173,6 +173,10 @@ fn train_recommend_and_serve() {
     let rec = items_of(&r);
     assert_eq!(rec.len(), 5);
     assert!(rec.iter().all(|i| !["i1", "i2", "i5"].contains(&i.as_str())), "history items are excluded: {rec:?}");
+    // A repeated item counts once, in the answer as in the scores.
+    let (s, again) = c.post("/recommend", r#"{"history": ["i1", "i2", "i5", "i2"], "k": 5}"#);
+    assert_eq!((s, items_of(&again)), (200, rec.clone()));
+    assert_eq!(again["history"], 3, "{again}");
     // Numeric ids in a POST body are read as their decimal strings (here none exist: 404).
     assert_eq!(c.post("/recommend", r#"{"history": [1, 2]}"#).0, 404);
     assert_eq!(c.post("/recommend", r#"{"user": "nobody", "fallback": "popular", "k": 2}"#).0, 200);
@@ -194,7 +198,7 @@ fn train_recommend_and_serve() {
             }
         })
     };
-    let malformed: [(&str, &str, Option<&str>, u16); 18] = [
+    let malformed: [(&str, &str, Option<&str>, u16); 19] = [
         ("GET", "/recommend", None, 400),
         ("GET", "/recommend?user=u1&k=0", None, 400),
         ("GET", "/recommend?user=u1&k=100000", None, 400),
@@ -207,6 +211,7 @@ fn train_recommend_and_serve() {
         ("GET", "/no/such/endpoint", None, 404),
         ("GET", "/admin/reload", None, 405),
         ("POST", "/recommend", Some("{not json"), 400),
+        ("GET", "/recommend?user=u1&user=u2", None, 400),
         ("POST", "/recommend", Some(r#"{"history": []}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["i1"], "user": "u1"}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["zzz"]}"#), 404),
