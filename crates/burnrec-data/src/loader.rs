@@ -291,6 +291,22 @@ pub fn read_ratings<R: Read>(
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if text.contains(&b'\r') {
+            return Err(DataError::parse(
+                source_name,
+                line,
+                "line",
+                "a carriage return (\\r) inside the line: old Mac line ends (CR only)? convert them to \\n first, e.g. `tr '\\r' '\\n'`",
+            ));
+        }
+        if sep.len() == 1 && text.iter().filter(|&&c| c == b'"').count() % 2 == 1 {
+            return Err(DataError::parse(
+                source_name,
+                line,
+                "line",
+                "an unbalanced double quote: a quoted field must end on its own line (fields spanning lines are not supported)",
+            ));
+        }
         let text = if sep.len() == 1 && text.contains(&b'"') {
             // A quoted field (`"a, b"`, `""` escapes): let the csv crate parse this one line.
             // Quoted fields spanning several lines are not supported.
@@ -746,6 +762,17 @@ mod tests {
         assert_eq!(d.items.raw(0), Some("The \"Best\" Book"));
         let e = parse("1,1,4\n\n\n1,2,3\n\n2,1,x\n", &DelimitedFormat::csv()).unwrap_err();
         assert_eq!(e.to_string(), "t.csv:6: field `rating`: expected a finite number, found \"x\"");
+        // An unterminated quote, or a quoted field running onto the next line, is named as such.
+        let e = parse("1,1,4\n1,\"10,4\n", &DelimitedFormat::csv()).unwrap_err().to_string();
+        assert!(e.starts_with("t.csv:2: field `line`: an unbalanced double quote"), "{e}");
+        let e = parse("1,\"two\nlines\",4\n", &DelimitedFormat::csv()).unwrap_err().to_string();
+        assert!(e.starts_with("t.csv:1: field `line`: an unbalanced double quote"), "{e}");
+    }
+
+    #[test]
+    fn carriage_return_only_line_ends_are_named() {
+        let e = parse("u,i,r\r1,10,4\r2,11,3\r", &DelimitedFormat { header: true, ..DelimitedFormat::csv() }).unwrap_err().to_string();
+        assert!(e.starts_with("t.csv:1: field `line`: a carriage return") && e.contains("CR only"), "{e}");
     }
 
     #[test]
