@@ -275,6 +275,27 @@ pub fn leave_one_out(data: &Interactions, items: &IdMap) -> Result<Split, DataEr
     Ok(split)
 }
 
+/// Per-user leave-one-out for data without timestamps: for every user with at least 2
+/// ratings, one rating drawn uniformly (seeded) is the test rating — the "random order"
+/// leave-one-out of RecBole (`order: RO`). Users with a single rating keep it in train.
+///
+/// # Errors
+/// [`DataError::Split`] if no user has 2 ratings.
+pub fn random_leave_one_out(data: &Interactions, seed: u64) -> Result<Split, DataError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut part = vec![0u8; data.len()];
+    for rows in by_user(data) {
+        if rows.len() >= 2 {
+            part[rows[rng.random_range(0..rows.len())]] = 2;
+        }
+    }
+    let split = Split::from_assignment(data, &part);
+    if split.test.is_empty() {
+        return Err(DataError::Split("leave-one-out needs at least one user with 2 ratings".into()));
+    }
+    Ok(split)
+}
+
 /// Per-user ratio holdout: each user's ratings are shuffled (seeded) and
 /// `round(n_u × test_ratio)` of them go to test, so every user is represented in train and
 /// test in the same proportion (users with one rating stay in train).
@@ -507,6 +528,26 @@ mod tests {
         let r = s.report();
         assert_eq!((r.test_users_unseen, r.test_items_unseen), (0, 0));
         assert!(leave_one_out(&grid(2, 2), &items).is_err());
+    }
+
+    #[test]
+    fn random_leave_one_out_holds_out_one_rating_per_user() {
+        // 30 users × 40 items, no timestamps: one test rating per user, seeded.
+        let d = grid(30, 40);
+        let s = random_leave_one_out(&d, 3).unwrap();
+        assert_eq!((s.test.len(), s.train.len()), (30, 30 * 39));
+        assert_eq!(s.test.user_counts(), vec![1; 30]);
+        let mut all = cells(&s.train);
+        all.extend(cells(&s.test));
+        all.sort_unstable();
+        assert_eq!(all, cells(&d));
+        assert_eq!(cells(&random_leave_one_out(&d, 3).unwrap().test), cells(&s.test));
+        assert_ne!(cells(&random_leave_one_out(&d, 4).unwrap().test), cells(&s.test));
+        // Not every user's first or last item: the choice is random.
+        let picked: std::collections::HashSet<u32> = s.test.items().iter().copied().collect();
+        assert!(picked.len() > 10, "{picked:?}");
+        // A user with one rating keeps it in train; no such user at all is an error.
+        assert!(random_leave_one_out(&grid(5, 1), 3).is_err());
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// What to train on: `none` (every interaction; nothing held out), `random` (hold out
-    /// `--test-ratio`) or `leave-one-out` (each user's latest interaction). With a held-out
+    /// `--test-ratio`) or `leave-one-out` (each user's latest interaction; one drawn at random,
+    /// seeded, when the data has no timestamps). With a held-out
     /// part, its metrics go into the model directory's summary.
     #[arg(long, default_value = "none", value_parser = ["none", "random", "leave-one-out", "loo"])]
     pub split: String,
@@ -433,7 +434,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 0.2, conflicts_with = "folds")]
     pub test_ratio: f64,
     /// Split: `random` (ratio `--test-ratio`), `leave-one-out` (each user's latest rating;
-    /// ties to the larger item id; needs timestamps), `official-5fold` (ML-100K's own
+    /// ties to the larger item id; without timestamps one drawn at random, seeded), `official-5fold` (ML-100K's own
     /// u1…u5.base/.test files; needs `--dataset ml-100k:PATH`), `folds-file` (the folds
     /// listed in `--folds-file`), or `cold-items` (a `--test-ratio` share of the items, drawn
     /// with `--seed`, leave training entirely: every interaction with them is test; the full

@@ -8,7 +8,7 @@ use anyhow::{Context, anyhow, bail};
 use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS, set_dotted};
 use burnrec_classic::{ContentKnnParams, Hybrid};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::{cold_item_split, kfold, leave_one_out, ml100k_official};
+use burnrec_data::split::{cold_item_split, kfold, ml100k_official};
 use burnrec_data::{Dataset, DatasetSpec, Feedback, FeatureTable, Interactions, RatingPredictor, Split, random_split};
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_model::{Backend, DeepParams, EarlyStopping, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
@@ -179,7 +179,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             proto.among = Some(items);
             split
         }
-        None if loo => leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?,
+        None if loo => crate::product::loo_split(&data, args.seed)?,
         None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
     if let Some(v) = args.valid_ratio {
@@ -199,6 +199,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             "folds-file" => "listed fold 0".to_string(),
             _ if args.folds.is_some() => format!("random fold 1 of {}", given_folds.as_ref().map_or(0, Vec::len)),
             "cold-items" => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
+            _ if loo && data.interactions.timestamps().is_none() => format!("leave-one-out (one random interaction per user, seed {}: no timestamps)", args.seed),
             _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
             _ => format!("random (test ratio {}, seed {})", args.test_ratio, args.seed),
         },

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use burnrec_data::split::leave_one_out;
+use burnrec_data::split::{leave_one_out, random_leave_one_out};
 use burnrec_data::{DatasetSpec, Feedback, Interactions, LoadOptions, Rating, RatingPredictor, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_ratings};
 
@@ -21,8 +21,18 @@ fn make_split(kind: &str, data: &burnrec_data::Dataset, test_ratio: f64, seed: u
     Ok(match kind {
         "none" => Split { train: data.interactions.clone(), valid: Interactions::new(Vec::new(), data.n_users(), data.n_items())?, test: Interactions::new(Vec::new(), data.n_users(), data.n_items())? },
         "random" => random_split(&data.interactions, test_ratio, seed).context("splitting the dataset")?,
-        _ => leave_one_out(&data.interactions, &data.items).context("leave-one-out split")?,
+        _ => loo_split(data, seed)?,
     })
+}
+
+/// Leave-one-out: each user's latest interaction (ties to the larger item id), or, when the
+/// data has no timestamps, one drawn at random (seeded; said on stderr).
+pub(crate) fn loo_split(data: &burnrec_data::Dataset, seed: u64) -> anyhow::Result<Split> {
+    if data.interactions.timestamps().is_some() {
+        return leave_one_out(&data.interactions, &data.items).context("leave-one-out split");
+    }
+    eprintln!("note: the data has no timestamps: leave-one-out holds out one interaction per user drawn at random (seed {seed})");
+    random_leave_one_out(&data.interactions, seed).context("leave-one-out split")
 }
 
 /// Held-out metrics: RMSE/MAE (explicit models, clipped to the dataset's rating scale `clip`)
