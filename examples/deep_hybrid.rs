@@ -27,8 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Random scores: the baseline that truly knows nothing about cold items.
     show("random", &NormalPredictorParams::default().fit(&split.train)?);
-    // Popularity ties on every cold item: its list is the evaluation's tie order (smaller item
-    // index first), which follows first appearance in the file — not neutral (docs/models.md).
+    // Popularity ties on every cold item: its list is the evaluation's tie order, a fixed
+    // pseudo-random order of the items — so it scores like random scores (docs/models.md).
     show("popularity", &PopularityParams.fit(&split.train)?);
     let genres = data.item_features.as_ref().ok_or("the dataset has no item features")?;
     show("content", &ContentKnnParams::default().fit(&split.train, genres)?);

@@ -94,7 +94,7 @@ pub trait RatingPredictor {
     }
 
     /// The `k` best of `candidates` for `user`, best first, as `(item index, score)`: scores
-    /// from [`RatingPredictor::score_block`]; equal scores go to the smaller item index.
+    /// from [`RatingPredictor::score_block`]; equal scores in [`tie_key`] order.
     /// Callers pass the candidates (for example every item the user has not interacted with);
     /// returns fewer than `k` entries when there are fewer candidates.
     fn recommend(&self, user: u32, candidates: &[u32], k: usize) -> Vec<(u32, f32)> {
@@ -103,12 +103,23 @@ pub trait RatingPredictor {
     }
 }
 
+/// The project's one tie order: items with equal scores rank by this key, ascending — a fixed
+/// pseudo-random permutation of the item indices (the SplitMix64 finaliser of the index, a
+/// bijection), so that ties are broken neither by catalogue order (item indices follow the
+/// data file, which often lists popular items first) nor by chance from run to run.
+pub fn tie_key(item: u32) -> u64 {
+    let mut z = u64::from(item).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The `k` best `(item index, score)` pairs of `ranked`, best first: higher score first, equal
-/// scores to the smaller item index (the project's tie rule, as in evaluation); a partial
+/// scores in [`tie_key`] order (the project's tie rule, as in evaluation); a partial
 /// selection (`select_nth_unstable`, `O(n)`) then a sort of the `k` kept. Fewer than `k` when
 /// `ranked` is shorter.
 pub fn top_k(mut ranked: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
-    let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(tie_key(a.0).cmp(&tie_key(b.0)));
     if k < ranked.len() {
         ranked.select_nth_unstable_by(k, by_score);
         ranked.truncate(k);

@@ -128,7 +128,7 @@ pub struct RecommendArgs {
     /// `gender=F,age=31,occupation=writer`.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub user_features: Option<Vec<String>>,
-    /// How many items.
+    /// How many items (1 to 1000).
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     /// Keep the items the user already has (training items, or the history's).
@@ -154,7 +154,7 @@ pub struct SimilarArgs {
     /// Raw item id.
     #[arg(long)]
     pub item: String,
-    /// How many items.
+    /// How many items (1 to 1000).
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     /// Burn backend to load neural models on.

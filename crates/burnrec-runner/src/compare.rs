@@ -238,6 +238,19 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if cold {
+        // Only side features say anything about an item nobody interacted with.
+        let blind: Vec<&str> = selected.iter().map(String::as_str).filter(|m| !matches!(*m, "content" | "hybrid" | "deep-hybrid")).collect();
+        if !blind.is_empty() {
+            eprintln!(
+                "note: {} {} no item side features: every cold item looks the same to {}, so {} ranking among them is chance (AUC 0.5) — a baseline for content, hybrid and deep-hybrid",
+                blind.join(", "),
+                if blind.len() == 1 { "uses" } else { "use" },
+                if blind.len() == 1 { "it" } else { "them" },
+                if blind.len() == 1 { "its" } else { "their" }
+            );
+        }
+    }
     if proto.rating && data.scale.1 - data.scale.0 > 20.0 {
         eprintln!(
             "note: the values span {} to {}: if they are counts (plays, clicks), rating models (RMSE) will fit them poorly or diverge; \
@@ -310,7 +323,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if proto.full {
         println!(
             "{}full ranking: {evaluated} users evaluated, {} without test items excluded; training items excluded; \
-             relevant = the user's test items; ties to the smaller item index",
+             relevant = the user's test items; ties in a fixed pseudo-random item order",
             if folds.len() > 1 { "first fold: " } else { "" },
             data.n_users() - evaluated
         );

@@ -23,8 +23,8 @@
 //! never trained (all its interactions held out) has no learned factors or neighbours, so it
 //! is never recommended, `similar` on it is an unknown-item error, and fold-in leaves it out of
 //! a history. Fold-in treats a history as implicit positives (no ratings), so its scores are
-//! unitless ranking scores, also for explicit models. Ties go to the smaller item index, as in
-//! evaluation.
+//! unitless ranking scores, also for explicit models. Ties go in the fixed pseudo-random item
+//! order of [`burnrec_data::tie_key`], as in evaluation.
 
 use std::fmt;
 
@@ -497,11 +497,11 @@ mod tests {
         assert_eq!(e.recommend("u1", MAX_K + 1, false, false).unwrap_err(), EngineError::BadK(MAX_K + 1));
         assert_eq!(e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false).unwrap_err(), EngineError::UnknownItems(vec!["x".into(), "y".into()]));
         assert_eq!(e.recommend_history(&[], 5, false).unwrap_err(), EngineError::EmptyHistory);
-        // The popularity fallback: most-interacted items first, ties to the smaller index.
+        // The popularity fallback: most-interacted items first, ties in the tie order.
         let f = e.recommend("nobody", 3, false, true).unwrap();
         assert_eq!(f.fallback, Some("popularity"));
         let mut pop: Vec<(u32, u32)> = e.popularity.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
-        pop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        pop.sort_by(|a, b| b.1.cmp(&a.1).then(burnrec_data::tie_key(a.0).cmp(&burnrec_data::tie_key(b.0))));
         assert_eq!(f.items.iter().map(|s| s.item.clone()).collect::<Vec<_>>(), pop[..3].iter().map(|p| format!("i{}", p.0)).collect::<Vec<_>>());
         // Seen items are excluded unless asked for.
         let seen: Vec<String> = e.dir.seen.row(1).iter().map(|&i| format!("i{i}")).collect();
