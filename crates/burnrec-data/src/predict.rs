@@ -253,9 +253,12 @@ mod tests {
     }
 
     #[test]
-    fn recommend_sorts_by_score_then_smaller_item() {
+    fn recommend_sorts_by_score_then_tie_order() {
         let m = ByItem;
-        assert_eq!(m.recommend(0, &[0, 1, 2, 3, 4, 5], 3), vec![(2, 2.0), (5, 2.0), (1, 1.0)]);
+        // Items 2 and 5 tie at 2.0 (in tie-key order), then 1 and 4 at 1.0.
+        let (top, second) = if tie_key(2) < tie_key(5) { (2, 5) } else { (5, 2) };
+        let third = if tie_key(1) < tie_key(4) { 1 } else { 4 };
+        assert_eq!(m.recommend(0, &[0, 1, 2, 3, 4, 5], 3), vec![(top, 2.0), (second, 2.0), (third, 1.0)]);
         assert_eq!(m.recommend(0, &[4, 3], 5), vec![(4, 1.0), (3, 0.0)]);
         assert!(m.recommend(0, &[], 5).is_empty());
         assert_eq!(m.feedback(), Feedback::Explicit);
