@@ -607,6 +607,13 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
         Some(c)
     };
     let implicit_curves = |h: &[burnrec_model::EpochLog]| curves(h, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
+    // Early stopping says where it stopped and which epoch it kept.
+    let stopped = |h: &[burnrec_model::EpochLog], best: Option<usize>, metric: &str| {
+        if let (Some(best), Some(last), false) = (best, h.last(), args.quiet) {
+            let v = h.iter().find(|e| e.epoch == best).and_then(|e| e.valid).unwrap_or(f64::NAN);
+            eprintln!("{name}: early stopping ran {} epochs and kept epoch {best} (validation {metric} {v:.4})", last.epoch);
+        }
+    };
     Ok(match model_params(name, args)? {
         ModelParams::Side { content, als } => {
             let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
@@ -618,16 +625,19 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
         }
         ModelParams::Ncf(p) => {
             let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
+            stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
             let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
             (FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t)
         }
         ModelParams::Deep(p) => {
             let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
+            stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
             let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
             (FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t)
         }
         ModelParams::Mf(p) => {
             let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
+            stopped(&m.history, m.best_epoch, "rmse");
             let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
             (FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t)
         }
