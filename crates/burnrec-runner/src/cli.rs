@@ -137,6 +137,10 @@ pub struct RecommendArgs {
     /// An unknown `--user` gets the most popular items (marked as such) instead of an error.
     #[arg(long)]
     pub popular_fallback: bool,
+    /// `--history` ids the model does not know are left out (and named) instead of an error,
+    /// as long as one known id remains.
+    #[arg(long, requires = "history")]
+    pub skip_unknown: bool,
     /// Burn backend to load neural models on.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     pub backend: Backend,

@@ -104,6 +104,10 @@ pub struct Answer {
     /// `"popularity"` when the user was unknown and the fallback was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<&'static str>,
+    /// History ids left out because the model does not know them (only when asked to skip
+    /// them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 impl Answer {
@@ -233,7 +237,7 @@ impl Engine {
         let Some(u) = self.user_index(raw) else {
             if popular_fallback {
                 let scores: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
-                return Ok(Answer { items: self.answer(&scores, &[], k), fallback: Some("popularity") });
+                return Ok(Answer { items: self.answer(&scores, &[], k), fallback: Some("popularity"), skipped: Vec::new() });
             }
             return Err(EngineError::UnknownUser(raw.to_string()));
         };
@@ -246,7 +250,7 @@ impl Engine {
             None => self.dir.predictor().score_block(&[u], &self.all_items),
         };
         let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u as usize) };
-        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
+        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None, skipped: Vec::new() })
     }
 
     /// `offset + items · x` (`items`: `[n, d]` row-major).
@@ -304,19 +308,28 @@ impl Engine {
     }
 
     /// Top-`k` items for a user not in the training data, known by the raw item ids of their
-    /// history; the history's items are excluded unless `include_seen`.
+    /// history; the history's items are excluded unless `include_seen`. With `skip_unknown`,
+    /// ids the model does not know are left out (and listed in [`Answer::skipped`]) instead of
+    /// failing the request, as long as one known id remains.
     ///
     /// # Errors
     /// [`EngineError::BadK`], [`EngineError::UnknownItems`], [`EngineError::EmptyHistory`],
     /// [`EngineError::Unsupported`].
-    pub fn recommend_history(&self, history: &[String], k: usize, include_seen: bool) -> Result<Answer, EngineError> {
+    pub fn recommend_history(&self, history: &[String], k: usize, include_seen: bool, skip_unknown: bool) -> Result<Answer, EngineError> {
         Self::check_k(k)?;
-        let mut idx = self.item_indices(history)?;
+        let (mut idx, skipped) = match self.item_indices(history) {
+            Ok(idx) => (idx, Vec::new()),
+            Err(EngineError::UnknownItems(unknown)) if skip_unknown && unknown.len() < history.len() => {
+                let known: Vec<String> = history.iter().filter(|h| !unknown.contains(h)).cloned().collect();
+                (self.item_indices(&known)?, unknown)
+            }
+            Err(e) => return Err(e),
+        };
         let scores = self.fold_in_scores(&idx)?;
         idx.sort_unstable();
         idx.dedup();
         let exclude = if include_seen { &[][..] } else { &idx[..] };
-        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None })
+        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None, skipped })
     }
 
     /// Top-`k` items for a user not in the training data, described by user side features
@@ -335,7 +348,7 @@ impl Engine {
             return Err(EngineError::BadFeatures("no user features given".into()));
         }
         let scores = m.score_new_user(features).map_err(EngineError::BadFeatures)?;
-        Ok(Answer { items: self.answer(&scores, &[], k), fallback: None })
+        Ok(Answer { items: self.answer(&scores, &[], k), fallback: None, skipped: Vec::new() })
     }
 
     /// The `k` items most similar to item `raw` (itself excluded): cosine of the item factors
@@ -354,7 +367,7 @@ impl Engine {
                     *x = s;
                 }
             }
-            return Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None });
+            return Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None, skipped: Vec::new() });
         }
         let Some(fx) = &self.factors else {
             return Err(EngineError::Unsupported(format!(
@@ -379,7 +392,7 @@ impl Engine {
                 cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
             })
             .collect();
-        Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None })
+        Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None, skipped: Vec::new() })
     }
 }
 
@@ -495,8 +508,13 @@ mod tests {
         assert_eq!(e.recommend("nobody", 5, false, false).unwrap_err(), EngineError::UnknownUser("nobody".into()));
         assert_eq!(e.recommend("u1", 0, false, false).unwrap_err(), EngineError::BadK(0));
         assert_eq!(e.recommend("u1", MAX_K + 1, false, false).unwrap_err(), EngineError::BadK(MAX_K + 1));
-        assert_eq!(e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false).unwrap_err(), EngineError::UnknownItems(vec!["x".into(), "y".into()]));
-        assert_eq!(e.recommend_history(&[], 5, false).unwrap_err(), EngineError::EmptyHistory);
+        assert_eq!(e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false, false).unwrap_err(), EngineError::UnknownItems(vec!["x".into(), "y".into()]));
+        assert_eq!(e.recommend_history(&[], 5, false, false).unwrap_err(), EngineError::EmptyHistory);
+        // Asked to, unknown ids are skipped and listed: the answer is that of the known ones.
+        let skipping = e.recommend_history(&["i1".into(), "x".into(), "i2".into()], 5, false, true).unwrap();
+        assert_eq!(skipping.skipped, ["x"]);
+        assert_eq!(skipping.items, e.recommend_history(&["i1".into(), "i2".into()], 5, false, false).unwrap().items);
+        assert_eq!(e.recommend_history(&["x".into()], 5, false, true).unwrap_err(), EngineError::UnknownItems(vec!["x".into()]));
         // The popularity fallback: most-interacted items first, ties in the tie order.
         let f = e.recommend("nobody", 3, false, true).unwrap();
         assert_eq!(f.fallback, Some("popularity"));
@@ -517,11 +535,11 @@ mod tests {
                 assert!(m.recommend(&format!("u{u}"), 41, true, false).unwrap().items.iter().all(|s| s.item != "i40"));
             }
             assert_eq!(m.similar("i40", 3).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
-            assert_eq!(m.recommend_history(&["i1".into(), "i40".into()], 3, false).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
+            assert_eq!(m.recommend_history(&["i1".into(), "i40".into()], 3, false, false).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
         }
         // A model without fold-in or similarity says so.
         let n = engine("gmf", &["gmf.train.epochs=1".to_string()], &train, &users, &items);
-        assert!(matches!(n.recommend_history(&["i1".into()], 5, false), Err(EngineError::Unsupported(m)) if m.contains("fold-in")));
+        assert!(matches!(n.recommend_history(&["i1".into()], 5, false, false), Err(EngineError::Unsupported(m)) if m.contains("fold-in")));
         assert!(matches!(n.similar("i1", 5), Err(EngineError::Unsupported(_))));
         assert!(matches!(n.recommend_features(&["gender=F".into()], 5), Err(EngineError::Unsupported(m)) if m.contains("deep-hybrid")));
     }
@@ -570,7 +588,7 @@ mod tests {
                 let target = data.items.raw(r.item).unwrap().to_string();
                 let history: Vec<String> = e.dir.seen.row(r.user as usize).iter().map(|&i| data.items.raw(i).unwrap().to_string()).collect();
                 trained += usize::from(e.recommend(raw, 10, false, false).unwrap().items.iter().any(|s| s.item == target));
-                folded += usize::from(e.recommend_history(&history, 10, false).unwrap().items.iter().any(|s| s.item == target));
+                folded += usize::from(e.recommend_history(&history, 10, false, false).unwrap().items.iter().any(|s| s.item == target));
             }
             let n = split.test.len() as f64;
             let (t, f) = (trained as f64 / n, folded as f64 / n);

@@ -227,6 +227,9 @@ fn print_answer(answer: &Answer, json: bool, context: serde_json::Value) -> anyh
     if let Some(f) = answer.fallback {
         eprintln!("note: unknown user; showing the {f} fallback");
     }
+    if !answer.skipped.is_empty() {
+        eprintln!("note: left out of the history (unknown to the model): {}", answer.skipped.join(", "));
+    }
     println!("rank\titem\tscore\ttitle");
     for (r, s) in answer.items.iter().enumerate() {
         println!("{}\t{}\t{:.4}\t{}", r + 1, s.item, s.score, s.title.as_deref().unwrap_or(""));
@@ -245,7 +248,7 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     let (history, features) = (clean(&args.history), clean(&args.user_features));
     let (answer, context) = match (&args.user, &history, &features) {
         (Some(u), None, None) => (engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?, serde_json::json!({ "user": u })),
-        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen)?, serde_json::json!({ "history": Engine::distinct(h) })),
+        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen, args.skip_unknown)?, serde_json::json!({ "history": Engine::distinct(h) })),
         (None, None, Some(f)) => (engine.recommend_features(f, args.k)?, serde_json::json!({ "user_features": f })),
         _ => bail!("give exactly one of --user RAW_ID, --history ITEM,ITEM,… or --user-features FIELD=VALUE,…"),
     };

@@ -4,7 +4,7 @@
 //! | endpoint | answer |
 //! | --- | --- |
 //! | `GET /recommend?user=U&k=10[&include_seen=true][&fallback=popular]` | top-K for a training user |
-//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid) | top-K for a new user by fold-in (or from side features) |
+//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false, "skip_unknown": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid) | top-K for a new user by fold-in (or from side features) |
 //! | `GET /similar?item=I&k=10` | the K most similar items |
 //! | `GET /health` | `{"status": "ok", model, users, items, …}` |
 //! | `GET /metrics` | request counts by endpoint and status class, latency quantiles |
@@ -231,6 +231,9 @@ struct RecommendBody {
     #[serde(default)]
     include_seen: bool,
     fallback: Option<String>,
+    /// Leave history ids the model does not know out (listed as `skipped`) instead of a 404.
+    #[serde(default)]
+    skip_unknown: bool,
 }
 
 /// The POST body as a [`RecommendBody`]: a JSON object only (serde would also fill a struct
@@ -273,7 +276,7 @@ async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonR
     };
     match (b.user, b.history, b.user_features) {
         (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,
-        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen)?, json!({ "history": Engine::distinct(&history) })))).await,
+        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen, b.skip_unknown)?, json!({ "history": Engine::distinct(&history) })))).await,
         (None, None, Some(features)) => answer(s.engine(), move |e| Ok((e.recommend_features(&features, b.k)?, json!({ "user_features": features })))).await,
         _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)"),
     }

@@ -177,6 +177,11 @@ fn train_recommend_and_serve() {
     let (s, again) = c.post("/recommend", r#"{"history": ["i1", "i2", "i5", "i2"], "k": 5}"#);
     assert_eq!((s, items_of(&again)), (200, rec.clone()));
     assert_eq!(again["history"], 3, "{again}");
+    // Unknown history ids: a 404, or, asked to, skipped and listed.
+    assert_eq!(c.post("/recommend", r#"{"history": ["i1", "i2", "i5", "nope"], "k": 5}"#).0, 404);
+    let (s, skipping) = c.post("/recommend", r#"{"history": ["i1", "i2", "i5", "nope"], "k": 5, "skip_unknown": true}"#);
+    assert_eq!((s, items_of(&skipping)), (200, rec.clone()));
+    assert_eq!(skipping["skipped"], serde_json::json!(["nope"]));
     // Numeric ids in a POST body are read as their decimal strings (here none exist: 404).
     assert_eq!(c.post("/recommend", r#"{"history": [1, 2]}"#).0, 404);
     assert_eq!(c.post("/recommend", r#"{"user": "nobody", "fallback": "popular", "k": 2}"#).0, 200);
