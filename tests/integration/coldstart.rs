@@ -32,8 +32,10 @@ fn deep_hybrid_beats_popularity_on_cold_items() {
     let (d, q) = (on_cold(&deep), on_cold(&pop));
     eprintln!("cold items: deep-hybrid HR@10 {:.4} NDCG@10 {:.4}; popularity {:.4} / {:.4}", d.hr, d.ndcg, q.hr, q.ndcg);
     // Popularity gives every cold item the same score (0 training interactions): its ranking
-    // is the tie order. The hybrid must do clearly better from genres and demographics.
-    // Release build of the same settings: NDCG@10 0.1967 vs 0.1570, AUC 0.684 vs 0.5.
-    assert!(d.ndcg > q.ndcg + 0.02, "NDCG@10 deep {} vs popularity {}", d.ndcg, q.ndcg);
+    // is the tie order, a fixed pseudo-random order — chance level. The hybrid must do far
+    // better from genres and demographics. This build, 2026-11-30: NDCG@10 0.1973 vs 0.0766,
+    // HR@10 0.6906 vs 0.4283 (random scores: 0.0701 / 0.4079).
+    assert!(d.ndcg > 2.0 * q.ndcg && d.ndcg > 0.15, "NDCG@10 deep {} vs popularity {}", d.ndcg, q.ndcg);
+    assert!(d.hr > q.hr + 0.15, "HR@10 deep {} vs popularity {}", d.hr, q.hr);
     assert!(d.auc > 0.6, "AUC {}", d.auc);
 }

@@ -37,6 +37,6 @@ pub use error::DataError;
 pub use ids::IdMap;
 pub use features::FeatureTable;
 pub use loader::{Column, DelimitedFormat, DuplicatePolicy, LoadOptions, load_ratings, read_ratings};
-pub use predict::{DotFactors, Feedback, KnownSet, Prediction, RatingPredictor, tie_key, top_k};
+pub use predict::{DotFactors, Feedback, KnownSet, Prediction, RatingPredictor, rank_order, tie_key, top_k};
 pub use spec::DatasetSpec;
 pub use split::{Split, random_split};

@@ -299,7 +299,7 @@ pub fn read_ratings<R: Read>(
                 "a carriage return (\\r) inside the line: old Mac line ends (CR only)? convert them to \\n first, e.g. `tr '\\r' '\\n'`",
             ));
         }
-        if sep.len() == 1 && text.iter().filter(|&&c| c == b'"').count() % 2 == 1 {
+        if sep.len() == 1 && open_quote(text, sep[0]) {
             return Err(DataError::parse(
                 source_name,
                 line,
@@ -320,6 +320,38 @@ pub fn read_ratings<R: Read>(
         b.line(line, fields.len(), |c| fields.get(c).map(|&(a, z)| text[a..z].trim_ascii()))?;
     }
     b.finish()
+}
+
+/// Whether a field of `text` opens a double quote (first non-blank character of the field) that
+/// the line never closes. A quote inside an unquoted field (`12" vinyl`) is an ordinary
+/// character, as for the csv crate; `""` inside a quoted field is an escaped quote.
+fn open_quote(text: &[u8], sep: u8) -> bool {
+    let mut k = 0;
+    while k < text.len() {
+        // At the start of a field.
+        while k < text.len() && (text[k] == b' ' || text[k] == b'\t') && text[k] != sep {
+            k += 1;
+        }
+        if k < text.len() && text[k] == b'"' {
+            k += 1;
+            loop {
+                match text[k..].iter().position(|&c| c == b'"') {
+                    None => return true,
+                    Some(p) if text.get(k + p + 1) == Some(&b'"') => k += p + 2,
+                    Some(p) => {
+                        k += p + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        // To the next field.
+        match text[k..].iter().position(|&c| c == sep) {
+            Some(p) => k += p + 1,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Splits `text` at every occurrence of `sep` into `(start, end)` byte ranges.
@@ -767,6 +799,9 @@ mod tests {
         assert!(e.starts_with("t.csv:2: field `line`: an unbalanced double quote"), "{e}");
         let e = parse("1,\"two\nlines\",4\n", &DelimitedFormat::csv()).unwrap_err().to_string();
         assert!(e.starts_with("t.csv:1: field `line`: an unbalanced double quote"), "{e}");
+        // A quote inside an unquoted field is an ordinary character, even an odd number of them.
+        let d = parse("u1,i1,4,12\" vinyl\nu2,\"a \"\"b\"\"\",3,x\n", &DelimitedFormat::csv()).unwrap();
+        assert_eq!((d.len(), d.items.raw(1)), (2, Some("a \"b\"")));
     }
 
     #[test]

@@ -114,12 +114,20 @@ pub fn tie_key(item: u32) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The one ranking order, `(item, score)` pairs best first: higher score first (NaN counts as
+/// −∞, so it ranks last), equal scores in [`tie_key`] order. For [`top_k`] and the evaluation
+/// (`burnrec_eval::ranking`).
+pub fn rank_order(a: (u32, f32), b: (u32, f32)) -> std::cmp::Ordering {
+    let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
+    key(b.1).total_cmp(&key(a.1)).then_with(|| tie_key(a.0).cmp(&tie_key(b.0)))
+}
+
 /// The `k` best `(item index, score)` pairs of `ranked`, best first: higher score first, equal
-/// scores in [`tie_key`] order (the project's tie rule, as in evaluation); a partial
+/// scores in [`tie_key`] order, NaN last ([`rank_order`], as in evaluation); a partial
 /// selection (`select_nth_unstable`, `O(n)`) then a sort of the `k` kept. Fewer than `k` when
 /// `ranked` is shorter.
 pub fn top_k(mut ranked: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
-    let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(tie_key(a.0).cmp(&tie_key(b.0)));
+    let by_score = |a: &(u32, f32), b: &(u32, f32)| rank_order((a.0, a.1), (b.0, b.1));
     if k < ranked.len() {
         ranked.select_nth_unstable_by(k, by_score);
         ranked.truncate(k);
@@ -260,6 +268,9 @@ mod tests {
         let third = if tie_key(1) < tie_key(4) { 1 } else { 4 };
         assert_eq!(m.recommend(0, &[0, 1, 2, 3, 4, 5], 3), vec![(top, 2.0), (second, 2.0), (third, 1.0)]);
         assert_eq!(m.recommend(0, &[4, 3], 5), vec![(4, 1.0), (3, 0.0)]);
+        // NaN ranks last, as in evaluation.
+        let order: Vec<u32> = top_k(vec![(0, f32::NAN), (1, -1.0), (2, 3.0)], 3).into_iter().map(|p| p.0).collect();
+        assert_eq!(order, [2, 1, 0]);
         assert!(m.recommend(0, &[], 5).is_empty());
         assert_eq!(m.feedback(), Feedback::Explicit);
     }

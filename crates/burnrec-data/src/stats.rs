@@ -69,8 +69,8 @@ pub struct DatasetStats {
     pub scale_declared: bool,
     /// The duplicate policy applied.
     pub duplicates: String,
-    /// The implicit threshold and interaction minimums applied, e.g. `threshold 4 · users >= 5 ·
-    /// items >= 5`, or `none`.
+    /// The implicit threshold and interaction minimums applied, e.g. `ratings >= 4 as positives ·
+    /// users >= 5 · items >= 5`, or `none`.
     pub filters: String,
     /// Count of each distinct rating value (up to 50 values; `None` beyond, e.g. play counts).
     pub histogram: Option<BTreeMap<String, usize>>,

@@ -39,15 +39,7 @@ pub fn top_k_among(scores: &[f32], candidates: Vec<u32>, k: usize) -> Vec<u32> {
 #[track_caller]
 pub fn rank_candidates(candidates: &[u32], scores: &[f32], k: usize) -> Vec<u32> {
     assert_eq!(candidates.len(), scores.len(), "rank_candidates: one score per candidate");
-    let key = |p: usize| {
-        let s = scores[p];
-        (if s.is_nan() { f32::NEG_INFINITY } else { s }, burnrec_data::tie_key(candidates[p]))
-    };
-    let cmp = |a: &usize, b: &usize| {
-        let (sa, ia) = key(*a);
-        let (sb, ib) = key(*b);
-        sb.total_cmp(&sa).then(ia.cmp(&ib))
-    };
+    let cmp = |a: &usize, b: &usize| burnrec_data::rank_order((candidates[*a], scores[*a]), (candidates[*b], scores[*b]));
     let mut pos: Vec<usize> = (0..candidates.len()).collect();
     let k = k.min(pos.len());
     if k == 0 {

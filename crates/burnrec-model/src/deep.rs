@@ -374,7 +374,7 @@ impl RatingModule for DeepHybridModule {
 /// | `layers` | `[64, 32, 16]` | MLP tower widths |
 /// | `dropout` | 0.1 | dropout after each tower layer while training |
 /// | `id_dropout` | 0.2 | probability of dropping a sample's id embeddings while training, so features alone must score it (cold start) |
-/// | `negatives` | 4 | sampled negatives per positive (`bce`) |
+/// | `negatives` | 4 | sampled negatives per positive (`bce`, `softmax`) |
 /// | `objective` | `bce` | `bce`, `bpr` or `softmax` (as [`crate::NcfParams`]) |
 /// | `train.epochs` | 20 | passes over the positives |
 /// | `train.batch_size` | 256 | samples per step (positives and negatives together) |
@@ -394,7 +394,7 @@ pub struct DeepParams {
     pub dropout: f64,
     /// Id dropout, in `[0, 1)`.
     pub id_dropout: f64,
-    /// Negatives per positive (`bce`).
+    /// Negatives per positive (`bce`, `softmax`).
     pub negatives: usize,
     /// Training objective.
     pub objective: ImplicitObjective,

@@ -2,8 +2,9 @@
 //! Filtering", WWW 2017): GMF, MLP and NeuMF — and plain dot-product MF for implicit feedback
 //! (the model BPR-MF and the NCF paper's baselines use; Rendle et al. 2009, Hu, Koren &
 //! Volinsky 2008) — as one Burn module, trained on implicit feedback with binary cross-entropy
-//! and sampled negatives ([`crate::trainer::train_pointwise`]) or BPR
-//! ([`crate::trainer::train_pairwise`]) by the one training loop.
+//! and sampled negatives ([`crate::trainer::train_pointwise`]), BPR
+//! ([`crate::trainer::train_pairwise`]) or the sampled softmax
+//! ([`crate::trainer::train_softmax`]) by the one training loop.
 
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
@@ -206,7 +207,7 @@ impl RatingModule for NcfModule {
 /// | `kind` | `neu_mf` | `gmf`, `mlp`, `neu_mf` or `mf` |
 /// | `factors` | 8 | GMF embedding size (predictive factors) |
 /// | `layers` | `[64, 32, 16, 8]` | MLP tower widths; the input is user ⊕ item embeddings of `layers[0] / 2` each |
-/// | `negatives` | 4 | sampled negatives per positive, fresh every epoch (`bce`) |
+/// | `negatives` | 4 | sampled negatives per positive, fresh every epoch (`bce`, `softmax`) |
 /// | `objective` | `bce` | `bce` (pointwise, the paper's), `bpr` (pairwise, Rendle et al. 2009) or `softmax` (sampled softmax over the positive and its `negatives`, Covington et al. 2016) |
 /// | `pretrain` | false | NeuMF: start from a trained GMF and MLP (the paper's §3.4.1); costs their fits too |
 /// | `dropout` | 0 | probability of zeroing each MLP-tower activation while training (off in evaluation) |

@@ -565,9 +565,9 @@ pub fn train_pairwise<M: RatingModule>(
 /// its `1 + K` candidates, `−x_ui + ln(e^{x_ui} + Σ_k e^{x_uj_k})`, through log-softmax (finite
 /// for any logits), averaged over the batch's positives, plus the L2 penalty. Uniform
 /// sampling needs no log-Q correction (it shifts every logit by the same constant).
-/// `cfg.batch_size` counts samples as in [`train_pointwise`]; a positive whose user has fewer
-/// than `negatives` non-interacted items is skipped. `EpochLog::train_loss` is that
-/// cross-entropy (nats per positive).
+/// `cfg.batch_size` counts samples as in [`train_pointwise`] (negatives are drawn with
+/// replacement, so a user with one non-interacted item gets it `K` times; a positive whose user
+/// has none is skipped). `EpochLog::train_loss` is that cross-entropy (nats per positive).
 ///
 /// # Errors
 /// As [`train_explicit`]; also [`TrainError::Param`] if `negatives` is 0.
@@ -621,9 +621,9 @@ fn sampled_batcher(train: &Interactions, negatives: usize, cfg: &TrainConfig) ->
 }
 
 /// The samples of [`PointwiseBatcher::expand`] (each positive, label 1, followed by its
-/// negatives, label 0) without the positives that have fewer than `group − 1` negatives (their
-/// users have fewer non-interacted items than asked for), so that they form `len / group`
-/// complete groups.
+/// negatives, label 0) without the positives that have fewer than `group − 1` negatives (the
+/// sampler draws with replacement, so that happens only to a user with no non-interacted item
+/// at all, who gets none), so that they form `len / group` complete groups.
 fn complete_groups(samples: Vec<Rating>, group: usize) -> Vec<Rating> {
     let mut out = Vec::with_capacity(samples.len());
     let mut start = 0;
@@ -659,7 +659,8 @@ pub enum ImplicitObjective {
     Softmax,
 }
 
-/// [`train_pointwise`] (with `negatives` per positive) or [`train_pairwise`], by `objective`.
+/// [`train_pointwise`] (with `negatives` per positive), [`train_pairwise`] or [`train_softmax`]
+/// (with `negatives` per positive), by `objective`.
 ///
 /// # Errors
 /// As those.
@@ -805,10 +806,15 @@ fn fit_loop<M: RatingModule>(
         let mut step_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
         let mut full_losses: Vec<Tensor<1>> = Vec::with_capacity(n.div_ceil(chunk));
         let mut step_sizes: Vec<usize> = Vec::with_capacity(n.div_ceil(chunk));
+        // Samples (ratings, or positives with their negatives) trained on, for the progress bar
+        // and the throughput; `step_sizes` counts the units the monitored loss is summed over
+        // (samples, BPR triples, softmax positives).
+        let mut samples = 0usize;
         for part in order.chunks(chunk) {
             global_step += 1;
             let ratings: Vec<Rating> = part.iter().map(|&r| train.get(r as usize)).collect();
             let batch = expand(ratings);
+            let batch_samples = batch.len();
             let (loss, monitored, k) = if let Some((opt, store)) = sparse.as_mut() {
                 let (loss, monitored, k, updated) =
                     sparse_step(model, batch, *opt, store, &mut optim, lr, global_step, &inner, &device, &batch_loss);
@@ -826,7 +832,8 @@ fn fit_loop<M: RatingModule>(
             }
             step_losses.push(monitored.detach());
             step_sizes.push(k);
-            bar.inc(k as u64);
+            samples += batch_samples;
+            bar.inc(batch_samples as u64);
         }
         // One read-back per epoch: the summed loss of every step.
         let steps = step_losses.len();
@@ -837,8 +844,8 @@ fn fit_loop<M: RatingModule>(
             let loss = if full[step].is_finite() { sums[step] / step_sizes[step].max(1) as f32 } else { full[step] };
             return Err(TrainError::Diverged { epoch, step: step + 1, loss: f64::from(loss) });
         }
-        let samples: usize = step_sizes.iter().sum();
-        let loss = sums.iter().map(|&v| f64::from(v)).sum::<f64>() / samples.max(1) as f64;
+        let units: usize = step_sizes.iter().sum();
+        let loss = sums.iter().map(|&v| f64::from(v)).sum::<f64>() / units.max(1) as f64;
         let seconds = start.elapsed().as_secs_f64();
         bar.finish_with_message(format!("loss {loss:.4}"));
         previous_loss = Some(loss);
@@ -1131,7 +1138,8 @@ mod tests {
     #[test]
     fn complete_groups_drops_positives_short_of_negatives() {
         // Groups of 1 + 2: user 0's first positive has both negatives, its second only one
-        // (the user has one non-interacted item left), user 1's has both.
+        // (not what the sampler produces — it draws with replacement — but the rule is by
+        // count), user 1's has both.
         let samples = vec![r(0, 1, 1.0), r(0, 5, 0.0), r(0, 6, 0.0), r(0, 2, 1.0), r(0, 5, 0.0), r(1, 3, 1.0), r(1, 4, 0.0), r(1, 0, 0.0)];
         let kept = complete_groups(samples.clone(), 3);
         assert_eq!(kept, [&samples[0..3], &samples[5..8]].concat());

@@ -128,7 +128,8 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let dir = modeldir::load(&args.model_dir, args.backend)?;
     let m = &dir.manifest;
     // Without --dataset: the dataset the model was trained on, read with the loading flags it
-    // was read with (csv layout, duplicates, scale, threshold) when the directory records them.
+    // was read with (csv layout, duplicates, scale, threshold, minimum interactions) when the
+    // directory records them.
     let given = args.data.load_options()?;
     let data = match (&args.data.dataset, &m.load_options) {
         (Some(spec), _) => args.data.load_as(spec, &given)?,
