@@ -124,6 +124,13 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.folds_file.is_some() != (args.split == "folds-file") {
         bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
     }
+    let filtered = args.data.implicit_threshold.is_some() || args.data.min_user_interactions > 1 || args.data.min_item_interactions > 1;
+    if filtered && (fixed_folds || args.negatives_file.is_some()) {
+        bail!(
+            "{} refers to ratings of the unfiltered data: it cannot be combined with --implicit-threshold, --min-user-interactions or --min-item-interactions, which drop some",
+            if fixed_folds { format!("--split {}", args.split) } else { "--negatives-file".to_string() }
+        );
+    }
     // Every `--set` is checked before the data loads (with every model a group could select;
     // again below with the models actually selected).
     let maybe = selected_models(args.models.as_deref(), true);
@@ -179,7 +186,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             proto.among = Some(items);
             split
         }
-        None if loo => crate::product::loo_split(&data, args.seed)?,
+        None if loo => crate::product::loo_split(&data, args.seed, false)?,
         None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
     if let Some(v) = args.valid_ratio {

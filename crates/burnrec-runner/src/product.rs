@@ -21,17 +21,19 @@ fn make_split(kind: &str, data: &burnrec_data::Dataset, test_ratio: f64, seed: u
     Ok(match kind {
         "none" => Split { train: data.interactions.clone(), valid: Interactions::new(Vec::new(), data.n_users(), data.n_items())?, test: Interactions::new(Vec::new(), data.n_users(), data.n_items())? },
         "random" => random_split(&data.interactions, test_ratio, seed).context("splitting the dataset")?,
-        _ => loo_split(data, seed)?,
+        _ => loo_split(data, seed, true)?,
     })
 }
 
 /// Leave-one-out: each user's latest interaction (ties to the larger item id), or, when the
-/// data has no timestamps, one drawn at random (seeded; said on stderr).
-pub(crate) fn loo_split(data: &burnrec_data::Dataset, seed: u64) -> anyhow::Result<Split> {
+/// data has no timestamps, one drawn at random (seeded; said on stderr when `say`).
+pub(crate) fn loo_split(data: &burnrec_data::Dataset, seed: u64, say: bool) -> anyhow::Result<Split> {
     if data.interactions.timestamps().is_some() {
         return leave_one_out(&data.interactions, &data.items).context("leave-one-out split");
     }
-    eprintln!("note: the data has no timestamps: leave-one-out holds out one interaction per user drawn at random (seed {seed})");
+    if say {
+        eprintln!("note: the data has no timestamps: leave-one-out holds out one interaction per user drawn at random (seed {seed})");
+    }
     random_leave_one_out(&data.interactions, seed).context("leave-one-out split")
 }
 
