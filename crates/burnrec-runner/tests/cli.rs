@@ -263,6 +263,9 @@ fn kfold_reports_mean_and_std() {
     let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--test-ratio", "0.5", "--models", "global-mean"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    // Listed folds name ratings a loading filter may have dropped.
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--split", "folds-file", "--folds-file", "f.tsv", "--min-item-interactions", "3"]);
+    assert!(out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).contains("refers to ratings of the unfiltered data"));
 }
 
 #[test]
