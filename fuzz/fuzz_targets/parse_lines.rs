@@ -58,12 +58,15 @@ fuzz_target!(|data: &[u8]| {
         csv: format.clone(),
         // Not applied by `read_ratings` (only by `DatasetSpec::load`); set so that stays true.
         implicit_threshold: (opt_byte & 0b10_0000 != 0).then_some(4.0),
+        min_user_interactions: 0,
+        min_item_interactions: 0,
     };
 
     let result = read_ratings(body, SOURCE, &format, &opts);
     let parsed_items = match &result {
         Ok(d) => {
             check_dataset(d, &format, &opts);
+            check_filtered(d);
             Some(d.items.clone())
         }
         Err(e) => {
@@ -272,5 +275,20 @@ fn check_table(t: &burnrec_data::FeatureTable, n_rows: usize) {
             assert!((f as usize) < t.n_features(), "feature {f} >= n_features {}", t.n_features());
             assert!(t.name(f).is_some_and(|s| s.contains('=')), "feature {f} has no field=value name");
         }
+    }
+}
+
+/// The k-core filter keeps only users and items with at least 2 interactions, re-indexed in
+/// their old order, with every kept rating unchanged.
+fn check_filtered(d: &burnrec_data::Dataset) {
+    let f = d.filtered(2, 2);
+    let x = &f.interactions;
+    assert_eq!((x.n_users(), x.n_items()), (f.users.len(), f.items.len()));
+    assert!(x.user_counts().iter().all(|&c| c >= 2) && x.item_counts().iter().all(|&c| c >= 2));
+    let before: std::collections::HashSet<(u32, u32, u32)> = d.interactions.iter().map(|o| (o.user, o.item, o.rating.to_bits())).collect();
+    for r in x.iter() {
+        let (u, i) = (f.users.raw(r.user).unwrap(), f.items.raw(r.item).unwrap());
+        let (ou, oi) = (d.users.index(u).unwrap(), d.items.index(i).unwrap());
+        assert!(before.contains(&(ou, oi, r.rating.to_bits())));
     }
 }
