@@ -193,10 +193,13 @@ pub enum LrSchedule {
         /// Decay factor per epoch, in (0, 1].
         gamma: f64,
     },
-    /// Cosine annealing from `lr` at epoch 1 to `min_lr` at the last epoch (Loshchilov &
-    /// Hutter, "SGDR", ICLR 2017, without restarts).
+    /// Cosine annealing from `lr` at epoch 1 towards `min_lr`, reached just after the last
+    /// epoch: epoch `e` of `E` trains at `min_lr + ½(lr − min_lr)(1 + cos(π(e − 1)/E))`, as
+    /// PyTorch's `CosineAnnealingLR` with `T_max = E` stepped per epoch (Loshchilov & Hutter,
+    /// "SGDR", ICLR 2017, without restarts). (Until 2026-11-30 the last epoch trained at
+    /// `min_lr`, a wasted epoch with `min_lr = 0`.)
     Cosine {
-        /// Rate of the last epoch, in [0, lr].
+        /// The rate the schedule tends to, in [0, lr].
         min_lr: f64,
     },
 }
@@ -208,7 +211,7 @@ impl LrSchedule {
             LrSchedule::Constant => lr,
             LrSchedule::Exponential { gamma } => lr * gamma.powi(epoch.saturating_sub(1) as i32),
             LrSchedule::Cosine { min_lr } => {
-                let t = if epochs <= 1 { 0.0 } else { (epoch - 1) as f64 / (epochs - 1) as f64 };
+                let t = epoch.saturating_sub(1) as f64 / epochs.max(1) as f64;
                 min_lr + 0.5 * (lr - min_lr) * (1.0 + (std::f64::consts::PI * t).cos())
             }
         }
