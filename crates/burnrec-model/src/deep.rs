@@ -505,6 +505,9 @@ impl DeepParams {
                 return bad(name, p.to_string(), "in [0, 1)");
             }
         }
+        if self.negatives == 0 && self.objective != ImplicitObjective::Bpr {
+            return bad("negatives", "0".into(), ">= 1");
+        }
         self.train.check()
     }
 }
@@ -525,7 +528,16 @@ impl DeepHybrid {
     /// A message if the model was trained without user features, or naming every unknown
     /// feature with the known values of its field.
     pub fn score_new_user(&self, features: &[String]) -> Result<Vec<f32>, String> {
-        let table = self.user_features.as_ref().ok_or("this deep-hybrid was trained without user side features: a new user can only be folded in from a history")?;
+        let table = self
+            .user_features
+            .as_ref()
+            .ok_or("this deep-hybrid was trained without user side features (the dataset had none): it cannot score a new user from features")?;
+        // One value per field: `gender=F,gender=M` is a mistake, not a blend.
+        let mut fields: Vec<&str> = features.iter().map(|f| f.split_once('=').map_or(f.as_str(), |(k, _)| k)).collect();
+        fields.sort_unstable();
+        if let Some(w) = fields.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("user feature field `{}` given more than once", w[0]));
+        }
         let mut idx = Vec::with_capacity(features.len());
         let mut unknown = Vec::new();
         for name in features {
@@ -770,6 +782,8 @@ mod tests {
         assert!(e.contains("`group=c`") && e.contains("`group` takes group=a, group=b") && e.contains("no field `shoe`"), "{e}");
         let plain = DeepParams { dim: 4, layers: vec![8], train: quiet(1), ..Default::default() }.fit(&train, None, Some(&itf), &Device::flex()).unwrap();
         assert!(plain.score_new_user(&["group=a".to_string()]).unwrap_err().contains("without user side features"));
+        let e = m.score_new_user(&["group=a".to_string(), "group=b".to_string()]).unwrap_err();
+        assert!(e.contains("`group` given more than once"), "{e}");
     }
 
     #[test]

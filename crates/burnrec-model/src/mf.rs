@@ -536,6 +536,6 @@ mod tests {
         let e = MfParams { train: TrainConfig { batch_size: 0, ..Default::default() }, ..Default::default() }
             .fit(&planted.observed, &Device::flex())
             .unwrap_err();
-        assert_eq!(e.to_string(), "invalid training setting `batch_size` = 0: expected >= 1");
+        assert_eq!(e.to_string(), "invalid setting `batch_size` = 0: expected >= 1");
     }
 }

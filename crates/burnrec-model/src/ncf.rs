@@ -348,6 +348,9 @@ impl NcfParams {
         if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
             return bad("dropout", self.dropout.to_string(), "in [0, 1)");
         }
+        if self.negatives == 0 && self.objective != ImplicitObjective::Bpr {
+            return bad("negatives", "0".into(), ">= 1");
+        }
         self.train.check()
     }
 

@@ -325,7 +325,7 @@ pub struct Trained<M> {
 #[non_exhaustive]
 pub enum TrainError {
     /// A setting is out of range.
-    #[error("invalid training setting `{name}` = {value}: expected {expected}")]
+    #[error("invalid setting `{name}` = {value}: expected {expected}")]
     Param {
         /// Setting name.
         name: &'static str,
@@ -735,10 +735,10 @@ fn fit_loop<M: RatingModule>(
     if train.is_empty() {
         return Err(TrainError::EmptyTrainSet);
     }
-    if cfg.early_stopping.is_some() && metric.is_none() {
+    if let (Some(es), None) = (cfg.early_stopping, &metric) {
         return Err(TrainError::Param {
             name: "early_stopping",
-            value: format!("{:?}", cfg.early_stopping),
+            value: format!("{{patience {}, min_delta {}}}", es.patience, es.min_delta),
             expected: "a validation set or metric to stop on (none was given)",
         });
     }

@@ -118,6 +118,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.patience.is_some() && args.valid_ratio.is_none() {
         bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
     }
+    if let Some(s) = args.set.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.ends_with(".train.early_stopping")))
+        && args.valid_ratio.is_none()
+    {
+        bail!("--set `{s}`: early stopping needs a validation part: add --valid-ratio F (e.g. 0.1), or use --patience N with it");
+    }
     if args.negatives_file.is_some() && !proto.sampled {
         bail!("--negatives-file lists the candidates of the sampled protocol: add --protocol sampled (with --split leave-one-out)");
     }
@@ -588,6 +593,25 @@ fn model_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ModelPar
         let als = if name == "hybrid" { Some(classic_params("als", args)?) } else { None };
         ModelParams::Side { content, als }
     } else if let Some(kind) = ncf_kind(name) {
+        // NcfParams serves every kind: settings of the parts a kind does not have are refused
+        // rather than silently ignored.
+        let unused: &[&str] = match kind {
+            NcfKind::Gmf | NcfKind::Mf => &["layers", "dropout", "pretrain"],
+            NcfKind::Mlp => &["factors", "pretrain"],
+            NcfKind::NeuMf => &[],
+        };
+        for s in args.set {
+            let key = s.split_once('=').map_or(s.as_str(), |(k, _)| k);
+            if let Some(param) = key.strip_prefix(name).and_then(|k| k.strip_prefix('.'))
+                && unused.contains(&param)
+            {
+                bail!("--set `{s}`: `{param}` does not apply to `{name}` (it sets {}; only neumf has every part)", match param {
+                    "layers" | "dropout" => "the MLP tower of mlp and neumf",
+                    "factors" => "the GMF part of gmf, neumf and mf",
+                    _ => "neumf's pretraining from gmf and mlp",
+                });
+            }
+        }
         ModelParams::Ncf(burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)?)
     } else if name == "deep-hybrid" {
         ModelParams::Deep(burn_params(name, DeepParams::default(), |p| &mut p.train, DeepParams::check, args)?)
@@ -735,7 +759,15 @@ fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, def
         let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
         set_dotted(&mut v, name, key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
         // Read back after each one, so that the error names the `--set` at fault.
-        T::deserialize(&v).map_err(|e| anyhow!("--set `{s}`: `{name}`: cannot set `{key}` = {value}: {e}"))?;
+        T::deserialize(&v).map_err(|e| {
+            // A bare name where a setting with parameters needs its JSON object.
+            let hint = if e.to_string().contains("expected struct variant") {
+                format!(" (this choice takes parameters, as a JSON object: e.g. --set '{name}.{key}={{\"NAME\":{{…}}}}'; see docs/models.md)")
+            } else {
+                String::new()
+            };
+            anyhow!("--set `{s}`: `{name}`: cannot set `{key}` = {value}: {e}{hint}")
+        })?;
     }
     serde_json::from_value(v).map_err(|e| anyhow!("--set {name}.…: {e}"))
 }

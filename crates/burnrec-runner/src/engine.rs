@@ -67,7 +67,7 @@ pub enum EngineError {
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EngineError::UnknownUser(u) => write!(f, "unknown user `{u}`: not in the training data (ask with a history for fold-in, or allow the popularity fallback)"),
+            EngineError::UnknownUser(u) => write!(f, "unknown user `{u}`: not in the training data (ask with a history for fold-in if the model supports it, or allow the popularity fallback)"),
             EngineError::UnknownItems(v) => write!(
                 f,
                 "unknown item(s) {}: not in the training data (an unknown id, or an item of the dataset whose every interaction the split held out)",

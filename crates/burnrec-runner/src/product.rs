@@ -150,7 +150,10 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         }
     };
     if args.data.dataset.is_some() && data.name != m.dataset_name {
-        eprintln!("note: the model was trained on {}, evaluating on {}", m.dataset_name, data.name);
+        eprintln!(
+            "warning: the model was trained on {}, evaluating on {}: users and items are matched by raw id, so the ids must mean the same users and items in both",
+            m.dataset_name, data.name
+        );
     }
     let kind = m.split.kind.as_str();
     let split = make_split(kind, &data, m.split.test_ratio, m.split.seed)?;
@@ -213,7 +216,9 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         );
     }
     let values = holdout_metrics(dir.predictor(), &train, &test, args.k, data.scale);
-    let row = crate::report::Row { model: m.model.clone(), backend: m.backend.clone().unwrap_or_else(|| "-".into()), values, folds: Vec::new() };
+    // The backend it ran on now (a Burn model loads on any), not the one it trained on.
+    let backend = if m.backend.is_some() { args.backend.name().to_string() } else { "-".to_string() };
+    let row = crate::report::Row { model: m.model.clone(), backend, values, folds: Vec::new() };
     print!("{}", crate::report::table(std::slice::from_ref(&row)));
     if let Some(p) = &args.json {
         std::fs::write(p, crate::report::json(std::slice::from_ref(&row))? + "\n").with_context(|| format!("writing `{}`", p.display()))?;

@@ -322,6 +322,17 @@ fn settings_are_checked_before_any_model_trains() {
     let out = burnrec(&["compare", "--dataset", &data, "--models", "baseline,neumf", "--set", "neumf.factors=0", "--quiet"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code() == Some(2) && err.contains("`neumf`") && err.contains("`factors`"), "{err}");
+    // Settings of parts a kind does not have, and early stopping without a validation part,
+    // are refused up front rather than ignored or failing the fit.
+    for (set, says) in [
+        ("gmf.layers=[8,4]", "`layers` does not apply to `gmf`"),
+        ("gmf.train.early_stopping={\"patience\":1,\"min_delta\":0}", "add --valid-ratio"),
+        ("gmf.negatives=0", "`negatives` = 0"),
+    ] {
+        let out = burnrec(&["compare", "--dataset", &data, "--models", "baseline,gmf", "--set", set, "--quiet"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.code() == Some(2) && err.contains(says) && out.stdout.is_empty(), "{set}: {err}");
+    }
     // A negatives file without the sampled protocol would be ignored: an error instead.
     let out = burnrec(&["compare", "--dataset", &data, "--models", "popularity", "--negatives-file", "n.tsv", "--quiet"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--negatives-file lists the candidates of the sampled protocol"));
