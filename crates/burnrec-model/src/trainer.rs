@@ -860,6 +860,11 @@ fn fit_loop<M: RatingModule>(
         let current = full.as_ref().unwrap_or(&model);
         let valid = metric.as_ref().map(|m| (m.score)(current));
         logs.push(EpochLog { epoch, train_loss: loss, seconds, samples_per_s: samples as f64 / seconds, lr, valid, peak_rss_mib: peak_rss_mib() });
+        if cfg.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            // No progress bar without a terminal (a log file, CI): one line per epoch instead.
+            let v = valid.map_or(String::new(), |v| format!(", valid {v:.4}"));
+            eprintln!("epoch {epoch}/{}: loss {loss:.4}{v}, lr {lr:.3e}, {seconds:.2} s, {:.0} samples/s", cfg.epochs, samples as f64 / seconds);
+        }
         if let (Some(es), Some(v), Some(m)) = (cfg.early_stopping, valid, metric.as_ref()) {
             // A non-finite metric never counts as an improvement (nor becomes the best).
             let improved = v.is_finite()

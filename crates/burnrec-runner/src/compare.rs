@@ -118,6 +118,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.patience.is_some() && args.valid_ratio.is_none() {
         bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
     }
+    if let Some(v) = args.valid_ratio
+        && !(v > 0.0 && v < 1.0)
+    {
+        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
+    }
+    if args.patience == Some(0) || args.epochs == Some(0) {
+        bail!("--{} must be at least 1", if args.epochs == Some(0) { "epochs" } else { "patience" });
+    }
     if let Some(s) = args.set.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.ends_with(".train.early_stopping")))
         && args.valid_ratio.is_none()
     {

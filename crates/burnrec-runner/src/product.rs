@@ -67,6 +67,9 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     if args.k == 0 {
         bail!("--k must be at least 1");
     }
+    if args.epochs == Some(0) {
+        bail!("--epochs must be at least 1");
+    }
     let data = args.data.load()?;
     let kind = if args.split == "loo" { "leave-one-out" } else { args.split.as_str() };
     let split = make_split(kind, &data, args.test_ratio, args.seed)?;
