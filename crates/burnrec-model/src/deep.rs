@@ -545,13 +545,21 @@ impl DeepHybrid {
                 Some(("age", v)) => v.trim().parse::<u32>().ok().map(|a| format!("age={}", burnrec_data::features::age_bucket(a))),
                 _ => None,
             };
-            match table.index(name).or_else(|| bucketed.and_then(|b| table.index(&b))) {
+            // Exact, then a raw age in its bucket, then ignoring case (`occupation=Writer`).
+            let found = table.index(name).or_else(|| bucketed.and_then(|b| table.index(&b))).or_else(|| {
+                (0..table.n_features() as u32).find(|&f| table.name(f).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            });
+            match found {
                 Some(f) => idx.push(f),
                 None => unknown.push(name.as_str()),
             }
         }
         if !unknown.is_empty() {
-            let known = |field: &str| -> Vec<&str> { (0..table.n_features() as u32).filter_map(|f| table.name(f)).filter(|n| n.split_once('=').is_some_and(|(k, _)| k == field)).collect() };
+            let known = |field: &str| -> Vec<&str> {
+                let mut v: Vec<&str> = (0..table.n_features() as u32).filter_map(|f| table.name(f)).filter(|n| n.split_once('=').is_some_and(|(k, _)| k == field)).collect();
+                v.sort_unstable();
+                v
+            };
             let mut msg = format!("unknown user feature(s) {}", unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "));
             for u in &unknown {
                 let field = u.split_once('=').map_or(*u, |(k, _)| k);
@@ -784,6 +792,7 @@ mod tests {
         assert!(plain.score_new_user(&["group=a".to_string()]).unwrap_err().contains("without user side features"));
         let e = m.score_new_user(&["group=a".to_string(), "group=b".to_string()]).unwrap_err();
         assert!(e.contains("`group` given more than once"), "{e}");
+        assert_eq!(m.score_new_user(&["Group=B".to_string()]).unwrap(), new, "names match ignoring case");
     }
 
     #[test]
