@@ -1124,8 +1124,12 @@ fn progress_bar(show: bool, samples: u64, epoch: usize, epochs: usize, previous_
     }
     let bar = ProgressBar::new(samples);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} samples, {per_sec} {msg}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} samples, {rate} {msg}")
             .expect("valid template")
+            // Whole samples per second (the built-in `per_sec` prints four decimals).
+            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} samples/s", s.per_sec());
+            })
             .progress_chars("=> "),
     );
     bar.set_prefix(format!("epoch {epoch}/{epochs}"));
