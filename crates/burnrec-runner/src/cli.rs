@@ -72,6 +72,15 @@ pub struct TrainArgs {
     /// Epochs (or iterations) when the model has them; default: the model's own.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Carve a validation part of this fraction from the training part (seed + 1), as in
+    /// `compare`: the model trains on the rest, and a neural model logs a validation metric
+    /// per epoch (RMSE for burn-mf, NDCG@K for the implicit ones).
+    #[arg(long, value_name = "F")]
+    pub valid_ratio: Option<f64>,
+    /// Early stopping of a neural model after N epochs without improvement of the validation
+    /// metric, keeping the best epoch (needs `--valid-ratio`).
+    #[arg(long, value_name = "N", requires = "valid_ratio")]
+    pub patience: Option<usize>,
     /// Set a model parameter, `MODEL.PARAM=VALUE` (repeatable), as in `compare`.
     #[arg(long = "set", value_name = "MODEL.PARAM=VALUE")]
     pub set: Vec<String>,

@@ -67,13 +67,24 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     if args.k == 0 {
         bail!("--k must be at least 1");
     }
-    if args.epochs == Some(0) {
-        bail!("--epochs must be at least 1");
+    if args.epochs == Some(0) || args.patience == Some(0) {
+        bail!("--{} must be at least 1", if args.epochs == Some(0) { "epochs" } else { "patience" });
+    }
+    if let Some(v) = args.valid_ratio
+        && !(v > 0.0 && v < 1.0)
+    {
+        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
     }
     let data = args.data.load()?;
     let kind = if args.split == "loo" { "leave-one-out" } else { args.split.as_str() };
-    let split = make_split(kind, &data, args.test_ratio, args.seed)?;
-    let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: None, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
+    let mut split = make_split(kind, &data, args.test_ratio, args.seed)?;
+    if let Some(v) = args.valid_ratio {
+        // As in `compare`: carved from the training part only (seed + 1); the model trains on
+        // the rest, which is also what its directory records as seen.
+        let inner = random_split(&split.train, v, args.seed.wrapping_add(1)).context("carving the validation part")?;
+        split = Split { train: inner.train, valid: inner.test, test: split.test };
+    }
+    let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: args.patience, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
     for s in &args.set {
         let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
         // The hybrid is set through its parts.
@@ -84,7 +95,8 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     }
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     let start = Instant::now();
-    let (model, _, _) = fit_model(&args.model, &settings, &split.train, None, &side).with_context(|| format!("fitting `{}`", args.model))?;
+    let valid = (!split.valid.is_empty()).then_some(&split.valid);
+    let (model, _, _) = fit_model(&args.model, &settings, &split.train, valid, &side).with_context(|| format!("fitting `{}`", args.model))?;
     let fit_s = start.elapsed().as_secs_f64();
     let metrics: BTreeMap<String, f64> = holdout_metrics(model.predictor(), &split.train, &split.test, args.k, data.scale).into_iter().collect();
     let manifest = Manifest {

@@ -269,6 +269,31 @@ fn kfold_reports_mean_and_std() {
 }
 
 #[test]
+fn train_with_early_stopping_then_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = planted_low_rank(60, 50, 2, 0.4, 0.1, 3);
+    let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
+    let data = format!("csv:{}", write(dir.path(), "r.csv", &text));
+    let out_dir = dir.path().join("m");
+    let args = ["train", "--model", "burn-mf", "--dataset", &data, "--split", "random", "--valid-ratio", "0.2", "--patience", "1", "--epochs", "40", "--set", "burn-mf.dim=16", "--set", "burn-mf.train.lr=0.05", "--set", "burn-mf.train.l2=0", "--out", out_dir.to_str().unwrap()];
+    let out = out_of(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // It stopped before the 40 epochs and says which epoch it kept.
+    let line = stderr.lines().find(|l| l.starts_with("burn-mf: early stopping ran ")).unwrap_or_else(|| panic!("{stderr}"));
+    let ran: usize = line.split(' ').nth(4).unwrap().parse().unwrap();
+    assert!(ran < 40, "{line}");
+    // `evaluate` re-makes the split and finds the recorded numbers.
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("burnrec-model.json")).unwrap()).unwrap();
+    let json = dir.path().join("e.json");
+    out_of(&["evaluate", "--model-dir", out_dir.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let row: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(row[0]["rmse"].as_f64(), manifest["metrics"]["rmse"].as_f64());
+    // Early stopping needs the validation part.
+    let out = burnrec(&["train", "--model", "burn-mf", "--dataset", &data, "--patience", "1", "--out", dir.path().join("x").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn content_and_hybrid_train_save_and_evaluate() {
     // The bundled dataset has genres; leave-one-out keeps the held-out part small.
     let dir = tempfile::tempdir().unwrap();
