@@ -239,7 +239,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
-    let selected = selected_models(args.models.as_deref(), data.item_features.is_some());
+    let mut selected = selected_models(args.models.as_deref(), data.item_features.is_some());
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
     check_sets(&args.set, &selected)?;
     for name in &selected {
@@ -250,12 +250,19 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         let ranking: Vec<&str> =
             selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
         if !ranking.is_empty() {
-            eprintln!(
-                "note: {} {} items and {} no rating metrics: add --protocol full (or sampled, after --split leave-one-out)",
+            let msg = format!(
+                "{} {} items and {} no rating metrics, so {} not run: add --protocol full (or sampled, after --split leave-one-out)",
                 ranking.join(", "),
                 if ranking.len() == 1 { "ranks" } else { "rank" },
-                if ranking.len() == 1 { "has" } else { "have" }
+                if ranking.len() == 1 { "has" } else { "have" },
+                if ranking.len() == 1 { "it is" } else { "they are" }
             );
+            if ranking.len() == selected.len() {
+                bail!("{msg}");
+            }
+            eprintln!("note: {msg}");
+            let ranking: Vec<String> = ranking.iter().map(|m| m.to_string()).collect();
+            selected.retain(|m| !ranking.contains(m));
         }
     }
     if cold {

@@ -363,7 +363,7 @@ fn settings_are_checked_before_any_model_trains() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--negatives-file lists the candidates of the sampled protocol"));
     // Top-N models under the rating protocol alone: a note says how to get their metrics.
     let out = out_of(&["compare", "--dataset", &data, "--models", "baseline,popularity", "--quiet"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("note: popularity ranks items and has no rating metrics: add --protocol full"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("note: popularity ranks items and has no rating metrics, so it is not run: add --protocol full"));
     // Loading mistakes the CLI can name a flag for.
     let header = format!("csv:{}", write(dir.path(), "h.csv", "user,item,rating\n1,2,3\n"));
     let err = String::from_utf8_lossy(&burnrec(&["data", "stats", "--dataset", &header]).stderr).into_owned();
@@ -392,10 +392,11 @@ fn folds_file_set_and_model_groups() {
     let out = burnrec(&with);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(rows[1]["folds"].as_array().unwrap().len(), 2);
-    // Popularity is a top-N model: no rating metrics.
-    assert!(rows[2].get("rmse").is_none() && rows[2]["fit_s"].is_number());
+    // Popularity is a top-N model: no rating metrics, so under the rating protocol it is not run.
+    assert!(rows.as_array().unwrap().iter().all(|r| r["model"] != "popularity"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("popularity ranks items and has no rating metrics, so it is not run"));
     // The same fold split by hand: fold 0's test part is the even items.
     let test0 = planted.observed.iter().filter(|r| r.item % 2 == 0).count();
     let stderr = String::from_utf8_lossy(&out.stderr);
