@@ -434,8 +434,15 @@ fn evaluate_model(
         push_ranking(&mut run.values, "sampled_", &r, false);
     }
     if let Some(t) = timing {
+        if let Some(b) = t.best_epoch {
+            run.values.push(("best_epoch".to_string(), b as f64));
+        }
         run.values.push(("epoch_s".to_string(), t.epoch_s));
         run.values.push(("samples_per_s".to_string(), t.samples_per_s));
+    }
+    if proto.among.is_some() {
+        // Every cold item has no training user, so novelty@K is the same for every model.
+        run.values.retain(|(key, _)| !key.starts_with("novelty@"));
     }
     run.values.push(("fit_s".to_string(), fit_s));
     // With only the rating protocol the column keeps its historical name.
@@ -574,17 +581,19 @@ type Curves = Vec<(String, Vec<(usize, f64)>)>;
 pub(crate) struct EpochTiming {
     epoch_s: f64,
     samples_per_s: f64,
+    /// The epoch early stopping kept, when it was on.
+    best_epoch: Option<usize>,
 }
 
 impl EpochTiming {
-    fn of(history: &[burnrec_model::EpochLog]) -> Option<Self> {
+    fn of(history: &[burnrec_model::EpochLog], best_epoch: Option<usize>) -> Option<Self> {
         let timed = if history.len() > 1 { &history[1..] } else { history };
         let median = |f: &dyn Fn(&burnrec_model::EpochLog) -> f64| {
             let mut v: Vec<f64> = timed.iter().map(f).collect();
             v.sort_by(f64::total_cmp);
             v.get(v.len() / 2).copied()
         };
-        Some(Self { epoch_s: median(&|e| e.seconds)?, samples_per_s: median(&|e| e.samples_per_s)? })
+        Some(Self { epoch_s: median(&|e| e.seconds)?, samples_per_s: median(&|e| e.samples_per_s)?, best_epoch })
     }
 }
 
@@ -672,19 +681,19 @@ pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactio
         ModelParams::Ncf(p) => {
             let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
             stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
-            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
+            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history, m.best_epoch));
             (FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t)
         }
         ModelParams::Deep(p) => {
             let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
             stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
-            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history));
+            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history, m.best_epoch));
             (FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t)
         }
         ModelParams::Mf(p) => {
             let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
             stopped(&m.history, m.best_epoch, "rmse");
-            let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history));
+            let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history, m.best_epoch));
             (FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t)
         }
         ModelParams::Classic(params) => {
@@ -944,9 +953,9 @@ mod tests {
         let log = |epoch, seconds, samples_per_s| burnrec_model::EpochLog { epoch, train_loss: 1.0, seconds, samples_per_s, lr: 0.1, valid: None, peak_rss_mib: None };
         // The first epoch (9 s) is left out; the median of 2, 4, 3 is 3.
         let h = [log(1, 9.0, 10.0), log(2, 2.0, 50.0), log(3, 4.0, 25.0), log(4, 3.0, 33.0)];
-        assert_eq!(EpochTiming::of(&h), Some(EpochTiming { epoch_s: 3.0, samples_per_s: 33.0 }));
-        assert_eq!(EpochTiming::of(&h[..1]), Some(EpochTiming { epoch_s: 9.0, samples_per_s: 10.0 }));
-        assert_eq!(EpochTiming::of(&[]), None);
+        assert_eq!(EpochTiming::of(&h, None), Some(EpochTiming { epoch_s: 3.0, samples_per_s: 33.0, best_epoch: None }));
+        assert_eq!(EpochTiming::of(&h[..1], Some(1)), Some(EpochTiming { epoch_s: 9.0, samples_per_s: 10.0, best_epoch: Some(1) }));
+        assert_eq!(EpochTiming::of(&[], None), None);
     }
 
     #[test]
