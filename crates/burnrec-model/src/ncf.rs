@@ -402,15 +402,34 @@ impl RatingPredictor for BurnNcf {
 
     /// Dot-product MF (`NcfKind::Mf`) only: `[p_u, 1] · [q_i, b_i]`. GMF's learned output
     /// weighting and the MLP tower are not dot products.
+    /// `mf`: `[p_u, 1] · [q_i, b_i]`. GMF: its logit `hᵀ(p_u ⊙ q_i) + b` is the dot product
+    /// `(h ⊙ p_u) · q_i` plus the constant `b`, so it serves (and folds in, and finds similar
+    /// items) as a factor model too. MLP and NeuMF are not dot products: `None`.
     fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
         let m = &self.module;
-        let (Some(pu), Some(qi), Some(bias), None, None) = (&m.gmf_user, &m.gmf_item, &m.item_bias, &m.out, &m.mlp_user) else {
+        if let (Some(pu), Some(qi), Some(bias), None, None) = (&m.gmf_user, &m.gmf_item, &m.item_bias, &m.out, &m.mlp_user) {
+            let (users, k) = crate::mf::table_values(pu);
+            let (items, _) = crate::mf::table_values(qi);
+            let (bias, _) = crate::mf::table_values(bias);
+            return Some(burnrec_data::DotFactors::with_bias_column(k, &users, &items, &bias, vec![0.0; users.len() / k], 0.0));
+        }
+        let (Some(pu), Some(qi), None, Some(out), None) = (&m.gmf_user, &m.gmf_item, &m.item_bias, &m.out, &m.mlp_user) else {
             return None;
         };
-        let (users, k) = crate::mf::table_values(pu);
+        let (mut users, k) = crate::mf::table_values(pu);
         let (items, _) = crate::mf::table_values(qi);
-        let (bias, _) = crate::mf::table_values(bias);
-        Some(burnrec_data::DotFactors::with_bias_column(k, &users, &items, &bias, vec![0.0; users.len() / k], 0.0))
+        let h = out.weight.val().into_data().try_to_vec::<f32>().ok()?;
+        let b = out.bias.as_ref().map_or(Some(0.0), |b| b.val().into_data().try_to_vec::<f32>().ok().and_then(|v| v.first().copied()))?;
+        if h.len() != k || k == 0 {
+            return None;
+        }
+        for row in users.chunks_exact_mut(k) {
+            for (x, w) in row.iter_mut().zip(&h) {
+                *x *= w;
+            }
+        }
+        let n_users = users.len() / k;
+        Some(burnrec_data::DotFactors { dim: k, factor_dim: k, users, items, user_offset: vec![b; n_users], new_user_offset: b })
     }
 }
 
@@ -436,6 +455,25 @@ mod tests {
         for (a, b) in v.iter().zip(want) {
             assert!(a.is_finite() && (a - b).abs() < 1e-3 * b.max(1.0), "{v:?}");
         }
+    }
+
+    #[test]
+    fn gmf_is_a_dot_product_model() {
+        let _rng = crate::backend_rng_lock();
+        let data = groups();
+        let m = NcfParams { kind: NcfKind::Gmf, factors: 4, train: quiet(3), ..Default::default() }.fit(&data, &Device::flex()).unwrap();
+        let f = m.dot_factors().expect("GMF exposes its factors");
+        let items: Vec<u32> = (0..20).collect();
+        let scores = m.score_block(&[0, 7, 33], &items);
+        for (r, &u) in [0usize, 7, 33].iter().enumerate() {
+            for &i in &items {
+                let (x, y) = (&f.users[u * f.dim..(u + 1) * f.dim], &f.items[i as usize * f.dim..(i as usize + 1) * f.dim]);
+                let dot: f32 = f.user_offset[u] + x.iter().zip(y).map(|(a, b)| a * b).sum::<f32>();
+                assert!((dot - scores[r * 20 + i as usize]).abs() < 1e-5, "user {u} item {i}: {dot} vs {}", scores[r * 20 + i as usize]);
+            }
+        }
+        let mlp = NcfParams { kind: NcfKind::Mlp, factors: 4, layers: vec![8, 4], train: quiet(1), ..Default::default() }.fit(&data, &Device::flex()).unwrap();
+        assert!(mlp.dot_factors().is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! user given their history (fold-in), and similar items — shared by `burnrec recommend`,
 //! `burnrec similar` and `burnrec serve`, all in raw ids.
 //!
-//! Factor models ([`RatingPredictor::dot_factors`]: svd, pmf, als, bpr, pure-svd, burn-mf, mf)
+//! Factor models ([`RatingPredictor::dot_factors`]: svd, pmf, als, bpr, pure-svd, burn-mf, mf, gmf)
 //! keep their item matrix in memory, row-major `[n_items, dim]`, and score a user with one
 //! matrix–vector product followed by a partial top-K selection (`select_nth_unstable`,
 //! `O(n_items)`). Other models score the catalogue through
@@ -301,7 +301,7 @@ impl Engine {
         match &self.factors {
             Some(fx) => Ok(fx.fold_in(history)),
             None => Err(EngineError::Unsupported(format!(
-                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf), item-knn, ease, content or hybrid",
+                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf, gmf), item-knn, ease, content or hybrid",
                 self.dir.manifest.model
             ))),
         }
@@ -537,11 +537,22 @@ mod tests {
             assert_eq!(m.similar("i40", 3).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
             assert_eq!(m.recommend_history(&["i1".into(), "i40".into()], 3, false, false).unwrap_err(), EngineError::UnknownItems(vec!["i40".into()]));
         }
-        // A model without fold-in or similarity says so.
-        let n = engine("gmf", &["gmf.train.epochs=1".to_string()], &train, &users, &items);
+        // A model without fold-in or similarity says so (MLP: no dot product); GMF, a dot
+        // product, answers both.
+        let n = engine("mlp", &["mlp.train.epochs=1".to_string()], &train, &users, &items);
         assert!(matches!(n.recommend_history(&["i1".into()], 5, false, false), Err(EngineError::Unsupported(m)) if m.contains("fold-in")));
         assert!(matches!(n.similar("i1", 5), Err(EngineError::Unsupported(_))));
         assert!(matches!(n.recommend_features(&["gender=F".into()], 5), Err(EngineError::Unsupported(m)) if m.contains("deep-hybrid")));
+        let g = engine("gmf", &["gmf.train.epochs=1".to_string()], &train, &users, &items);
+        assert!(g.is_factor_model());
+        assert_eq!(g.recommend_history(&["i1".into()], 5, false, false).unwrap().items.len(), 5);
+        assert_eq!(g.similar("i1", 3).unwrap().items.len(), 3);
+        // The factor path ranks a training user's items as the model's own scores do.
+        let fast: Vec<String> = g.recommend("u3", 10, false, false).unwrap().items.into_iter().map(|s| s.item).collect();
+        let seen = g.dir.seen.row(3).to_vec();
+        let cands: Vec<u32> = (0..40).filter(|i| !seen.contains(i)).collect();
+        let slow: Vec<String> = g.dir.predictor().recommend(3, &cands, 10).into_iter().map(|(i, _)| format!("i{i}")).collect();
+        assert_eq!(fast, slow);
     }
 
     #[test]
