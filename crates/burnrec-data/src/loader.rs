@@ -299,15 +299,16 @@ pub fn read_ratings<R: Read>(
                 "a carriage return (\\r) inside the line: old Mac line ends (CR only)? convert them to \\n first, e.g. `tr '\\r' '\\n'`",
             ));
         }
-        if sep.len() == 1 && open_quote(text, sep[0]) {
-            return Err(DataError::parse(
-                source_name,
-                line,
-                "line",
-                "an unbalanced double quote: a quoted field must end on its own line (fields spanning lines are not supported)",
-            ));
-        }
         let text = if sep.len() == 1 && text.contains(&b'"') {
+            // Only lines with a quote pay for this scan.
+            if open_quote(text, sep[0]) {
+                return Err(DataError::parse(
+                    source_name,
+                    line,
+                    "line",
+                    "an unbalanced double quote: a quoted field must end on its own line (fields spanning lines are not supported)",
+                ));
+            }
             // A quoted field (`"a, b"`, `""` escapes): let the csv crate parse this one line.
             // Quoted fields spanning several lines are not supported.
             unquote_line(text, sep[0], &mut unquoted, &mut fields)

@@ -105,8 +105,10 @@ pub trait RatingPredictor {
 
 /// The project's one tie order: items with equal scores rank by this key, ascending — a fixed
 /// pseudo-random permutation of the item indices (the SplitMix64 finaliser of the index, a
-/// bijection), so that ties are broken neither by catalogue order (item indices follow the
-/// data file, which often lists popular items first) nor by chance from run to run.
+/// bijection; Steele, Lea & Flood, "Fast Splittable Pseudorandom Number Generators", OOPSLA
+/// 2014), so that ties are broken neither by catalogue order (item indices follow the data
+/// file, which often lists popular items first) nor by chance from run to run. `item`: an
+/// item index; returns its 64-bit rank key (no unit).
 pub fn tie_key(item: u32) -> u64 {
     let mut z = u64::from(item).wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

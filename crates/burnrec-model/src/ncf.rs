@@ -400,8 +400,6 @@ impl RatingPredictor for BurnNcf {
         Feedback::Implicit
     }
 
-    /// Dot-product MF (`NcfKind::Mf`) only: `[p_u, 1] · [q_i, b_i]`. GMF's learned output
-    /// weighting and the MLP tower are not dot products.
     /// `mf`: `[p_u, 1] · [q_i, b_i]`. GMF: its logit `hᵀ(p_u ⊙ q_i) + b` is the dot product
     /// `(h ⊙ p_u) · q_i` plus the constant `b`, so it serves (and folds in, and finds similar
     /// items) as a factor model too. MLP and NeuMF are not dot products: `None`.

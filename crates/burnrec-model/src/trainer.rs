@@ -690,9 +690,10 @@ pub fn bpr_loss(diff: Tensor<1>) -> Tensor<1> {
     -log_sigmoid(diff)
 }
 
-/// Row-wise sampled softmax cross-entropy: `logits` `[n, 1 + K]` holds in each row the
-/// positive's logit (column 0) and its `K` negatives'; returns `[n]`, the positive's
-/// `−x_0 + ln Σ_k e^{x_k}` in nats, through log-softmax (finite for any logits).
+/// Row-wise sampled softmax cross-entropy (Bengio & Senécal 2008; Covington et al. 2016):
+/// `logits` `[n, 1 + K]` holds in each row the positive's logit (column 0) and its `K`
+/// negatives'; returns `[n]`, the positive's `−x_0 + ln Σ_k e^{x_k}` in nats, through
+/// log-softmax (finite for any logits).
 pub fn sampled_softmax_loss(logits: Tensor<2>) -> Tensor<1> {
     let n = logits.dims()[0];
     -log_softmax(logits, 1).narrow(1, 0, 1).reshape([n])

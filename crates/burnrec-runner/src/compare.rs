@@ -118,14 +118,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.patience.is_some() && args.valid_ratio.is_none() {
         bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
     }
-    if let Some(v) = args.valid_ratio
-        && !(v > 0.0 && v < 1.0)
-    {
-        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
-    }
-    if args.patience == Some(0) || args.epochs == Some(0) {
-        bail!("--{} must be at least 1", if args.epochs == Some(0) { "epochs" } else { "patience" });
-    }
+    check_training_flags(args.epochs, args.patience, args.valid_ratio)?;
     if let Some(s) = args.set.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.ends_with(".train.early_stopping")))
         && args.valid_ratio.is_none()
     {
@@ -203,9 +196,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
     if let Some(v) = args.valid_ratio {
-        // Carved from the train part only (seed + 1), so the test part is never looked at.
-        let inner = random_split(&split.train, v, args.seed.wrapping_add(1)).context("carving the validation part")?;
-        split = Split { train: inner.train, valid: inner.test, test: split.test };
+        split = carve_validation(split, v, args.seed)?;
     }
     let rep = split.report();
     eprintln!(
@@ -241,10 +232,8 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let clip = if args.no_clip { None } else { split.train.rating_range() };
     let mut selected = selected_models(args.models.as_deref(), data.item_features.is_some());
     let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
+    // (Every model's settings were checked before loading, with a superset of these models.)
     check_sets(&args.set, &selected)?;
-    for name in &selected {
-        model_params(name, &args.settings())?; // every setting checked before anything trains
-    }
     if !proto.full && !proto.sampled {
         // Top-N models (implicit feedback) have no rating to score.
         let ranking: Vec<&str> =
@@ -826,6 +815,33 @@ fn fit_hybrid(
     let mut hybrid = Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?;
     hybrid.a_params = Some(cf);
     Ok(hybrid)
+}
+
+/// The checks of the neural-training flags `compare` and `train` share: `--epochs` and
+/// `--patience` at least 1, `--valid-ratio` in (0, 1).
+///
+/// # Errors
+/// Naming the flag and what it expects.
+pub(crate) fn check_training_flags(epochs: Option<usize>, patience: Option<usize>, valid_ratio: Option<f64>) -> anyhow::Result<()> {
+    if epochs == Some(0) || patience == Some(0) {
+        bail!("--{} must be at least 1", if epochs == Some(0) { "epochs" } else { "patience" });
+    }
+    if let Some(v) = valid_ratio
+        && !(v > 0.0 && v < 1.0)
+    {
+        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
+    }
+    Ok(())
+}
+
+/// `split` with a validation part of `ratio` carved from its training part (seeded by
+/// `seed + 1`), so the test part is never looked at; models train on the rest.
+///
+/// # Errors
+/// If the training part cannot be split that way.
+pub(crate) fn carve_validation(split: Split, ratio: f64, seed: u64) -> anyhow::Result<Split> {
+    let inner = random_split(&split.train, ratio, seed.wrapping_add(1)).context("carving the validation part")?;
+    Ok(Split { train: inner.train, valid: inner.test, test: split.test })
 }
 
 /// The NCF-family model a name selects (`mf`, `gmf`, `mlp`, `neumf`).

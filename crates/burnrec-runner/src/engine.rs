@@ -111,9 +111,14 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// A plain answer: `items`, no fallback, nothing skipped.
+    fn of(items: Vec<Scored>) -> Self {
+        Self { items, fallback: None, skipped: Vec::new() }
+    }
+
     /// The answer as the JSON both the CLI (`--json`) and the HTTP service print: the fields of
-    /// `context` (what was asked: `{"user": …}`, `{"item": …}`, …) followed by `items` and
-    /// `fallback`.
+    /// `context` (what was asked: `{"user": …}`, `{"item": …}`, …) followed by `items`,
+    /// `fallback` and `skipped` (the last two only when set).
     pub fn to_json(&self, context: serde_json::Value) -> serde_json::Value {
         let mut out = context;
         if let (serde_json::Value::Object(m), Ok(serde_json::Value::Object(b))) = (&mut out, serde_json::to_value(self)) {
@@ -237,7 +242,7 @@ impl Engine {
         let Some(u) = self.user_index(raw) else {
             if popular_fallback {
                 let scores: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
-                return Ok(Answer { items: self.answer(&scores, &[], k), fallback: Some("popularity"), skipped: Vec::new() });
+                return Ok(Answer { fallback: Some("popularity"), ..Answer::of(self.answer(&scores, &[], k)) });
             }
             return Err(EngineError::UnknownUser(raw.to_string()));
         };
@@ -250,7 +255,7 @@ impl Engine {
             None => self.dir.predictor().score_block(&[u], &self.all_items),
         };
         let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u as usize) };
-        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None, skipped: Vec::new() })
+        Ok(Answer::of(self.answer(&scores, exclude, k)))
     }
 
     /// `offset + items · x` (`items`: `[n, d]` row-major).
@@ -329,7 +334,7 @@ impl Engine {
         idx.sort_unstable();
         idx.dedup();
         let exclude = if include_seen { &[][..] } else { &idx[..] };
-        Ok(Answer { items: self.answer(&scores, exclude, k), fallback: None, skipped })
+        Ok(Answer { skipped, ..Answer::of(self.answer(&scores, exclude, k)) })
     }
 
     /// Top-`k` items for a user not in the training data, described by user side features
@@ -348,7 +353,7 @@ impl Engine {
             return Err(EngineError::BadFeatures("no user features given".into()));
         }
         let scores = m.score_new_user(features).map_err(EngineError::BadFeatures)?;
-        Ok(Answer { items: self.answer(&scores, &[], k), fallback: None, skipped: Vec::new() })
+        Ok(Answer::of(self.answer(&scores, &[], k)))
     }
 
     /// The `k` items most similar to item `raw` (itself excluded): cosine of the item factors
@@ -367,7 +372,7 @@ impl Engine {
                     *x = s;
                 }
             }
-            return Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None, skipped: Vec::new() });
+            return Ok(Answer::of(self.answer(&scores, &[i], k)));
         }
         let Some(fx) = &self.factors else {
             return Err(EngineError::Unsupported(format!(
@@ -392,7 +397,7 @@ impl Engine {
                 cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
             })
             .collect();
-        Ok(Answer { items: self.answer(&scores, &[i], k), fallback: None, skipped: Vec::new() })
+        Ok(Answer::of(self.answer(&scores, &[i], k)))
     }
 }
 

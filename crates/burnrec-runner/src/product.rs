@@ -67,22 +67,13 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     if args.k == 0 {
         bail!("--k must be at least 1");
     }
-    if args.epochs == Some(0) || args.patience == Some(0) {
-        bail!("--{} must be at least 1", if args.epochs == Some(0) { "epochs" } else { "patience" });
-    }
-    if let Some(v) = args.valid_ratio
-        && !(v > 0.0 && v < 1.0)
-    {
-        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
-    }
+    crate::compare::check_training_flags(args.epochs, args.patience, args.valid_ratio)?;
     let data = args.data.load()?;
     let kind = if args.split == "loo" { "leave-one-out" } else { args.split.as_str() };
     let mut split = make_split(kind, &data, args.test_ratio, args.seed)?;
     if let Some(v) = args.valid_ratio {
-        // As in `compare`: carved from the training part only (seed + 1); the model trains on
-        // the rest, which is also what its directory records as seen.
-        let inner = random_split(&split.train, v, args.seed.wrapping_add(1)).context("carving the validation part")?;
-        split = Split { train: inner.train, valid: inner.test, test: split.test };
+        // As in `compare`; the model trains on the rest, which its directory records as seen.
+        split = crate::compare::carve_validation(split, v, args.seed)?;
     }
     let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: args.patience, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
     for s in &args.set {
