@@ -6,11 +6,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use burn::tensor::{Int, Tensor, TensorData};
+use burnrec::classic::ContentKnnParams;
 use burnrec::data::synthetic::random_ratings;
 use burnrec::model::{BiasedMfModule, RatingModule};
-use burnrec::classic::ContentKnnParams;
 use burnrec::prelude::*;
-use burn::tensor::{Int, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// A MovieLens-latest-style `ratings.csv` of `n` lines (header, CRLF, grouped by user, 100
@@ -40,10 +40,7 @@ fn bench_parse(c: &mut Criterion) {
         let bytes = ratings_csv(n);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function(format!("ml_latest_csv/-/{n}lines"), |b| {
-            b.iter(|| {
-                burnrec::data::read_ratings(black_box(&bytes[..]), "bench", &DelimitedFormat::ml_latest(), &LoadOptions::default())
-                    .unwrap()
-            })
+            b.iter(|| burnrec::data::read_ratings(black_box(&bytes[..]), "bench", &DelimitedFormat::ml_latest(), &LoadOptions::default()).unwrap())
         });
     }
     g.finish();
@@ -58,12 +55,8 @@ fn bench_classic(c: &mut Criterion) {
         let data = random_ratings(u, i, n, 42);
         let size = format!("{u}u-{i}i-{n}r");
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("global_mean/-", &size), &data, |b, d| {
-            b.iter(|| GlobalMeanParams.fit(black_box(d)).unwrap())
-        });
-        g.bench_with_input(BenchmarkId::new("baseline_als/-", &size), &data, |b, d| {
-            b.iter(|| BaselineParams::default().fit(black_box(d)).unwrap())
-        });
+        g.bench_with_input(BenchmarkId::new("global_mean/-", &size), &data, |b, d| b.iter(|| GlobalMeanParams.fit(black_box(d)).unwrap()));
+        g.bench_with_input(BenchmarkId::new("baseline_als/-", &size), &data, |b, d| b.iter(|| BaselineParams::default().fit(black_box(d)).unwrap()));
         // One SGD epoch at Surprise's default 100 factors.
         g.bench_with_input(BenchmarkId::new("svd_epoch/-", &size), &data, |b, d| {
             b.iter(|| SvdParams { n_epochs: 1, ..Default::default() }.fit(black_box(d)).unwrap())
@@ -93,9 +86,7 @@ fn bench_classic(c: &mut Criterion) {
         features.set(item, "tag", &format!("t{}", (item * 31) % 200));
     }
     let features = features.build();
-    fit.bench_with_input(BenchmarkId::new("content/-", &size), &data, |b, d| {
-        b.iter(|| ContentKnnParams::default().fit(black_box(d), &features).unwrap())
-    });
+    fit.bench_with_input(BenchmarkId::new("content/-", &size), &data, |b, d| b.iter(|| ContentKnnParams::default().fit(black_box(d), &features).unwrap()));
     fit.finish();
     let mut pred = c.benchmark_group("classic_predict_20k");
     pred.sample_size(10);
@@ -116,9 +107,7 @@ fn bench_burn_mf(c: &mut Criterion) {
         let data = random_ratings(u, i, n, 42);
         let params = MfParams { train: TrainConfig { epochs: 1, progress: false, ..Default::default() }, ..Default::default() };
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(format!("epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
-            b.iter(|| params.fit(black_box(&data), &device).unwrap())
-        });
+        g.bench_function(format!("epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| params.fit(black_box(&data), &device).unwrap()));
         // One NeuMF epoch (paper defaults: 4 negatives, batch 256 samples) over the same data
         // taken as implicit feedback.
         let ncf = burnrec::model::NcfParams {
@@ -133,19 +122,12 @@ fn bench_burn_mf(c: &mut Criterion) {
             let p = burnrec::model::NcfParams { kind, ..ncf.clone() };
             g.bench_function(format!("{name}_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| p.fit(black_box(&data), &device).unwrap()));
         }
-        let mf = burnrec::model::NcfParams {
-            kind: burnrec::model::NcfKind::Mf,
-            objective: burnrec::model::ImplicitObjective::Bpr,
-            factors: 64,
-            ..ncf.clone()
-        };
+        let mf = burnrec::model::NcfParams { kind: burnrec::model::NcfKind::Mf, objective: burnrec::model::ImplicitObjective::Bpr, factors: 64, ..ncf.clone() };
         g.throughput(Throughput::Elements(n as u64 * 2));
         g.bench_function(format!("mf_bpr_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| mf.fit(black_box(&data), &device).unwrap()));
         let deep = burnrec::model::DeepParams { train: ncf.train.clone(), ..Default::default() };
         g.throughput(Throughput::Elements(n as u64 * 5));
-        g.bench_function(format!("deep_hybrid_epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
-            b.iter(|| deep.fit(black_box(&data), None, None, &device).unwrap())
-        });
+        g.bench_function(format!("deep_hybrid_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| deep.fit(black_box(&data), None, None, &device).unwrap()));
         // Forward pass of a 4096 batch (inference).
         let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
         let ids: Vec<i64> = (0..4096).collect();

@@ -21,8 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Recommend for user index 0 among the items it has not interacted with in training.
-    let seen: std::collections::HashSet<u32> =
-        split.train.iter().filter(|x| x.user == 0).map(|x| x.item).collect();
+    let seen: std::collections::HashSet<u32> = split.train.iter().filter(|x| x.user == 0).map(|x| x.item).collect();
     let candidates: Vec<u32> = (0..split.train.n_items() as u32).filter(|i| !seen.contains(i)).collect();
     for (item, score) in model.recommend(0, &candidates, 5) {
         let title = data.item_titles.get(item as usize).cloned().flatten().unwrap_or_default();

@@ -8,9 +8,9 @@
 //! ml-latest-small (genres only).
 //!
 //! Run: `cargo run --release --example deep_hybrid -- [PATH/TO/ml-100k]`
+use burnrec::classic::ContentKnnParams;
 use burnrec::data::split::cold_item_split;
 use burnrec::eval::evaluate_full_among;
-use burnrec::classic::ContentKnnParams;
 use burnrec::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

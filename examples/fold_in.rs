@@ -24,7 +24,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seen[r.user as usize].push(r.item);
     }
     let top10 = |x: &[f32], exclude: &[u32]| -> Vec<u32> {
-        let mut s: Vec<(u32, f32)> = model.item_factors.chunks_exact(k).enumerate().filter(|(i, _)| !exclude.contains(&(*i as u32))).map(|(i, y)| (i as u32, y.iter().zip(x).map(|(a, b)| a * b).sum())).collect();
+        let mut s: Vec<(u32, f32)> = model
+            .item_factors
+            .chunks_exact(k)
+            .enumerate()
+            .filter(|(i, _)| !exclude.contains(&(*i as u32)))
+            .map(|(i, y)| (i as u32, y.iter().zip(x).map(|(a, b)| a * b).sum()))
+            .collect();
         s.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         s.into_iter().take(10).map(|p| p.0).collect()
     };

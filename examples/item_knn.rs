@@ -11,9 +11,7 @@ use burnrec::prelude::*;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
     let split = leave_one_out(&data.interactions, &data.items)?;
-    for (name, weighting) in
-        [("cosine", ItemKnnWeighting::Cosine), ("BM25", ItemKnnWeighting::bm25()), ("co-occurrence", ItemKnnWeighting::None)]
-    {
+    for (name, weighting) in [("cosine", ItemKnnWeighting::Cosine), ("BM25", ItemKnnWeighting::bm25()), ("co-occurrence", ItemKnnWeighting::None)] {
         let params = ItemKnnParams { k: 20, weighting, ..Default::default() };
         let start = std::time::Instant::now();
         let model = params.fit(&split.train)?;

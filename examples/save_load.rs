@@ -18,6 +18,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (u, i) = (back.users.index("1").ok_or("no user 1")?, back.items.index("318").ok_or("no movie 318")?);
     let (before, after) = (file.model.predict(u, i), back.model.predict(u, i));
     assert_eq!(before, after);
-    println!("{name}: saved to {} ({} bytes); user 1, movie 318 → {:.4} before and after reload", path.display(), std::fs::metadata(&path)?.len(), after.rating);
+    println!(
+        "{name}: saved to {} ({} bytes); user 1, movie 318 → {:.4} before and after reload",
+        path.display(),
+        std::fs::metadata(&path)?.len(),
+        after.rating
+    );
     Ok(())
 }

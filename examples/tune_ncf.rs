@@ -6,11 +6,11 @@
 //! Run: `cargo run --release --example tune_ncf -- PATH/TO/ml-100k [FIRST_ROW]`
 use std::collections::HashMap;
 
+use burnrec::classic::Fit;
 use burnrec::data::sampling::{NegativeSampler, Shortfall};
 use burnrec::data::split::leave_one_out;
 use burnrec::eval::evaluate_sampled;
 use burnrec::model::{EarlyStopping, NcfParams, Validation};
-use burnrec::classic::Fit;
 use burnrec::prelude::*;
 use rand::SeedableRng;
 

@@ -31,13 +31,10 @@ pub use burnrec_model as model;
 /// The names most programs need.
 pub mod prelude {
     pub use burnrec_classic::{
-        AlsParams, BaselineParams, BaselineSgdParams, BprParams, ClassicModel, ClassicParams, EaseParams, Fit, GlobalMeanParams,
-        ItemKnnParams, KnnKind, KnnParams, ModelFile, NmfParams, NormalPredictorParams, PopularityParams, PureSvdParams,
-        SimilarityName, SlopeOneParams, SvdParams, SvdPpParams,
+        AlsParams, BaselineParams, BaselineSgdParams, BprParams, ClassicModel, ClassicParams, EaseParams, Fit, GlobalMeanParams, ItemKnnParams, KnnKind,
+        KnnParams, ModelFile, NmfParams, NormalPredictorParams, PopularityParams, PureSvdParams, SimilarityName, SlopeOneParams, SvdParams, SvdPpParams,
     };
-    pub use burnrec_data::{
-        Dataset, DatasetSpec, DelimitedFormat, Feedback, Interactions, LoadOptions, Prediction, RatingPredictor, random_split,
-    };
+    pub use burnrec_data::{Dataset, DatasetSpec, DelimitedFormat, Feedback, Interactions, LoadOptions, Prediction, RatingPredictor, random_split};
     pub use burnrec_eval::{RankingReport, RatingReport, evaluate_full, evaluate_ratings, mae, rmse};
     pub use burnrec_model::{Backend, BurnModel, DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
 }

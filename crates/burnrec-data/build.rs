@@ -16,8 +16,7 @@ fn main() {
 
 fn gzip(from: &Path, to: &Path) {
     println!("cargo::rerun-if-changed={}", from.display());
-    let bytes = std::fs::read(from)
-        .unwrap_or_else(|e| panic!("bundled dataset file `{}` is missing: {e}", from.display()));
+    let bytes = std::fs::read(from).unwrap_or_else(|e| panic!("bundled dataset file `{}` is missing: {e}", from.display()));
     let file = File::create(to).unwrap_or_else(|e| panic!("cannot create `{}`: {e}", to.display()));
     let mut enc = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::best());
     enc.write_all(&bytes).and_then(|_| enc.finish()?.flush()).expect("gzip bundled dataset");

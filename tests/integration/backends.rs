@@ -32,9 +32,7 @@ fn skip_without_vulkan(name: &str) -> bool {
 }
 
 fn vulkan_driver_present() -> bool {
-    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
-        .iter()
-        .any(|d| std::fs::read_dir(d).map(|mut e| e.next().is_some()).unwrap_or(false))
+    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"].iter().any(|d| std::fs::read_dir(d).map(|mut e| e.next().is_some()).unwrap_or(false))
 }
 
 #[test]

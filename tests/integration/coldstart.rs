@@ -12,9 +12,8 @@ use burnrec::prelude::*;
 #[test]
 fn deep_hybrid_beats_popularity_on_cold_items() {
     let _rng = crate::burn_rng_lock();
-    let dir = std::env::var_os("BURNREC_ML100K")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
+    let dir =
+        std::env::var_os("BURNREC_ML100K").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
     if !dir.join("u.data").is_file() {
         eprintln!("SKIPPED deep_hybrid_beats_popularity_on_cold_items: ML-100K not found (set BURNREC_ML100K)");
         return;

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use burnrec::prelude::*;
 
 fn ml100k_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BURNREC_ML100K")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
+    let dir =
+        std::env::var_os("BURNREC_ML100K").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
     dir.join("u.data").is_file().then_some(dir)
 }
 
@@ -69,19 +68,12 @@ fn bundled_split_is_the_documented_one() {
     let split = random_split(&data.interactions, 0.2, 42).unwrap();
     // round(100836 × 0.2) = 20167.
     assert_eq!((split.train.len(), split.test.len()), (80_669, 20_167));
-    let base = evaluate_ratings(
-        &BaselineParams::default().fit(&split.train).unwrap(),
-        &split.test,
-        split.train.rating_range(),
-    )
-    .unwrap();
+    let base = evaluate_ratings(&BaselineParams::default().fit(&split.train).unwrap(), &split.test, split.train.rating_range()).unwrap();
     assert!(base.rmse <= 0.885, "baseline rmse {}", base.rmse);
 }
 
 fn shared(name: &str, env: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os(env)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets").join(name));
+    let dir = std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets").join(name));
     dir.is_dir().then_some(dir)
 }
 

@@ -79,12 +79,7 @@ impl AlsParams {
     /// [`ParamError`] naming the first parameter out of range.
     pub fn check(&self) -> Result<(), ParamError> {
         ensure((1..=crate::error::MAX_FACTORS).contains(&self.factors), "factors", self.factors, "in 1..=10000")?;
-        ensure(
-            self.regularization.is_finite() && self.regularization >= 0.0,
-            "regularization",
-            self.regularization,
-            "finite and >= 0",
-        )?;
+        ensure(self.regularization.is_finite() && self.regularization >= 0.0, "regularization", self.regularization, "finite and >= 0")?;
         ensure(self.alpha.is_finite() && self.alpha > 0.0, "alpha", self.alpha, "finite and > 0")?;
         ensure(self.iterations >= 1, "iterations", self.iterations, ">= 1")?;
         ensure(self.cg_steps >= 1, "cg_steps", self.cg_steps, ">= 1")

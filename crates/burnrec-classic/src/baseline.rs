@@ -3,8 +3,8 @@
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FitError, ensure};
 use crate::Fit;
+use crate::error::{FitError, ensure};
 
 /// Predicts the training mean μ for every pair: the floor any model must beat.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -31,10 +31,7 @@ impl Fit for GlobalMeanParams {
 
 impl RatingPredictor for GlobalMean {
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-        pairs
-            .iter()
-            .map(|&(u, i)| Prediction { rating: self.mu, known_user: self.known.user(u), known_item: self.known.item(i) })
-            .collect()
+        pairs.iter().map(|&(u, i)| Prediction { rating: self.mu, known_user: self.known.user(u), known_item: self.known.item(i) }).collect()
     }
 }
 

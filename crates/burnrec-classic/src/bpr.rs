@@ -65,15 +65,7 @@ pub struct BprParams {
 
 impl Default for BprParams {
     fn default() -> Self {
-        Self {
-            factors: 100,
-            learning_rate: 0.01,
-            regularization: 0.01,
-            iterations: 100,
-            verify_negative_samples: true,
-            binary: true,
-            seed: 42,
-        }
+        Self { factors: 100, learning_rate: 0.01, regularization: 0.01, iterations: 100, verify_negative_samples: true, binary: true, seed: 42 }
     }
 }
 
@@ -85,12 +77,7 @@ impl BprParams {
     pub fn check(&self) -> Result<(), ParamError> {
         ensure((1..=crate::error::MAX_FACTORS).contains(&self.factors), "factors", self.factors, "in 1..=10000")?;
         ensure(self.learning_rate.is_finite() && self.learning_rate > 0.0, "learning_rate", self.learning_rate, "finite and > 0")?;
-        ensure(
-            self.regularization.is_finite() && self.regularization >= 0.0,
-            "regularization",
-            self.regularization,
-            "finite and >= 0",
-        )?;
+        ensure(self.regularization.is_finite() && self.regularization >= 0.0, "regularization", self.regularization, "finite and >= 0")?;
         ensure(self.iterations >= 1, "iterations", self.iterations, ">= 1")
     }
 }
@@ -199,7 +186,8 @@ impl Fit for BprParams {
             row[k] = 1.0;
         }
         let draw = Draw::new(&rows, self.binary);
-        let sgd = Sgd { rows: &rows, userids: &userids, draw: &draw, d, lr: self.learning_rate, reg: self.regularization, verify: self.verify_negative_samples };
+        let sgd =
+            Sgd { rows: &rows, userids: &userids, draw: &draw, d, lr: self.learning_rate, reg: self.regularization, verify: self.verify_negative_samples };
         let isa = Isa::detect();
         for epoch in 1..=self.iterations {
             match isa {

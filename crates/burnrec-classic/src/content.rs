@@ -11,7 +11,7 @@
 //!   chosen on validation data by [`Hybrid::tune`].
 
 use burnrec_data::csr::Csr;
-use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
+use burnrec_data::{FeatureTable, Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -88,7 +88,15 @@ impl ContentKnnParams {
         }
         let weight: Vec<f32> = df
             .iter()
-            .map(|&d| if !self.idf { 1.0 } else if d == 0 { 0.0 } else { (with_features as f32 / d as f32).ln() })
+            .map(|&d| {
+                if !self.idf {
+                    1.0
+                } else if d == 0 {
+                    0.0
+                } else {
+                    (with_features as f32 / d as f32).ln()
+                }
+            })
             .collect();
         let norm: Vec<f32> = (0..ni).map(|i| features.row(i).iter().map(|&f| weight[f as usize].powi(2)).sum::<f32>().sqrt()).collect();
         // Items by feature, to reach the items sharing at least one feature.
@@ -201,10 +209,7 @@ impl ContentKnn {
 
 impl RatingPredictor for ContentKnn {
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-        pairs
-            .par_iter()
-            .map(|&(u, i)| Prediction { rating: self.score(u, i), known_user: self.known.user(u), known_item: self.known.item(i) })
-            .collect()
+        pairs.par_iter().map(|&(u, i)| Prediction { rating: self.score(u, i), known_user: self.known.user(u), known_item: self.known.item(i) }).collect()
     }
 
     fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
@@ -269,8 +274,7 @@ impl ScoreScale {
     /// Measures `model` on `n` pairs drawn uniformly from `[n_users] × [n_items]` with `seed`.
     pub fn measure(model: &dyn RatingPredictor, n_users: usize, n_items: usize, n: usize, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let pairs: Vec<(u32, u32)> =
-            (0..n).map(|_| (rng.random_range(0..n_users.max(1) as u32), rng.random_range(0..n_items.max(1) as u32))).collect();
+        let pairs: Vec<(u32, u32)> = (0..n).map(|_| (rng.random_range(0..n_users.max(1) as u32), rng.random_range(0..n_items.max(1) as u32))).collect();
         let s: Vec<f64> = model.predict_batch(&pairs).iter().map(|p| f64::from(p.rating)).collect();
         let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
         let var = s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / s.len().max(1) as f64;

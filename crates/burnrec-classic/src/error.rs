@@ -50,11 +50,6 @@ pub enum FitError {
 pub const MAX_FACTORS: usize = 10_000;
 
 /// `Ok` if `ok`, otherwise a [`ParamError`] for `name`.
-pub(crate) fn ensure(
-    ok: bool,
-    name: &'static str,
-    value: impl ToString,
-    expected: &'static str,
-) -> Result<(), ParamError> {
+pub(crate) fn ensure(ok: bool, name: &'static str, value: impl ToString, expected: &'static str) -> Result<(), ParamError> {
     if ok { Ok(()) } else { Err(ParamError { name, value: value.to_string(), expected }) }
 }

@@ -664,22 +664,13 @@ fn sort_desc(v: &mut [u64]) {
 
 /// Every row's positive similarities under `kernel`, computed in parallel over rows (each row
 /// on its own, so the result does not depend on the number of threads).
-fn similarity_rows<const N: usize, K: Kernel<N>>(
-    kernel: &K,
-    xr: &Csr,
-    yr: &Csr,
-    min_support: u32,
-    keep: Option<usize>,
-) -> Vec<SimRow> {
+fn similarity_rows<const N: usize, K: Kernel<N>>(kernel: &K, xr: &Csr, yr: &Csr, min_support: u32, keep: Option<usize>) -> Vec<SimRow> {
     let n_x = xr.n_rows();
     let pool = ScratchPool::new();
     (0..n_x)
         .into_par_iter()
         .with_min_len(16)
-        .map_init(
-            || pool.take(|| SimScratch::<N>::new(n_x)),
-            |s, x| similarity_row(kernel, xr, yr, min_support, keep, s, x),
-        )
+        .map_init(|| pool.take(|| SimScratch::<N>::new(n_x)), |s, x| similarity_row(kernel, xr, yr, min_support, keep, s, x))
         .collect()
 }
 
@@ -924,10 +915,7 @@ impl Knn {
                 let by_y = f64::from(by[y]);
                 let mut est = mu + f64::from(bx[x]) + by_y;
                 if enough {
-                    let s: f64 = buf
-                        .iter()
-                        .map(|t| f64::from(t.0) * (f64::from(t.1) - (mu + f64::from(bx[t.2 as usize]) + by_y)))
-                        .sum();
+                    let s: f64 = buf.iter().map(|t| f64::from(t.0) * (f64::from(t.1) - (mu + f64::from(bx[t.2 as usize]) + by_y))).sum();
                     est += s / sum_sim;
                 }
                 est
@@ -940,11 +928,7 @@ impl Knn {
 impl RatingPredictor for Knn {
     /// Predicts the pairs in parallel (rayon); the order of `pairs` is kept.
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-        pairs
-            .par_iter()
-            .with_min_len(64)
-            .map_init(Vec::new, |buf, &(u, i)| self.predict_one(u, i, buf))
-            .collect()
+        pairs.par_iter().with_min_len(64).map_init(Vec::new, |buf, &(u, i)| self.predict_one(u, i, buf)).collect()
     }
 }
 

@@ -20,8 +20,8 @@
 
 pub mod als;
 pub mod baseline;
-pub mod content;
 pub mod bpr;
+pub mod content;
 pub mod ease;
 pub mod error;
 pub mod item_knn;
@@ -35,24 +35,23 @@ pub mod svd;
 pub mod svdpp;
 pub mod util;
 
+pub use als::{Als, AlsParams};
 pub use baseline::{
-    BaselineOnly, BaselineParams, BaselineSgdParams, GlobalMean, GlobalMeanParams, NormalPredictor, NormalPredictorParams,
-    Popularity, PopularityParams,
+    BaselineOnly, BaselineParams, BaselineSgdParams, GlobalMean, GlobalMeanParams, NormalPredictor, NormalPredictorParams, Popularity, PopularityParams,
 };
+pub use bpr::{Bpr, BprParams};
+pub use content::{ContentKnn, ContentKnnParams, Hybrid, ScoreScale};
+pub use ease::{Ease, EaseParams};
+pub use error::{FitError, ParamError};
+pub use item_knn::{ItemKnn, ItemKnnParams, ItemKnnWeighting};
+pub use knn::{Knn, KnnKind, KnnParams, Similarity, SimilarityName};
 pub use nmf::{Nmf, NmfParams};
 pub use pure_svd::{PureSvd, PureSvdParams};
-pub use svdpp::{SvdPp, SvdPpParams};
-pub use error::{FitError, ParamError};
-pub use knn::{Knn, KnnKind, KnnParams, Similarity, SimilarityName};
-pub use slope_one::{SlopeOne, SlopeOneParams};
-pub use svd::{BiasedMf, SvdParams};
-pub use content::{ContentKnn, ContentKnnParams, Hybrid, ScoreScale};
 pub use registry::{ClassicModel, ClassicParams};
 pub use saved::{ModelFile, ModelFileError};
-pub use als::{Als, AlsParams};
-pub use bpr::{Bpr, BprParams};
-pub use ease::{Ease, EaseParams};
-pub use item_knn::{ItemKnn, ItemKnnParams, ItemKnnWeighting};
+pub use slope_one::{SlopeOne, SlopeOneParams};
+pub use svd::{BiasedMf, SvdParams};
+pub use svdpp::{SvdPp, SvdPpParams};
 
 use burnrec_data::{Interactions, RatingPredictor};
 

@@ -197,30 +197,33 @@ fn multiplicative_step(
 ) -> Vec<f32> {
     let mut out = own.to_vec();
     // One numerator/denominator buffer per thread, not per row.
-    out.par_chunks_mut(k).enumerate().for_each_init(|| (vec![0f32; k], vec![0f32; k]), |(num, den), (x, row)| {
-        let rows = &positions[offsets[x]..offsets[x + 1]];
-        if rows.is_empty() {
-            return;
-        }
-        num.iter_mut().chain(den.iter_mut()).for_each(|v| *v = 0.0);
-        for &pos in rows {
-            let pos = pos as usize;
-            let o = &other[partner[pos] as usize * k..(partner[pos] as usize + 1) * k];
-            for f in 0..k {
-                num[f] += o[f] * values[pos];
-                den[f] += o[f] * est[pos];
+    out.par_chunks_mut(k).enumerate().for_each_init(
+        || (vec![0f32; k], vec![0f32; k]),
+        |(num, den), (x, row)| {
+            let rows = &positions[offsets[x]..offsets[x + 1]];
+            if rows.is_empty() {
+                return;
             }
-        }
-        let n = rows.len() as f32;
-        for f in 0..k {
-            if row[f] != 0.0 {
-                let d = den[f] + n * reg * row[f];
-                if d != 0.0 {
-                    row[f] *= num[f] / d;
+            num.iter_mut().chain(den.iter_mut()).for_each(|v| *v = 0.0);
+            for &pos in rows {
+                let pos = pos as usize;
+                let o = &other[partner[pos] as usize * k..(partner[pos] as usize + 1) * k];
+                for f in 0..k {
+                    num[f] += o[f] * values[pos];
+                    den[f] += o[f] * est[pos];
                 }
             }
-        }
-    });
+            let n = rows.len() as f32;
+            for f in 0..k {
+                if row[f] != 0.0 {
+                    let d = den[f] + n * reg * row[f];
+                    if d != 0.0 {
+                        row[f] *= num[f] / d;
+                    }
+                }
+            }
+        },
+    );
     out
 }
 

@@ -162,11 +162,7 @@ impl RatingPredictor for PureSvd {
             .iter()
             .map(|&(u, i)| {
                 let (ku, ki) = (self.known.user(u), self.known.item(i));
-                let rating = if ku && ki {
-                    dot(&self.p[u as usize * k..(u as usize + 1) * k], &self.v[i as usize * k..(i as usize + 1) * k])
-                } else {
-                    0.0
-                };
+                let rating = if ku && ki { dot(&self.p[u as usize * k..(u as usize + 1) * k], &self.v[i as usize * k..(i as usize + 1) * k]) } else { 0.0 };
                 Prediction { rating, known_user: ku, known_item: ki }
             })
             .collect()
@@ -195,7 +191,14 @@ impl RatingPredictor for PureSvd {
 
     fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
         let k = self.n_factors;
-        Some(burnrec_data::DotFactors { dim: k, factor_dim: k, users: self.p.clone(), items: self.v.clone(), user_offset: vec![0.0; self.p.len() / k.max(1)], new_user_offset: 0.0 })
+        Some(burnrec_data::DotFactors {
+            dim: k,
+            factor_dim: k,
+            users: self.p.clone(),
+            items: self.v.clone(),
+            user_offset: vec![0.0; self.p.len() / k.max(1)],
+            new_user_offset: 0.0,
+        })
     }
 
     /// PureSVD's own fold-in (Cremonesi, Koren & Turrin 2010): `p = r V`, so the scores are

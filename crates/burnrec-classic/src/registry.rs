@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::content::{ContentKnn, Hybrid};
 use crate::knn::KnnKind;
 use crate::{
-    Als, AlsParams, BaselineOnly, BaselineParams, BaselineSgdParams, BiasedMf, Bpr, BprParams, Ease, EaseParams, Fit, FitError,
-    GlobalMean, GlobalMeanParams, ItemKnn, ItemKnnParams, Knn, KnnParams, Nmf, NmfParams, NormalPredictor, NormalPredictorParams,
-    Popularity, PopularityParams, PureSvd, PureSvdParams, SlopeOne, SlopeOneParams, SvdParams, SvdPp, SvdPpParams,
+    Als, AlsParams, BaselineOnly, BaselineParams, BaselineSgdParams, BiasedMf, Bpr, BprParams, Ease, EaseParams, Fit, FitError, GlobalMean, GlobalMeanParams,
+    ItemKnn, ItemKnnParams, Knn, KnnParams, Nmf, NmfParams, NormalPredictor, NormalPredictorParams, Popularity, PopularityParams, PureSvd, PureSvdParams,
+    SlopeOne, SlopeOneParams, SvdParams, SvdPp, SvdPpParams,
 };
 
 /// Parameters of any classic algorithm, tagged by its CLI name (`{"algorithm": "svd",
@@ -41,21 +41,8 @@ pub enum ClassicParams {
 }
 
 /// The rating-prediction algorithms Surprise also has (run on the official folds with RMSE).
-pub const RATING_MODELS: &[&str] = &[
-    "global-mean",
-    "normal",
-    "baseline",
-    "baseline-sgd",
-    "svd",
-    "pmf",
-    "svdpp",
-    "nmf",
-    "slope-one",
-    "knn-basic",
-    "knn-means",
-    "knn-zscore",
-    "knn-baseline",
-];
+pub const RATING_MODELS: &[&str] =
+    &["global-mean", "normal", "baseline", "baseline-sgd", "svd", "pmf", "svdpp", "nmf", "slope-one", "knn-basic", "knn-means", "knn-zscore", "knn-baseline"];
 
 /// The top-N (implicit-feedback) algorithms: ranking metrics only.
 pub const TOP_N_MODELS: &[&str] = &["popularity", "pure-svd", "als", "bpr", "item-knn", "ease"];
@@ -90,11 +77,7 @@ impl ClassicParams {
             "item-knn" => Self::ItemKnn(ItemKnnParams::default()),
             "ease" => Self::Ease(EaseParams::default()),
             other => {
-                return Err(format!(
-                    "unknown classic model `{other}`: expected one of {}, {}",
-                    RATING_MODELS.join(", "),
-                    TOP_N_MODELS.join(", ")
-                ));
+                return Err(format!("unknown classic model `{other}`: expected one of {}, {}", RATING_MODELS.join(", "), TOP_N_MODELS.join(", ")));
             }
         })
     }
@@ -173,11 +156,8 @@ pub fn set_dotted(params: &mut serde_json::Value, name: &str, key: &str, value: 
         if !obj.contains_key(part) {
             let known: Vec<&String> = obj.keys().collect();
             // A parameter one level down, e.g. `lr` for `train.lr`.
-            let nested: Vec<String> = obj
-                .iter()
-                .filter(|(_, v)| v.as_object().is_some_and(|o| o.contains_key(part)))
-                .map(|(k, _)| format!("`{path}{k}.{part}`"))
-                .collect();
+            let nested: Vec<String> =
+                obj.iter().filter(|(_, v)| v.as_object().is_some_and(|o| o.contains_key(part))).map(|(k, _)| format!("`{path}{k}.{part}`")).collect();
             let hint = if nested.is_empty() { String::new() } else { format!(" (did you mean {}?)", nested.join(" or ")) };
             return Err(format!("`{name}` has no parameter `{part}` (in `{key}`){hint}; its parameters: {known:?}"));
         }
@@ -189,7 +169,9 @@ pub fn set_dotted(params: &mut serde_json::Value, name: &str, key: &str, value: 
         Ok(v) => v,
         // A JSON object or array the shell stripped of its quotes (`{"a":1}` → `{a:1}`).
         Err(e) if value.starts_with(['{', '[']) => {
-            return Err(format!("`{name}`: `{key}` = {value} is not valid JSON ({e}); in a shell, single-quote the whole setting so its double quotes stay: --set '{name}.{key}=…'"));
+            return Err(format!(
+                "`{name}`: `{key}` = {value} is not valid JSON ({e}); in a shell, single-quote the whole setting so its double quotes stay: --set '{name}.{key}=…'"
+            ));
         }
         Err(_) => serde_json::Value::String(value.to_string()),
     };
@@ -252,11 +234,7 @@ impl ClassicModel {
     /// A message saying what does not fit.
     pub fn check_consistent(&self, n_users: usize, n_items: usize) -> Result<(), String> {
         let shape = |what: &str, len: usize, rows: usize, k: usize| {
-            if k == 0 || Some(len) != rows.checked_mul(k) {
-                Err(format!("{what} has {len} values, expected {rows} × {k}"))
-            } else {
-                Ok(())
-            }
+            if k == 0 || Some(len) != rows.checked_mul(k) { Err(format!("{what} has {len} values, expected {rows} × {k}")) } else { Ok(()) }
         };
         match self {
             Self::Svd(m) => {

@@ -179,7 +179,8 @@ impl ModelFile {
         let mut bytes = Vec::new();
         input.read_to_end(&mut bytes).map_err(|source| ModelFileError::Io { action: "read", path: path.to_path_buf(), source })?;
         let format_err = |msg: String| ModelFileError::Format { path: path.to_path_buf(), msg };
-        let version_err = |found: u64| ModelFileError::Version { path: path.to_path_buf(), found: found as u32, expected: MODEL_FORMAT, ours: env!("CARGO_PKG_VERSION") };
+        let version_err =
+            |found: u64| ModelFileError::Version { path: path.to_path_buf(), found: found as u32, expected: MODEL_FORMAT, ours: env!("CARGO_PKG_VERSION") };
         // Straight into the model (no intermediate JSON tree: an EASE model holds n_items²
         // floats); only a file that does not parse is read again to say why.
         let mut file: ModelFile = match serde_json::from_slice::<ModelFile>(&bytes) {
@@ -290,8 +291,14 @@ mod tests {
         std::fs::write(&junk, v.to_string()).unwrap();
         let e = ModelFile::load(&junk).unwrap_err().to_string();
         assert!(e.contains("user biases has 5 values, expected 20"), "{e}");
-        let mut v = serde_json::to_value(ModelFile::new("s", ClassicParams::default_for("knn-basic").unwrap(), ids(20, "u"), ids(15, "i"),
-            ClassicParams::default_for("knn-basic").unwrap().fit(&data).unwrap())).unwrap();
+        let mut v = serde_json::to_value(ModelFile::new(
+            "s",
+            ClassicParams::default_for("knn-basic").unwrap(),
+            ids(20, "u"),
+            ids(15, "i"),
+            ClassicParams::default_for("knn-basic").unwrap().fit(&data).unwrap(),
+        ))
+        .unwrap();
         v["model"]["model"]["k"] = 0.into();
         std::fs::write(&junk, v.to_string()).unwrap();
         assert!(ModelFile::load(&junk).unwrap_err().to_string().contains("k is 0"));

@@ -171,13 +171,7 @@ impl Fit for SlopeOneParams {
                 if v.is_empty() { 0.0 } else { (v.iter().map(|&r| f64::from(r)).sum::<f64>() / v.len() as f64) as f32 }
             })
             .collect();
-        Ok(SlopeOne {
-            mu: mu as f32,
-            user_means,
-            devs,
-            user_items: by_user.clone(),
-            known: KnownSet::from_train(train),
-        })
+        Ok(SlopeOne { mu: mu as f32, user_means, devs, user_items: by_user.clone(), known: KnownSet::from_train(train) })
     }
 }
 

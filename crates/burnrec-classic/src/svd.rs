@@ -3,15 +3,15 @@
 //! Systems", IEEE Computer 42(8), 2009).
 
 use burnrec_data::{Interactions, KnownSet, Prediction, RatingPredictor};
-use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::Fit;
+use crate::error::{FitError, MAX_FACTORS, ParamError, ensure};
 use crate::util::dot;
 
 /// Parameters of [`BiasedMf`]. Defaults are Surprise's `SVD` defaults, so results compare.
@@ -341,7 +341,14 @@ impl RatingPredictor for BiasedMf {
     fn dot_factors(&self) -> Option<burnrec_data::DotFactors> {
         let k = self.n_factors;
         if !self.biased {
-            return Some(burnrec_data::DotFactors { dim: k, factor_dim: k, users: self.p.clone(), items: self.q.clone(), user_offset: vec![0.0; self.bu.len()], new_user_offset: 0.0 });
+            return Some(burnrec_data::DotFactors {
+                dim: k,
+                factor_dim: k,
+                users: self.p.clone(),
+                items: self.q.clone(),
+                user_offset: vec![0.0; self.bu.len()],
+                new_user_offset: 0.0,
+            });
         }
         let offset = self.bu.iter().map(|b| self.mu + b).collect();
         Some(burnrec_data::DotFactors::with_bias_column(k, &self.p, &self.q, &self.bi, offset, self.mu))
@@ -416,9 +423,8 @@ mod tests {
     fn threads_do_not_change_the_result_but_blocks_do() {
         let planted = planted_low_rank(60, 50, 2, 0.5, 0.1, 4);
         let p = SvdParams { n_factors: 8, n_epochs: 3, ..Default::default() };
-        let fit_with = |threads: usize, p: &SvdParams| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| p.fit(&planted.observed).unwrap())
-        };
+        let fit_with =
+            |threads: usize, p: &SvdParams| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| p.fit(&planted.observed).unwrap());
         assert_eq!(fit_with(1, &p), fit_with(2, &p));
         assert_eq!(fit_with(1, &p), fit_with(3, &p));
         let sequential = SvdParams { blocks: 1, ..p.clone() };

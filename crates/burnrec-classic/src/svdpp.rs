@@ -307,7 +307,8 @@ mod tests {
         let split = random_split(&planted.observed, 0.2, 1).unwrap();
         let pp = evaluate_ratings(&SvdPpParams { n_epochs: 40, lr: 0.01, ..Default::default() }.fit(&split.train).unwrap(), &split.test, None).unwrap();
         let base = evaluate_ratings(&BaselineParams::default().fit(&split.train).unwrap(), &split.test, None).unwrap();
-        let svd = evaluate_ratings(&SvdParams { n_factors: 20, n_epochs: 40, lr: 0.01, ..Default::default() }.fit(&split.train).unwrap(), &split.test, None).unwrap();
+        let svd =
+            evaluate_ratings(&SvdParams { n_factors: 20, n_epochs: 40, lr: 0.01, ..Default::default() }.fit(&split.train).unwrap(), &split.test, None).unwrap();
         assert!(pp.rmse < 0.6 * base.rmse, "svd++ {} baseline {}", pp.rmse, base.rmse);
         assert!(pp.rmse < svd.rmse + 0.02, "svd++ {} svd {}", pp.rmse, svd.rmse);
     }

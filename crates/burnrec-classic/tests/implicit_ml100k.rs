@@ -10,7 +10,6 @@
 
 mod common;
 
-
 use std::time::Instant;
 
 use burnrec_classic::{AlsParams, BprParams, EaseParams, Fit, ItemKnnParams, ItemKnnWeighting, PopularityParams};
@@ -22,7 +21,6 @@ use burnrec_eval::{RankingReport, evaluate_full};
 const REF_POPULARITY: (f64, f64) = (0.0498, 0.0257);
 const REF_ALS: (f64, f64) = (0.0848, 0.0377); // factors 64, 15 iterations, reg 0.05; fit 0.20 s, 2 threads
 const REF_BPR: (f64, f64) = (0.0986, 0.0451); // factors 64, 100 iterations, lr 0.01, reg 0.01; 1.59 s, 1 thread
-
 
 struct Row {
     name: &'static str,
@@ -73,10 +71,7 @@ fn run<M: RatingPredictor + PartialEq + std::fmt::Debug>(
     let (model, fit_s, fit_cpu_s) = (model.expect("fitted"), times[times.len() / 2], cpus[cpus.len() / 2]);
     let report = evaluate_full(&model, train, test, 10, 256);
     assert_eq!(report.users, 943, "every user has one held-out item");
-    eprintln!(
-        "{name:<44} HR@10 {:.4}  NDCG@10 {:.4}  fit {fit_s:.3} s ({fit_cpu_s:.2} CPU s)  eval {:.3} s",
-        report.hr, report.ndcg, report.eval_s
-    );
+    eprintln!("{name:<44} HR@10 {:.4}  NDCG@10 {:.4}  fit {fit_s:.3} s ({fit_cpu_s:.2} CPU s)  eval {:.3} s", report.hr, report.ndcg, report.eval_s);
     let out = (report.hr, report.ndcg);
     rows.push(Row { name, fit_s, fit_cpu_s, report });
     out
@@ -99,14 +94,10 @@ fn implicit_models_on_ml100k_leave_one_out() {
     let als_params = AlsParams { factors: 64, iterations: 15, regularization: 0.05, ..Default::default() };
     let als_same = run(&mut rows, "ALS k=64 reg=0.05 alpha=1 (= implicit's run)", train, test, || als_params.fit(train).unwrap());
     // The paper's confidence 1 + r on binary data: alpha = 2.
-    let als = run(&mut rows, "ALS k=64 reg=0.05 alpha=2 (c = 1 + r)", train, test, || {
-        AlsParams { alpha: 2.0, ..als_params.clone() }.fit(train).unwrap()
-    });
+    let als = run(&mut rows, "ALS k=64 reg=0.05 alpha=2 (c = 1 + r)", train, test, || AlsParams { alpha: 2.0, ..als_params.clone() }.fit(train).unwrap());
     eprintln!("{:<44} HR@10 {:.4}  NDCG@10 {:.4}  fit 0.20 s (0.37 CPU s, 2 threads)", "  implicit 0.7.3 ALS (reference)", REF_ALS.0, REF_ALS.1);
 
-    let bpr = run(&mut rows, "BPR k=64 (implicit defaults otherwise)", train, test, || {
-        BprParams { factors: 64, ..Default::default() }.fit(train).unwrap()
-    });
+    let bpr = run(&mut rows, "BPR k=64 (implicit defaults otherwise)", train, test, || BprParams { factors: 64, ..Default::default() }.fit(train).unwrap());
     eprintln!("{:<44} HR@10 {:.4}  NDCG@10 {:.4}  fit 1.59 s (1.59 CPU s, 1 thread)", "  implicit 0.7.3 BPR (reference)", REF_BPR.0, REF_BPR.1);
 
     let cosine = run(&mut rows, "item-KNN cosine k=20", train, test, || ItemKnnParams::default().fit(train).unwrap());

@@ -19,7 +19,6 @@ use burnrec_classic::{Fit, KnnKind, KnnParams, SlopeOneParams};
 use burnrec_data::{Interactions, LoadOptions, RatingPredictor, split::ml100k_official};
 use burnrec_eval::evaluate_ratings;
 
-
 type FitFn = dyn Fn(&Interactions) -> Box<dyn RatingPredictor>;
 
 /// RMSE on fold `u{fold}`, with fit and predict seconds.

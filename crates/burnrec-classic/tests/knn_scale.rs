@@ -31,11 +31,7 @@ fn data() -> (Interactions, Vec<(u32, u32, f32)>) {
         let g = u % GROUPS;
         chosen.clear();
         while chosen.len() < PER_USER + 1 {
-            let i = if rng.random_bool(0.5) {
-                rng.random_range(0..N_ITEMS / GROUPS) * GROUPS + g
-            } else {
-                rng.random_range(0..N_ITEMS)
-            };
+            let i = if rng.random_bool(0.5) { rng.random_range(0..N_ITEMS / GROUPS) * GROUPS + g } else { rng.random_range(0..N_ITEMS) };
             if !chosen.contains(&i) {
                 chosen.push(i);
             }

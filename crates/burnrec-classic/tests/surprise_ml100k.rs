@@ -14,7 +14,6 @@ use burnrec_classic::{BaselineParams, BaselineSgdParams, Fit, NmfParams, SvdPara
 use burnrec_data::{LoadOptions, RatingPredictor, split::ml100k_official};
 use burnrec_eval::evaluate_ratings;
 
-
 /// Mean RMSE over u1…u5 and mean fit seconds.
 fn five_folds(dir: &Path, fit: &dyn Fn(&burnrec_data::Interactions) -> Box<dyn RatingPredictor>) -> (f64, f64) {
     let (mut rmse, mut secs) = (0.0, 0.0);

@@ -297,10 +297,7 @@ mod tests {
         fb.set(0, "genre", "A");
         fb.set(0, "genre", "B");
         fb.set(2, "genre", "B");
-        let batcher = ExplicitBatcher {
-            offset: 3.5,
-            features: Features { users: None, items: Some(Arc::new(fb.build())) },
-        };
+        let batcher = ExplicitBatcher { offset: 3.5, features: Features { users: None, items: Some(Arc::new(fb.build())) } };
         let b = batcher.batch(vec![r(1, 0, 4.0), r(0, 2, 2.5), r(1, 1, 5.0)], &device);
         assert_eq!(ints_of(b.users), vec![1, 0, 1]);
         assert_eq!(ints_of(b.items), vec![0, 2, 1]);

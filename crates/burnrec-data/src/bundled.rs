@@ -34,9 +34,7 @@ pub fn movies_csv() -> Vec<u8> {
 
 fn gunzip(gz: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    GzDecoder::new(gz)
-        .read_to_end(&mut out)
-        .expect("bundled data was compressed by build.rs and cannot be corrupt");
+    GzDecoder::new(gz).read_to_end(&mut out).expect("bundled data was compressed by build.rs and cannot be corrupt");
     out
 }
 

@@ -48,13 +48,9 @@ impl Interactions {
     pub fn new(ratings: Vec<Rating>, n_users: usize, n_items: usize) -> Result<Self, DataError> {
         let with_ts = ratings.iter().filter(|r| r.timestamp.is_some()).count();
         if with_ts != 0 && with_ts != ratings.len() {
-            return Err(DataError::Spec(format!(
-                "{with_ts} of {} ratings have a timestamp; either all or none must",
-                ratings.len()
-            )));
+            return Err(DataError::Spec(format!("{with_ts} of {} ratings have a timestamp; either all or none must", ratings.len())));
         }
-        let timestamps =
-            (with_ts > 0).then(|| ratings.iter().map(|r| r.timestamp.unwrap_or_default()).collect());
+        let timestamps = (with_ts > 0).then(|| ratings.iter().map(|r| r.timestamp.unwrap_or_default()).collect());
         Self::from_columns(
             ratings.iter().map(|r| r.user).collect(),
             ratings.iter().map(|r| r.item).collect(),
@@ -82,9 +78,7 @@ impl Interactions {
         if items.len() != n || values.len() != n || timestamps.as_ref().is_some_and(|t| t.len() != n) {
             return Err(DataError::Spec("interaction columns differ in length".into()));
         }
-        let bad = (0..n).find(|&k| {
-            users[k] as usize >= n_users || items[k] as usize >= n_items || !values[k].is_finite()
-        });
+        let bad = (0..n).find(|&k| users[k] as usize >= n_users || items[k] as usize >= n_items || !values[k].is_finite());
         if let Some(k) = bad {
             return Err(DataError::Spec(format!(
                 "rating #{k} (user {}, item {}, rating {}) is outside the {n_users} users × \
@@ -101,12 +95,7 @@ impl Interactions {
     /// If `k >= len()`.
     #[track_caller]
     pub fn get(&self, k: usize) -> Rating {
-        Rating {
-            user: self.users[k],
-            item: self.items[k],
-            rating: self.values[k],
-            timestamp: self.timestamps.as_ref().map(|t| t[k]),
-        }
+        Rating { user: self.users[k], item: self.items[k], rating: self.values[k], timestamp: self.timestamps.as_ref().map(|t| t[k]) }
     }
 
     /// The ratings, in their stored order.
@@ -223,7 +212,8 @@ mod tests {
     /// Users a, b, c; items x, y, z, w. a: x y z; b: x y; c: x w.
     fn small_dataset() -> Dataset {
         let (a, b, c, x, y, z, w) = (0, 1, 2, 0, 1, 2, 3);
-        let ratings = vec![r(a, x, 5.0, None), r(a, y, 4.0, None), r(a, z, 2.0, None), r(b, x, 3.0, None), r(b, y, 5.0, None), r(c, x, 4.0, None), r(c, w, 1.0, None)];
+        let ratings =
+            vec![r(a, x, 5.0, None), r(a, y, 4.0, None), r(a, z, 2.0, None), r(b, x, 3.0, None), r(b, y, 5.0, None), r(c, x, 4.0, None), r(c, w, 1.0, None)];
         let mut genres = crate::features::FeatureBuilder::new(4);
         for (i, g) in [(x, "A"), (y, "B"), (z, "C"), (w, "A")] {
             genres.set(i as usize, "genre", g);
@@ -382,7 +372,11 @@ impl Dataset {
             interactions,
             users: ids(&self.users, &users_kept),
             items: ids(&self.items, &items_kept),
-            item_titles: if self.item_titles.is_empty() { Vec::new() } else { items_kept.iter().map(|&k| self.item_titles.get(k).cloned().flatten()).collect() },
+            item_titles: if self.item_titles.is_empty() {
+                Vec::new()
+            } else {
+                items_kept.iter().map(|&k| self.item_titles.get(k).cloned().flatten()).collect()
+            },
             scale: self.scale,
             item_features: self.item_features.as_ref().map(|f| f.select_rows(&items_kept)),
             user_features: self.user_features.as_ref().map(|f| f.select_rows(&users_kept)),

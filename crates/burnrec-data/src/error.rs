@@ -62,17 +62,7 @@ pub enum DataError {
 }
 
 impl DataError {
-    pub(crate) fn parse(
-        source_name: &str,
-        line: u64,
-        field: impl Into<String>,
-        msg: impl Into<String>,
-    ) -> Self {
-        DataError::Parse {
-            source_name: source_name.to_string(),
-            line,
-            field: field.into(),
-            msg: msg.into(),
-        }
+    pub(crate) fn parse(source_name: &str, line: u64, field: impl Into<String>, msg: impl Into<String>) -> Self {
+        DataError::Parse { source_name: source_name.to_string(), line, field: field.into(), msg: msg.into() }
     }
 }

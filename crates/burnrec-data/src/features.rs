@@ -82,9 +82,7 @@ impl FeatureTable {
     pub fn merge(&self, other: &FeatureTable) -> FeatureTable {
         assert_eq!(self.n_rows(), other.n_rows(), "merged feature tables must have the same rows");
         let mut b = FeatureBuilder { names: self.names.clone(), rows: vec![Vec::new(); self.n_rows()] };
-        let remap: Vec<u32> = (0..other.n_features() as u32)
-            .map(|f| b.names.get_or_insert(other.name(f).expect("in range")))
-            .collect();
+        let remap: Vec<u32> = (0..other.n_features() as u32).map(|f| b.names.get_or_insert(other.name(f).expect("in range"))).collect();
         for (k, row) in b.rows.iter_mut().enumerate() {
             row.extend_from_slice(self.row(k));
             row.extend(other.row(k).iter().map(|&f| remap[f as usize]));
@@ -208,9 +206,6 @@ mod tests {
     #[test]
     fn age_buckets_follow_ml1m() {
         let got: Vec<&str> = [1, 17, 18, 24, 25, 34, 35, 44, 45, 49, 50, 55, 56, 73].into_iter().map(age_bucket).collect();
-        assert_eq!(
-            got,
-            ["under-18", "under-18", "18-24", "18-24", "25-34", "25-34", "35-44", "35-44", "45-49", "45-49", "50-55", "50-55", "56+", "56+"]
-        );
+        assert_eq!(got, ["under-18", "under-18", "18-24", "18-24", "25-34", "25-34", "35-44", "35-44", "45-49", "45-49", "50-55", "50-55", "56+", "56+"]);
     }
 }

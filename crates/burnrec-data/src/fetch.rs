@@ -186,11 +186,9 @@ pub fn cache_dir() -> Result<PathBuf, DataError> {
 fn cache_dir_from(env: Option<OsString>, platform: Option<PathBuf>) -> Result<PathBuf, DataError> {
     match env {
         Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-        _ => platform.map(|dir| dir.join("burnrec")).ok_or_else(|| {
-            DataError::Spec(format!(
-                "cannot find a cache folder for downloaded datasets: set {CACHE_ENV} to a writable folder"
-            ))
-        }),
+        _ => platform
+            .map(|dir| dir.join("burnrec"))
+            .ok_or_else(|| DataError::Spec(format!("cannot find a cache folder for downloaded datasets: set {CACHE_ENV} to a writable folder"))),
     }
 }
 
@@ -250,14 +248,8 @@ pub fn fetch(name: &str, opts: &FetchOptions) -> Result<PathBuf, DataError> {
 ///
 /// # Errors
 /// As [`fetch`].
-pub fn fetch_with_progress(
-    name: &str,
-    opts: &FetchOptions,
-    progress: impl FnMut(u64, Option<u64>),
-) -> Result<PathBuf, DataError> {
-    let archive = archive(name).ok_or_else(|| {
-        DataError::Spec(format!("unknown dataset `{name}`: expected one of {}", known_names()))
-    })?;
+pub fn fetch_with_progress(name: &str, opts: &FetchOptions, progress: impl FnMut(u64, Option<u64>)) -> Result<PathBuf, DataError> {
+    let archive = archive(name).ok_or_else(|| DataError::Spec(format!("unknown dataset `{name}`: expected one of {}", known_names())))?;
     if let Some(dir) = cached(archive, opts) {
         return Ok(dir);
     }
@@ -289,12 +281,7 @@ fn complete_dir(archive: &Archive, cache_dir: &Path) -> Option<PathBuf> {
     (entry.join(MARKER).is_file() && dir.join(archive.ratings_file).is_file()).then_some(dir)
 }
 
-fn fetch_archive(
-    archive: &Archive,
-    opts: &FetchOptions,
-    agent: &ureq::Agent,
-    mut progress: impl FnMut(u64, Option<u64>),
-) -> Result<PathBuf, DataError> {
+fn fetch_archive(archive: &Archive, opts: &FetchOptions, agent: &ureq::Agent, mut progress: impl FnMut(u64, Option<u64>)) -> Result<PathBuf, DataError> {
     if let Some(dir) = cached(archive, opts) {
         return Ok(dir);
     }
@@ -317,10 +304,7 @@ fn fetch_archive(
     unzip(&download.path, &unpacked.path, url)?;
     drop(download);
     if !unpacked.path.join(archive.folder).join(archive.ratings_file).is_file() {
-        return Err(DataError::Spec(format!(
-            "archive `{url}` does not contain `{}/{}`",
-            archive.folder, archive.ratings_file
-        )));
+        return Err(DataError::Spec(format!("archive `{url}` does not contain `{}/{}`", archive.folder, archive.ratings_file)));
     }
     let marker = unpacked.path.join(MARKER);
     fs::write(&marker, format!("{expected}\n")).map_err(io_error(&marker))?;
@@ -349,22 +333,14 @@ fn expected_sha256(archive: &Archive, opts: &FetchOptions, url: &str) -> Result<
     };
     let sha = raw.trim().to_ascii_lowercase();
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(DataError::Spec(format!(
-            "invalid sha256 checksum `{raw}`: expected 64 hexadecimal digits"
-        )));
+        return Err(DataError::Spec(format!("invalid sha256 checksum `{raw}`: expected 64 hexadecimal digits")));
     }
     Ok(sha)
 }
 
 /// Streams `url` into the new file `dest`, returning the lowercase hex sha256 of the bytes.
-fn download_to(
-    agent: &ureq::Agent,
-    url: &str,
-    dest: &Path,
-    progress: &mut impl FnMut(u64, Option<u64>),
-) -> Result<String, DataError> {
-    let mut response =
-        agent.get(url).call().map_err(|e| DataError::Spec(format!("cannot download `{url}`: {e}")))?;
+fn download_to(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut impl FnMut(u64, Option<u64>)) -> Result<String, DataError> {
+    let mut response = agent.get(url).call().map_err(|e| DataError::Spec(format!("cannot download `{url}`: {e}")))?;
     let status = response.status();
     if !status.is_success() {
         return Err(DataError::Spec(format!("cannot download `{url}`: server answered HTTP {status}")));
@@ -385,9 +361,7 @@ fn download_to(
     })?;
     writer.into_inner().map_err(|e| io_error(dest)(e.into_error()))?;
     if let Some(total) = total.filter(|&total| total != done) {
-        return Err(DataError::Spec(format!(
-            "download of `{url}` is truncated: got {done} of {total} bytes"
-        )));
+        return Err(DataError::Spec(format!("download of `{url}` is truncated: got {done} of {total} bytes")));
     }
     Ok(hex(&hasher.finalize()))
 }
@@ -395,8 +369,7 @@ fn download_to(
 /// Unpacks the zip `archive` into the new folder `dest`, rejecting entries that are symbolic
 /// links or whose path is absolute or leaves `dest` (zip-slip). `url` is for messages.
 fn unzip(archive: &Path, dest: &Path, url: &str) -> Result<(), DataError> {
-    let corrupt =
-        |e: &dyn fmt::Display| DataError::Spec(format!("archive `{url}` is not a valid zip file: {e}"));
+    let corrupt = |e: &dyn fmt::Display| DataError::Spec(format!("archive `{url}` is not a valid zip file: {e}"));
     fs::create_dir(dest).map_err(io_error(dest))?;
     let file = File::open(archive).map_err(io_error(archive))?;
     let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| corrupt(&e))?;
@@ -412,9 +385,7 @@ fn unzip(archive: &Path, dest: &Path, url: &str) -> Result<(), DataError> {
             )));
         };
         if entry.is_symlink() {
-            return Err(DataError::Spec(format!(
-                "archive `{url}` holds a symbolic link `{name}`; refusing to unpack it"
-            )));
+            return Err(DataError::Spec(format!("archive `{url}` holds a symbolic link `{name}`; refusing to unpack it")));
         }
         let out = dest.join(relative);
         if entry.is_dir() {
@@ -426,9 +397,7 @@ fn unzip(archive: &Path, dest: &Path, url: &str) -> Result<(), DataError> {
         }
         let mut writer = BufWriter::with_capacity(CHUNK, File::create_new(&out).map_err(io_error(&out))?);
         pump(&mut entry, &mut writer, |_| {}).map_err(|e| match e {
-            PumpError::Read(e) => DataError::Spec(format!(
-                "archive `{url}` is not a valid zip file: cannot unpack `{name}`: {e}"
-            )),
+            PumpError::Read(e) => DataError::Spec(format!("archive `{url}` is not a valid zip file: cannot unpack `{name}`: {e}")),
             PumpError::Write(e) => io_error(&out)(e),
         })?;
         writer.into_inner().map_err(|e| io_error(&out)(e.into_error()))?;
@@ -470,11 +439,7 @@ enum PumpError {
 }
 
 /// Copies `reader` to `writer` in chunks, showing each chunk to `inspect` first.
-fn pump(
-    reader: &mut impl Read,
-    writer: &mut impl Write,
-    mut inspect: impl FnMut(&[u8]),
-) -> Result<(), PumpError> {
+fn pump(reader: &mut impl Read, writer: &mut impl Write, mut inspect: impl FnMut(&[u8])) -> Result<(), PumpError> {
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buf) {
@@ -574,16 +539,14 @@ mod tests {
     /// Sorted names in `dir` (empty if it does not exist).
     fn listing(dir: &Path) -> Vec<String> {
         let Ok(read) = fs::read_dir(dir) else { return Vec::new() };
-        let mut names: Vec<String> =
-            read.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = read.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         names
     }
 
     fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let options =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         for (name, data) in entries {
             writer.start_file(*name, options).unwrap();
             writer.write_all(data).unwrap();
@@ -658,11 +621,7 @@ mod tests {
     }
 
     fn options(cache: PathBuf, url: &str, sha: Option<String>) -> FetchOptions {
-        FetchOptions {
-            url: Some(url.to_string()),
-            expected_sha256: sha,
-            ..FetchOptions::with_cache_dir(cache)
-        }
+        FetchOptions { url: Some(url.to_string()), expected_sha256: sha, ..FetchOptions::with_cache_dir(cache) }
     }
 
     fn ml100k() -> &'static Archive {
@@ -684,8 +643,7 @@ mod tests {
         let opts = options(cache.clone(), &server.url, Some(sha.to_uppercase()));
 
         let mut seen = Vec::new();
-        let got =
-            fetch_archive(ml100k(), &opts, &agent(false), |done, total| seen.push((done, total))).unwrap();
+        let got = fetch_archive(ml100k(), &opts, &agent(false), |done, total| seen.push((done, total))).unwrap();
         assert_eq!(got, cache.join("ml-100k").join("ml-100k"));
         assert_eq!(fs::read(got.join("u.data")).unwrap(), U_DATA);
         assert_eq!(fs::read(got.join("README")).unwrap(), b"fixture\n");
@@ -820,13 +778,9 @@ mod tests {
         let cache = dir.cache();
         let wrong_folder = zip_bytes(&[("other/u.data", U_DATA)]);
         let not_zip = b"<html>this is not a zip</html>".to_vec();
-        for (body, expect) in
-            [(wrong_folder, "does not contain `ml-100k/u.data`"), (not_zip, "not a valid zip")]
-        {
+        for (body, expect) in [(wrong_folder, "does not contain `ml-100k/u.data`"), (not_zip, "not a valid zip")] {
             let server = Server::start("200 OK", body.clone(), 1);
-            let msg = fetch_local(&options(cache.clone(), &server.url, Some(sha256_hex(&body))))
-                .unwrap_err()
-                .to_string();
+            let msg = fetch_local(&options(cache.clone(), &server.url, Some(sha256_hex(&body)))).unwrap_err().to_string();
             server.requests();
             assert!(msg.contains(expect) && msg.contains("127.0.0.1"), "{msg}");
             assert_eq!(listing(&cache), Vec::<String>::new());
@@ -887,10 +841,7 @@ mod tests {
     fn cache_dir_prefers_a_non_empty_environment_variable() {
         let platform = Some(PathBuf::from("/platform-cache"));
         assert_eq!(cache_dir_from(Some("/data".into()), platform.clone()).unwrap(), PathBuf::from("/data"));
-        assert_eq!(
-            cache_dir_from(Some("".into()), platform.clone()).unwrap(),
-            PathBuf::from("/platform-cache/burnrec")
-        );
+        assert_eq!(cache_dir_from(Some("".into()), platform.clone()).unwrap(), PathBuf::from("/platform-cache/burnrec"));
         assert_eq!(cache_dir_from(None, platform).unwrap(), PathBuf::from("/platform-cache/burnrec"));
         let msg = cache_dir_from(None, None).unwrap_err().to_string();
         assert!(msg.contains(CACHE_ENV), "{msg}");

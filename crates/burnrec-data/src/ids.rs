@@ -80,12 +80,7 @@ impl IdMap {
 
     /// Rebuilds the raw → index direction after deserialisation (it is not serialised).
     pub fn rebuild_index(&mut self) {
-        self.index = self
-            .raw
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.clone(), i as u32))
-            .collect();
+        self.index = self.raw.iter().enumerate().map(|(i, r)| (r.clone(), i as u32)).collect();
     }
 }
 

@@ -34,8 +34,8 @@ pub mod synthetic;
 
 pub use dataset::{Dataset, Interactions, Rating};
 pub use error::DataError;
-pub use ids::IdMap;
 pub use features::FeatureTable;
+pub use ids::IdMap;
 pub use loader::{Column, DelimitedFormat, DuplicatePolicy, LoadOptions, load_ratings, read_ratings};
 pub use predict::{DotFactors, Feedback, KnownSet, Prediction, RatingPredictor, rank_order, tie_key, top_k};
 pub use spec::DatasetSpec;

@@ -100,14 +100,7 @@ impl DelimitedFormat {
 
     /// Generic CSV default: `user,item,rating`, no header, no timestamp.
     pub fn csv() -> Self {
-        Self {
-            sep: ",".into(),
-            header: false,
-            user: Column::Index(0),
-            item: Column::Index(1),
-            rating: Some(Column::Index(2)),
-            timestamp: None,
-        }
+        Self { sep: ",".into(), header: false, user: Column::Index(0), item: Column::Index(1), rating: Some(Column::Index(2)), timestamp: None }
     }
 
     /// Sets the timestamp column.
@@ -145,9 +138,7 @@ impl DelimitedFormat {
             }
             for (nb, cb) in &roles[a + 1..] {
                 if ca == cb {
-                    return Err(DataError::Spec(format!(
-                        "columns `{na}` and `{nb}` are both set to {ca}; each needs its own column"
-                    )));
+                    return Err(DataError::Spec(format!("columns `{na}` and `{nb}` are both set to {ca}; each needs its own column")));
                 }
             }
         }
@@ -259,12 +250,7 @@ pub(crate) fn skip_bom<R: Read>(reader: R) -> std::io::Result<BufReader<R>> {
 /// - [`DataError::Empty`] if there are no ratings;
 /// - [`DataError::Spec`] if the format is contradictory (see [`DelimitedFormat::check`]) or
 ///   the declared scale is invalid.
-pub fn read_ratings<R: Read>(
-    reader: R,
-    source_name: &str,
-    format: &DelimitedFormat,
-    opts: &LoadOptions,
-) -> Result<Dataset, DataError> {
+pub fn read_ratings<R: Read>(reader: R, source_name: &str, format: &DelimitedFormat, opts: &LoadOptions) -> Result<Dataset, DataError> {
     format.check()?;
     if let Some((lo, hi)) = opts.scale
         && !(lo.is_finite() && hi.is_finite() && lo < hi)
@@ -311,8 +297,7 @@ pub fn read_ratings<R: Read>(
             }
             // A quoted field (`"a, b"`, `""` escapes): let the csv crate parse this one line.
             // Quoted fields spanning several lines are not supported.
-            unquote_line(text, sep[0], &mut unquoted, &mut fields)
-                .map_err(|e| DataError::parse(source_name, line, "line", e))?;
+            unquote_line(text, sep[0], &mut unquoted, &mut fields).map_err(|e| DataError::parse(source_name, line, "line", e))?;
             &unquoted[..]
         } else {
             split_fields(text, sep, &mut fields);
@@ -461,9 +446,7 @@ impl<'a> Builder<'a> {
                 Column::Index(i) => Ok(*i),
                 Column::Name(n) => {
                     let h = header.unwrap_or_default();
-                    h.iter().position(|f| f == n).ok_or_else(|| {
-                        DataError::parse(self.source, line, role, format!("no column named `{n}` in the header {h:?}"))
-                    })
+                    h.iter().position(|f| f == n).ok_or_else(|| DataError::parse(self.source, line, role, format!("no column named `{n}` in the header {h:?}")))
                 }
             }
         };
@@ -475,14 +458,7 @@ impl<'a> Builder<'a> {
         Ok(Cols { user, item, rating, timestamp, max })
     }
 
-    fn field<'f>(
-        &self,
-        line: u64,
-        n_fields: usize,
-        get: &impl Fn(usize) -> Option<&'f [u8]>,
-        col: usize,
-        name: &str,
-    ) -> Result<&'f [u8], DataError> {
+    fn field<'f>(&self, line: u64, n_fields: usize, get: &impl Fn(usize) -> Option<&'f [u8]>, col: usize, name: &str) -> Result<&'f [u8], DataError> {
         let max = self.cols.as_ref().map_or(col, |c| c.max);
         match get(col) {
             Some(s) if !s.is_empty() => Ok(s),
@@ -504,9 +480,7 @@ impl<'a> Builder<'a> {
     fn line<'f>(&mut self, line: u64, n_fields: usize, get: impl Fn(usize) -> Option<&'f [u8]>) -> Result<(), DataError> {
         if self.cols.is_none() {
             if self.fmt.header {
-                let names: Vec<&str> = (0..n_fields)
-                    .map(|c| get(c).map_or(Ok(""), |b| utf8(self.source, line, "header", b)))
-                    .collect::<Result<_, _>>()?;
+                let names: Vec<&str> = (0..n_fields).map(|c| get(c).map_or(Ok(""), |b| utf8(self.source, line, "header", b))).collect::<Result<_, _>>()?;
                 self.cols = Some(self.resolve(line, Some(&names))?);
                 return Ok(());
             }
@@ -524,23 +498,13 @@ impl<'a> Builder<'a> {
                 let v = match text.parse::<f32>() {
                     Ok(v) if v.is_finite() => v,
                     _ => {
-                        return Err(DataError::parse(
-                            self.source,
-                            line,
-                            "rating",
-                            format!("expected a finite number, found {text:?}"),
-                        ));
+                        return Err(DataError::parse(self.source, line, "rating", format!("expected a finite number, found {text:?}")));
                     }
                 };
                 if let Some((lo, hi)) = self.opts.scale
                     && (v < lo || v > hi)
                 {
-                    return Err(DataError::parse(
-                        self.source,
-                        line,
-                        "rating",
-                        format!("{v} is outside the declared rating scale [{lo}, {hi}]"),
-                    ));
+                    return Err(DataError::parse(self.source, line, "rating", format!("{v} is outside the declared rating scale [{lo}, {hi}]")));
                 }
                 v
             }
@@ -548,14 +512,9 @@ impl<'a> Builder<'a> {
         if let Some(col) = ct {
             let raw = self.field(line, n_fields, &get, col, "timestamp")?;
             let text = utf8(self.source, line, "timestamp", raw)?;
-            let t = text.parse::<i64>().map_err(|_| {
-                DataError::parse(
-                    self.source,
-                    line,
-                    "timestamp",
-                    format!("expected an integer (seconds since 1970), found {text:?}"),
-                )
-            })?;
+            let t = text
+                .parse::<i64>()
+                .map_err(|_| DataError::parse(self.source, line, "timestamp", format!("expected an integer (seconds since 1970), found {text:?}")))?;
             self.timestamps.push(t);
         }
         let u = if self.last_user.0 == user {
@@ -586,8 +545,7 @@ impl<'a> Builder<'a> {
         };
         let (n_users, n_items) = (self.users.len(), self.items.len());
         let timestamps = self.fmt.timestamp.as_ref().map(|_| self.timestamps);
-        let interactions =
-            Interactions::from_columns(self.user_idx, self.item_idx, self.values, timestamps, n_users, n_items)?;
+        let interactions = Interactions::from_columns(self.user_idx, self.item_idx, self.values, timestamps, n_users, n_items)?;
         Ok(Dataset {
             name: self.source.to_string(),
             interactions,
@@ -687,8 +645,7 @@ mod tests {
 
     #[test]
     fn ml100k_tabs() {
-        let d = parse("196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t1\t1\n", &DelimitedFormat::ml100k())
-            .unwrap();
+        let d = parse("196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t1\t1\n", &DelimitedFormat::ml100k()).unwrap();
         assert_eq!((d.n_users(), d.n_items(), d.len()), (2, 2, 3));
         let r: Vec<Rating> = d.interactions.iter().collect();
         assert_eq!(r[0], Rating { user: 0, item: 0, rating: 3.0, timestamp: Some(881250949) });
@@ -700,8 +657,7 @@ mod tests {
 
     #[test]
     fn ml1m_double_colon() {
-        let d = parse("1::1193::5::978300760\r\n1::661::3::978302109\r\n2::1193::4::978298413\r\n", &DelimitedFormat::ml1m())
-            .unwrap();
+        let d = parse("1::1193::5::978300760\r\n1::661::3::978302109\r\n2::1193::4::978298413\r\n", &DelimitedFormat::ml1m()).unwrap();
         assert_eq!((d.n_users(), d.n_items(), d.len()), (2, 2, 3));
         assert_eq!(d.interactions.get(2).rating, 4.0);
         assert_eq!(d.interactions.get(1).timestamp, Some(978302109));
@@ -737,14 +693,8 @@ mod tests {
 
     #[test]
     fn generic_positions_and_string_ids() {
-        let fmt = DelimitedFormat {
-            sep: ";".into(),
-            header: true,
-            user: Column::Index(2),
-            item: Column::Index(0),
-            rating: Some(Column::Index(1)),
-            timestamp: None,
-        };
+        let fmt =
+            DelimitedFormat { sep: ";".into(), header: true, user: Column::Index(2), item: Column::Index(0), rating: Some(Column::Index(1)), timestamp: None };
         let d = parse("item;score;who\nbook-a;5;alice\nbook-b; 2 ;bob\n", &fmt).unwrap();
         assert_eq!(d.users.raw_ids(), &["alice".to_string(), "bob".to_string()]);
         assert_eq!(d.items.raw(1), Some("book-b"));
@@ -813,8 +763,7 @@ mod tests {
 
     #[test]
     fn bad_rating_names_line_and_field() {
-        let err = parse("userId,movieId,rating,timestamp\r\n1,1,4.0,9\r\n1,2,four,9\r\n", &DelimitedFormat::ml_latest())
-            .unwrap_err();
+        let err = parse("userId,movieId,rating,timestamp\r\n1,1,4.0,9\r\n1,2,four,9\r\n", &DelimitedFormat::ml_latest()).unwrap_err();
         assert_eq!(err.to_string(), "t.csv:3: field `rating`: expected a finite number, found \"four\"");
     }
 
@@ -828,10 +777,7 @@ mod tests {
     #[test]
     fn wrong_field_count_and_bad_timestamp_name_line() {
         let err = parse("1\t2\t3\t4\n5\t6\n", &DelimitedFormat::ml100k()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "t.csv:2: field `rating`: missing: the line has 2 field(s) separated by \"\\t\", expected at least 4 (rating in column 2)"
-        );
+        assert_eq!(err.to_string(), "t.csv:2: field `rating`: missing: the line has 2 field(s) separated by \"\\t\", expected at least 4 (rating in column 2)");
         let err = parse("1::2::3::x\n", &DelimitedFormat::ml1m()).unwrap_err();
         assert_eq!(err.to_string(), "t.csv:1: field `timestamp`: expected an integer (seconds since 1970), found \"x\"");
         let err = parse("1,2,nan\n", &DelimitedFormat::csv()).unwrap_err();
@@ -888,10 +834,7 @@ mod tests {
     #[test]
     fn empty_and_blank_lines() {
         assert!(matches!(parse("", &DelimitedFormat::csv()), Err(DataError::Empty { .. })));
-        assert_eq!(
-            parse("userId,movieId,rating,timestamp\r\n", &DelimitedFormat::ml_latest()).unwrap_err().to_string(),
-            "t.csv: no ratings found"
-        );
+        assert_eq!(parse("userId,movieId,rating,timestamp\r\n", &DelimitedFormat::ml_latest()).unwrap_err().to_string(), "t.csv: no ratings found");
         let d = parse("\n1::2::3::4\n\n  \n", &DelimitedFormat::ml1m()).unwrap();
         assert_eq!(d.len(), 1);
         let d = parse("\n1,2,3\n\n", &DelimitedFormat::csv()).unwrap();

@@ -50,9 +50,7 @@ pub trait RatingPredictor {
 
     /// Predicts one pair.
     fn predict(&self, user: u32, item: u32) -> Prediction {
-        self.predict_batch(&[(user, item)])
-            .pop()
-            .expect("predict_batch returns one prediction per pair")
+        self.predict_batch(&[(user, item)]).pop().expect("predict_batch returns one prediction per pair")
     }
 
     /// Ranking scores (higher is better) of every `items` entry for every `users` entry:

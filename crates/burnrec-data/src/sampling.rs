@@ -75,10 +75,7 @@ impl NegativeSampler {
     pub fn sample(&self, user: u32, rng: &mut impl Rng) -> Result<u32, DataError> {
         let n = self.n_candidates(user);
         if n == 0 {
-            return Err(DataError::Split(format!(
-                "user index {user} has interacted with all {} items: no negative to sample",
-                self.n_items
-            )));
+            return Err(DataError::Split(format!("user index {user} has interacted with all {} items: no negative to sample", self.n_items)));
         }
         // Rejection sampling is fast when positives are sparse; fall back to an exact draw.
         for _ in 0..32 {
@@ -97,9 +94,7 @@ impl NegativeSampler {
     pub fn sample_distinct(&self, user: u32, n: usize, shortfall: Shortfall, rng: &mut impl Rng) -> Result<Negatives, DataError> {
         let available = self.n_candidates(user);
         if available < n && shortfall == Shortfall::Error {
-            return Err(DataError::Split(format!(
-                "user index {user} has only {available} items outside its positives, {n} distinct negatives were asked for"
-            )));
+            return Err(DataError::Split(format!("user index {user} has only {available} items outside its positives, {n} distinct negatives were asked for")));
         }
         let take = n.min(available);
         let items = sample_indices(rng, available, take).into_iter().map(|k| self.kth_candidate(user, k)).collect();
@@ -116,8 +111,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn data(cells: &[(u32, u32)], nu: usize, ni: usize) -> Interactions {
-        Interactions::new(cells.iter().map(|&(user, item)| Rating { user, item, rating: 1.0, timestamp: None }).collect(), nu, ni)
-            .unwrap()
+        Interactions::new(cells.iter().map(|&(user, item)| Rating { user, item, rating: 1.0, timestamp: None }).collect(), nu, ni).unwrap()
     }
 
     #[test]

@@ -39,21 +39,14 @@ pub fn decode_latin1(bytes: &[u8]) -> String {
 /// # Errors
 /// [`DataError::Parse`] for a read error or invalid UTF-8 (naming the line), and whatever `f`
 /// returns.
-pub fn for_each_line<R: Read>(
-    reader: R,
-    source: &str,
-    encoding: Encoding,
-    mut f: impl FnMut(u64, &str) -> Result<(), DataError>,
-) -> Result<(), DataError> {
+pub fn for_each_line<R: Read>(reader: R, source: &str, encoding: Encoding, mut f: impl FnMut(u64, &str) -> Result<(), DataError>) -> Result<(), DataError> {
     let mut r = skip_bom(reader).map_err(|e| DataError::parse(source, 1, "line", format!("cannot read: {e}")))?;
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
         buf.clear();
         line += 1;
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| DataError::parse(source, line, "line", format!("cannot read: {e}")))?;
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| DataError::parse(source, line, "line", format!("cannot read: {e}")))?;
         if n == 0 {
             return Ok(());
         }
@@ -61,8 +54,7 @@ pub fn for_each_line<R: Read>(
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         let text = match encoding {
             Encoding::Utf8 => std::borrow::Cow::Borrowed(
-                std::str::from_utf8(bytes)
-                    .map_err(|_| DataError::parse(source, line, "line", "is not valid UTF-8 (is the file Latin-1?)"))?,
+                std::str::from_utf8(bytes).map_err(|_| DataError::parse(source, line, "line", "is not valid UTF-8 (is the file Latin-1?)"))?,
             ),
             Encoding::Latin1 => std::borrow::Cow::Owned(decode_latin1(bytes)),
         };
@@ -75,16 +67,50 @@ pub fn for_each_line<R: Read>(
 
 /// The 19 ML-100K genres, in `u.genre` order (the order of the flags in `u.item`).
 pub const ML100K_GENRES: [&str; 19] = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ];
 
 /// The 21 ML-1M occupation codes (`users.dat`), from the ML-1M README.
 pub const ML1M_OCCUPATIONS: [&str; 21] = [
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
-    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
-    "unemployed", "writer",
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 ];
 
 /// Titles (`[n_items]`) and genres of the items.
@@ -93,12 +119,7 @@ pub type ItemSide = (Vec<Option<String>>, FeatureTable);
 fn fields<'t>(source: &str, line: u64, text: &'t str, sep: &str, min: usize, layout: &str) -> Result<Vec<&'t str>, DataError> {
     let f: Vec<&str> = text.split(sep).collect();
     if f.len() < min {
-        return Err(DataError::parse(
-            source,
-            line,
-            "line",
-            format!("has {} field(s) separated by {sep:?}, expected {layout}", f.len()),
-        ));
+        return Err(DataError::parse(source, line, "line", format!("has {} field(s) separated by {sep:?}, expected {layout}", f.len())));
     }
     Ok(f)
 }
@@ -141,10 +162,7 @@ pub fn read_ml100k_users<R: Read>(reader: R, source: &str, users: &IdMap) -> Res
     for_each_line(reader, source, Encoding::Latin1, |line, text| {
         let f = fields(source, line, text, "|", 4, "5 (id|age|gender|occupation|zip)")?;
         let Some(u) = users.index(f[0].trim()) else { return Ok(()) };
-        let age: u32 = f[1]
-            .trim()
-            .parse()
-            .map_err(|_| DataError::parse(source, line, "age", format!("expected a whole number, found {:?}", f[1])))?;
+        let age: u32 = f[1].trim().parse().map_err(|_| DataError::parse(source, line, "age", format!("expected a whole number, found {:?}", f[1])))?;
         fb.set(u as usize, "age", age_bucket(age));
         fb.set(u as usize, "gender", f[2].trim());
         fb.set(u as usize, "occupation", f[3].trim());
@@ -241,10 +259,7 @@ pub fn read_ml_latest_tags<R: Read>(reader: R, source: &str, items: &IdMap) -> R
 }
 
 /// The records of a quoted CSV file with a header, each with its 1-based line number.
-fn csv_records<R: Read>(
-    reader: R,
-    source: &str,
-) -> Result<impl Iterator<Item = Result<(u64, csv::StringRecord), DataError>>, DataError> {
+fn csv_records<R: Read>(reader: R, source: &str) -> Result<impl Iterator<Item = Result<(u64, csv::StringRecord), DataError>>, DataError> {
     let reader = skip_bom(reader).map_err(|e| DataError::parse(source, 1, "line", format!("cannot read: {e}")))?;
     let rdr = csv::ReaderBuilder::new()
         .has_headers(true)

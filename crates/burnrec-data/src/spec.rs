@@ -199,10 +199,7 @@ impl DatasetSpec {
             }
             Self::Csv(p) => {
                 if p.is_dir() {
-                    return Err(DataError::Spec(format!(
-                        "`csv:{}` is a folder; csv:PATH must name the ratings file",
-                        p.display()
-                    )));
+                    return Err(DataError::Spec(format!("`csv:{}` is a folder; csv:PATH must name the ratings file", p.display())));
                 }
                 load_ratings(p, &opts.csv, opts)
             }
@@ -223,9 +220,9 @@ impl DatasetSpec {
                 cache.display()
             ))
         })?;
-        let kind = crate::fetch::archive(name).map(|a| a.kind).ok_or_else(|| {
-            DataError::Spec(format!("unknown archive `{name}`: expected one of {}", crate::fetch::known_names()))
-        })?;
+        let kind = crate::fetch::archive(name)
+            .map(|a| a.kind)
+            .ok_or_else(|| DataError::Spec(format!("unknown archive `{name}`: expected one of {}", crate::fetch::known_names())))?;
         Ok(match kind {
             crate::fetch::ArchiveKind::Ml100k => Self::Ml100k(dir),
             crate::fetch::ArchiveKind::Ml1m => Self::Ml1m(dir),
@@ -248,10 +245,7 @@ pub(crate) fn resolve(path: &Path, default_file: &str) -> Result<PathBuf, DataEr
     if path.is_dir() {
         let f = path.join(default_file);
         if !f.is_file() {
-            return Err(DataError::Spec(format!(
-                "folder `{}` has no `{default_file}`",
-                path.display()
-            )));
+            return Err(DataError::Spec(format!("folder `{}` has no `{default_file}`", path.display())));
         }
         Ok(f)
     } else {
@@ -276,10 +270,7 @@ mod tests {
     #[test]
     fn parses_every_kind() {
         assert_eq!("bundled".parse::<DatasetSpec>().unwrap(), DatasetSpec::Bundled);
-        assert_eq!(
-            "ml-100k:/d/ml-100k/u.data".parse::<DatasetSpec>().unwrap(),
-            DatasetSpec::Ml100k("/d/ml-100k/u.data".into())
-        );
+        assert_eq!("ml-100k:/d/ml-100k/u.data".parse::<DatasetSpec>().unwrap(), DatasetSpec::Ml100k("/d/ml-100k/u.data".into()));
         assert_eq!("ml-1m:x".parse::<DatasetSpec>().unwrap(), DatasetSpec::Ml1m("x".into()));
         assert_eq!("ml-latest:x".parse::<DatasetSpec>().unwrap(), DatasetSpec::MlLatest("x".into()));
         assert_eq!("csv:a:b.csv".parse::<DatasetSpec>().unwrap(), DatasetSpec::Csv("a:b.csv".into()));

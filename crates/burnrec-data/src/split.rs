@@ -97,11 +97,7 @@ impl Split {
 }
 
 fn check_ratio(name: &str, r: f64) -> Result<(), DataError> {
-    if r > 0.0 && r < 1.0 {
-        Ok(())
-    } else {
-        Err(DataError::Split(format!("{name} {r} must be strictly between 0 and 1")))
-    }
+    if r > 0.0 && r < 1.0 { Ok(()) } else { Err(DataError::Split(format!("{name} {r} must be strictly between 0 and 1"))) }
 }
 
 /// Random split: `round(len × test_ratio)` ratings, drawn uniformly without replacement with a
@@ -130,9 +126,7 @@ pub fn random_split_valid(data: &Interactions, valid_ratio: f64, test_ratio: f64
     let n_test = (n as f64 * test_ratio).round() as usize;
     let n_valid = (n as f64 * valid_ratio).round() as usize;
     if n_test == 0 || n_test + n_valid >= n {
-        return Err(DataError::Split(format!(
-            "ratios valid {valid_ratio} + test {test_ratio} on {n} ratings leave an empty train or test part"
-        )));
+        return Err(DataError::Split(format!("ratios valid {valid_ratio} + test {test_ratio} on {n} ratings leave an empty train or test part")));
     }
     // Partial Fisher–Yates: the first `n_test + n_valid` slots end up a uniform sample.
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -209,9 +203,7 @@ pub enum Cutoff {
 }
 
 fn timestamps<'a>(data: &'a Interactions, what: &str) -> Result<&'a [i64], DataError> {
-    data.timestamps().ok_or_else(|| {
-        DataError::Split(format!("the {what} split needs timestamps, and this dataset has none (for csv: set --timestamp-col)"))
-    })
+    data.timestamps().ok_or_else(|| DataError::Split(format!("the {what} split needs timestamps, and this dataset has none (for csv: set --timestamp-col)")))
 }
 
 /// Global temporal split: everything before the cutoff trains, the rest tests — the
@@ -372,19 +364,18 @@ pub fn ml100k_official(dir: &Path, name: &str, opts: &LoadOptions) -> Result<(Da
         let raw = load_ratings(&file, &DelimitedFormat::ml100k(), &LoadOptions::default())?;
         for r in raw.interactions.iter() {
             let (ru, ri) = (raw.users.raw(r.user).unwrap_or_default(), raw.items.raw(r.item).unwrap_or_default());
-            let k = data.users.index(ru).zip(data.items.index(ri)).and_then(|key| pos.get(&key)).ok_or_else(|| {
-                DataError::Split(format!("{}: user {ru}, item {ri} is not in u.data", file.display()))
-            })?;
+            let k = data
+                .users
+                .index(ru)
+                .zip(data.items.index(ri))
+                .and_then(|key| pos.get(&key))
+                .ok_or_else(|| DataError::Split(format!("{}: user {ru}, item {ri} is not in u.data", file.display())))?;
             part[*k] = p;
         }
     }
     // Ratings in neither file (none for the official splits) are left out of both parts.
     let keep = |p: u8| -> Vec<usize> { (0..part.len()).filter(|&k| part[k] == p).collect() };
-    let split = Split {
-        train: data.interactions.select(&keep(0)),
-        valid: data.interactions.select(&[]),
-        test: data.interactions.select(&keep(2)),
-    };
+    let split = Split { train: data.interactions.select(&keep(0)), valid: data.interactions.select(&[]), test: data.interactions.select(&keep(2)) };
     Ok((data, split))
 }
 
@@ -413,9 +404,7 @@ mod tests {
     use std::collections::HashSet;
 
     fn grid(nu: u32, ni: u32) -> Interactions {
-        let r = (0..nu)
-            .flat_map(|u| (0..ni).map(move |i| Rating { user: u, item: i, rating: ((u + i) % 5 + 1) as f32, timestamp: None }))
-            .collect();
+        let r = (0..nu).flat_map(|u| (0..ni).map(move |i| Rating { user: u, item: i, rating: ((u + i) % 5 + 1) as f32, timestamp: None })).collect();
         Interactions::new(r, nu as usize, ni as usize).unwrap()
     }
 

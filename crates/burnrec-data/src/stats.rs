@@ -139,9 +139,8 @@ impl DatasetStats {
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let q = |q: &Quantiles| {
-            format!("min {} · p25 {} · median {} · p75 {} · p95 {} · max {} · mean {:.1}", q.min, q.p25, q.median, q.p75, q.p95, q.max, q.mean)
-        };
+        let q =
+            |q: &Quantiles| format!("min {} · p25 {} · median {} · p75 {} · p95 {} · max {} · mean {:.1}", q.min, q.p25, q.median, q.p75, q.p95, q.max, q.mean);
         let _ = writeln!(s, "dataset      {}", self.name);
         let _ = writeln!(s, "users        {}", self.users);
         let _ = writeln!(s, "items        {}", self.items);

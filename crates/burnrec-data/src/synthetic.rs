@@ -28,14 +28,7 @@ impl Planted {
 ///
 /// # Panics
 /// If `noise` is negative or not finite.
-pub fn planted_low_rank(
-    n_users: usize,
-    n_items: usize,
-    rank: usize,
-    density: f64,
-    noise: f32,
-    seed: u64,
-) -> Planted {
+pub fn planted_low_rank(n_users: usize, n_items: usize, rank: usize, density: f64, noise: f32, seed: u64) -> Planted {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let factor = Normal::new(0.0f32, (rank as f32).powf(-0.25)).expect("valid std");
     let bias = Normal::new(0.0f32, 0.3).expect("valid std");
@@ -52,12 +45,7 @@ pub fn planted_low_rank(
             let t = 3.0 + bu[u] + bi[i] + dot;
             truth.push(t);
             if rng.random_bool(density) {
-                ratings.push(Rating {
-                    user: u as u32,
-                    item: i as u32,
-                    rating: t + eps.sample(&mut rng),
-                    timestamp: None,
-                });
+                ratings.push(Rating { user: u as u32, item: i as u32, rating: t + eps.sample(&mut rng), timestamp: None });
             }
         }
     }

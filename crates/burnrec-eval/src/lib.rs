@@ -73,11 +73,7 @@ pub struct RatingReport {
 /// CLI is the training data's rating range); `None` scores raw predictions.
 ///
 /// Returns `None` if `test` is empty.
-pub fn evaluate_ratings(
-    model: &dyn RatingPredictor,
-    test: &Interactions,
-    clip: Option<(f32, f32)>,
-) -> Option<RatingReport> {
+pub fn evaluate_ratings(model: &dyn RatingPredictor, test: &Interactions, clip: Option<(f32, f32)>) -> Option<RatingReport> {
     let pairs: Vec<(u32, u32)> = test.users().iter().copied().zip(test.items().iter().copied()).collect();
     let truth = test.values();
     let start = Instant::now();
@@ -122,10 +118,7 @@ mod tests {
     struct Sum;
     impl RatingPredictor for Sum {
         fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-            pairs
-                .iter()
-                .map(|&(u, i)| Prediction { rating: (u + i) as f32, known_user: u != 9, known_item: true })
-                .collect()
+            pairs.iter().map(|&(u, i)| Prediction { rating: (u + i) as f32, known_user: u != 9, known_item: true }).collect()
         }
     }
 

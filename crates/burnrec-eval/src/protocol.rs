@@ -104,7 +104,15 @@ fn user_metrics(user: u32, ranked: &[u32], candidates: &[u32], scores: &[f32], r
 }
 
 /// `catalogue`: the number of items that could be recommended (coverage's denominator).
-fn summarise(k: usize, per_user: Vec<UserMetrics>, lists: &[Vec<u32>], train: &Interactions, catalogue: usize, n_space_users: usize, eval_s: f64) -> RankingReport {
+fn summarise(
+    k: usize,
+    per_user: Vec<UserMetrics>,
+    lists: &[Vec<u32>],
+    train: &Interactions,
+    catalogue: usize,
+    n_space_users: usize,
+    eval_s: f64,
+) -> RankingReport {
     let n = per_user.len().max(1) as f64;
     let mean = |f: &dyn Fn(&UserMetrics) -> f64| per_user.iter().map(f).sum::<f64>() / n;
     let aucs: Vec<f64> = per_user.iter().filter_map(|m| m.auc).collect();
@@ -164,7 +172,14 @@ pub fn evaluate_full(model: &dyn RatingPredictor, train: &Interactions, test: &I
 ///
 /// # Panics
 /// If an entry of `items` is `>= train.n_items()`.
-pub fn evaluate_full_among(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, items: &[u32], k: usize, block_users: usize) -> RankingReport {
+pub fn evaluate_full_among(
+    model: &dyn RatingPredictor,
+    train: &Interactions,
+    test: &Interactions,
+    items: &[u32],
+    k: usize,
+    block_users: usize,
+) -> RankingReport {
     let start = Instant::now();
     let rel = relevant_by_user(test);
     let mut seen = vec![Vec::new(); train.n_users()];
@@ -182,8 +197,7 @@ pub fn evaluate_full_among(model: &dyn RatingPredictor, train: &Interactions, te
             for &i in &seen[u as usize] {
                 mask[i as usize] = true;
             }
-            let (candidates, cand_scores): (Vec<u32>, Vec<f32>) =
-                items.iter().zip(row).filter(|(i, _)| !mask[**i as usize]).map(|(&i, &s)| (i, s)).unzip();
+            let (candidates, cand_scores): (Vec<u32>, Vec<f32>) = items.iter().zip(row).filter(|(i, _)| !mask[**i as usize]).map(|(&i, &s)| (i, s)).unzip();
             for &i in &seen[u as usize] {
                 mask[i as usize] = false;
             }
@@ -198,13 +212,7 @@ pub fn evaluate_full_among(model: &dyn RatingPredictor, train: &Interactions, te
 /// Sampled-ranking evaluation: for each user with a candidate list, the user's test items
 /// are ranked among `negatives[user]` (which must not contain positives). AUC is over the
 /// candidates.
-pub fn evaluate_sampled(
-    model: &dyn RatingPredictor,
-    train: &Interactions,
-    test: &Interactions,
-    negatives: &HashMap<u32, Vec<u32>>,
-    k: usize,
-) -> RankingReport {
+pub fn evaluate_sampled(model: &dyn RatingPredictor, train: &Interactions, test: &Interactions, negatives: &HashMap<u32, Vec<u32>>, k: usize) -> RankingReport {
     let start = Instant::now();
     let rel = relevant_by_user(test);
     let mut users: Vec<u32> = (0..test.n_users() as u32).filter(|&u| !rel[u as usize].is_empty() && negatives.contains_key(&u)).collect();
@@ -236,9 +244,7 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], n_boot: usize, seed: u64) -> (f64,
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut means: Vec<f64> = (0..n_boot.max(1))
-        .map(|_| (0..d.len()).map(|_| d[rng.random_range(0..d.len())]).sum::<f64>() / d.len() as f64)
-        .collect();
+    let mut means: Vec<f64> = (0..n_boot.max(1)).map(|_| (0..d.len()).map(|_| d[rng.random_range(0..d.len())]).sum::<f64>() / d.len() as f64).collect();
     means.sort_by(f64::total_cmp);
     let q = |p: f64| means[((p * means.len() as f64) as usize).min(means.len() - 1)];
     (mean, q(0.025), q(0.975))
@@ -247,8 +253,8 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], n_boot: usize, seed: u64) -> (f64,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burnrec_data::{Prediction, Rating};
     use crate::ranking::top_k_among;
+    use burnrec_data::{Prediction, Rating};
     use proptest::prelude::*;
 
     /// Scores item i for user u as `table[u][i]`.

@@ -70,10 +70,6 @@ impl FromStr for Backend {
             return Err("backend `cuda` is not compiled in: rebuild with `--features cuda` (needs an NVIDIA driver)".into());
         }
         let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
-        Backend::ALL
-            .iter()
-            .copied()
-            .find(|b| b.name() == s)
-            .ok_or_else(|| format!("unknown backend `{s}`: expected {}", names.join(", ")))
+        Backend::ALL.iter().copied().find(|b| b.name() == s).ok_or_else(|| format!("unknown backend `{s}`: expected {}", names.join(", ")))
     }
 }

@@ -25,12 +25,14 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use burnrec_data::batch::padded_features;
-use burnrec_data::{Feedback, FeatureTable, Interactions, KnownSet, Prediction, RatingPredictor};
+use burnrec_data::{FeatureTable, Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::trainer::{EpochLog, ImplicitObjective, ModuleMetric, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_implicit};
+use crate::trainer::{
+    EpochLog, ImplicitObjective, ModuleMetric, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Validation, forward_pairs, train_implicit,
+};
 
 /// Feature side of one entity type (users or items): padded feature indices and weights
 /// `1 / |F(x)|` (0 on padding), constants rebuilt from the [`FeatureTable`] (not trained, not
@@ -546,9 +548,10 @@ impl DeepHybrid {
                 _ => None,
             };
             // Exact, then a raw age in its bucket, then ignoring case (`occupation=Writer`).
-            let found = table.index(name).or_else(|| bucketed.and_then(|b| table.index(&b))).or_else(|| {
-                (0..table.n_features() as u32).find(|&f| table.name(f).is_some_and(|n| n.eq_ignore_ascii_case(name)))
-            });
+            let found = table
+                .index(name)
+                .or_else(|| bucketed.and_then(|b| table.index(&b)))
+                .or_else(|| (0..table.n_features() as u32).find(|&f| table.name(f).is_some_and(|n| n.eq_ignore_ascii_case(name))));
             match found {
                 Some(f) => idx.push(f),
                 None => unknown.push(name.as_str()),
@@ -556,7 +559,8 @@ impl DeepHybrid {
         }
         if !unknown.is_empty() {
             let known = |field: &str| -> Vec<&str> {
-                let mut v: Vec<&str> = (0..table.n_features() as u32).filter_map(|f| table.name(f)).filter(|n| n.split_once('=').is_some_and(|(k, _)| k == field)).collect();
+                let mut v: Vec<&str> =
+                    (0..table.n_features() as u32).filter_map(|f| table.name(f)).filter(|n| n.split_once('=').is_some_and(|(k, _)| k == field)).collect();
                 v.sort_unstable();
                 v
             };
@@ -584,10 +588,8 @@ impl RatingPredictor for DeepHybrid {
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
         let [n_users, _] = self.module.user_id.weight.dims();
         let [n_items, _] = self.module.item_id.weight.dims();
-        let mut out: Vec<Prediction> = pairs
-            .iter()
-            .map(|&(u, i)| Prediction { rating: f32::MIN, known_user: self.known.user(u), known_item: self.known.item(i) })
-            .collect();
+        let mut out: Vec<Prediction> =
+            pairs.iter().map(|&(u, i)| Prediction { rating: f32::MIN, known_user: self.known.user(u), known_item: self.known.item(i) }).collect();
         let inside: Vec<usize> = (0..pairs.len()).filter(|&k| (pairs[k].0 as usize) < n_users && (pairs[k].1 as usize) < n_items).collect();
         for (&k, s) in inside.iter().zip(forward_pairs(&self.module, pairs, &inside, &self.device)) {
             out[k].rating = s;
@@ -603,9 +605,9 @@ impl RatingPredictor for DeepHybrid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burnrec_data::batch::index_tensor;
     use burn::module::Param;
     use burnrec_data::Rating;
+    use burnrec_data::batch::index_tensor;
     use burnrec_data::features::FeatureBuilder;
 
     /// Two taste groups of users (feature `group=a|b`) and two item kinds (`kind=x|y`):
@@ -739,7 +741,15 @@ mod tests {
             // The module hands its feature tables to the row optimiser with its id tables.
             let sides: Vec<TableSide> = sparse.module().sparse_tables().unwrap().into_iter().map(|(_, s)| s).collect();
             assert_eq!(sides, [TableSide::User, TableSide::Item, TableSide::UserFeatures, TableSide::ItemFeatures]);
-            let init = DeepHybridModule::new(&dense.known, 40, 20, Some(&uf), Some(&itf), &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() }, &Device::flex());
+            let init = DeepHybridModule::new(
+                &dense.known,
+                40,
+                20,
+                Some(&uf),
+                Some(&itf),
+                &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() },
+                &Device::flex(),
+            );
             let read = |e: &Embedding| e.weight.val().into_data().try_to_vec::<f32>().unwrap();
             let m = sparse.module();
             assert_ne!(read(&m.user_features.as_ref().unwrap().table), read(&init.user_features.as_ref().unwrap().table));

@@ -24,8 +24,5 @@ pub(crate) fn uniform_linear(d_in: usize, d_out: usize, rng: &mut ChaCha8Rng, de
     let bound = 1.0 / (d_in as f32).sqrt();
     let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-bound..bound)).collect();
     let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-bound..bound)).collect();
-    Linear {
-        weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
-        bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)),
-    }
+    Linear { weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device), bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)) }
 }

@@ -37,7 +37,11 @@ pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
+pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
 pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};
 pub use sparse::{EmbeddingUpdate, RowOptimizer};
-pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
-pub use trainer::{EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, forward_pairs, peak_rss_mib, sampled_softmax_loss, train_explicit, train_implicit, train_pairwise, train_pointwise, train_softmax};
+pub use trainer::{
+    EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Trained, Validation,
+    bce_with_logits, bpr_loss, forward_pairs, peak_rss_mib, sampled_softmax_loss, train_explicit, train_implicit, train_pairwise, train_pointwise,
+    train_softmax,
+};

@@ -243,10 +243,8 @@ impl RatingPredictor for BurnMf {
     /// unknown user or item (or an index outside the tables) gets `μ + b_i`, `μ + b_u` or μ,
     /// read from the bias tables, as in the classic SVD.
     fn predict_batch(&self, pairs: &[(u32, u32)]) -> Vec<Prediction> {
-        let mut out: Vec<Prediction> = pairs
-            .iter()
-            .map(|&(u, i)| Prediction { rating: self.mu, known_user: self.known.user(u), known_item: self.known.item(i) })
-            .collect();
+        let mut out: Vec<Prediction> =
+            pairs.iter().map(|&(u, i)| Prediction { rating: self.mu, known_user: self.known.user(u), known_item: self.known.item(i) }).collect();
         // Fallbacks follow the shared rule; fetch the (small) bias tables once if any pair needs it.
         if out.iter().any(|p| p.is_fallback()) {
             let (bu, bi) = self.bias_tables();
@@ -284,8 +282,7 @@ impl RatingPredictor for BurnMf {
         let bi = BiasedMfModule::rows(&self.module.item_bias, i).reshape([1, ni]);
         let scores = p.matmul(q.transpose()) + bu + bi;
         let mut out = read(scores);
-        let (ku, ki): (Vec<bool>, Vec<bool>) =
-            (users.iter().map(|&x| self.known.user(x)).collect(), items.iter().map(|&x| self.known.item(x)).collect());
+        let (ku, ki): (Vec<bool>, Vec<bool>) = (users.iter().map(|&x| self.known.user(x)).collect(), items.iter().map(|&x| self.known.item(x)).collect());
         if ku.iter().chain(&ki).any(|k| !k) {
             let (bu_all, bi_all) = self.bias_tables();
             for (r, &uu) in users.iter().enumerate() {
@@ -433,9 +430,12 @@ mod tests {
         let pairs: Vec<(u32, u32)> = (0..10).map(|k| (k, k + 3)).collect();
         assert_eq!(stopped.predict_batch(&pairs), two.predict_batch(&pairs));
         // Early stopping without a validation is an error naming the setting.
-        let e = MfParams { train: TrainConfig { early_stopping: Some(EarlyStopping { patience: 1, min_delta: 0.0 }), ..quiet(2, 64, 0.01, 0.0) }, ..Default::default() }
-            .fit(&planted.observed, &Device::flex())
-            .unwrap_err();
+        let e = MfParams {
+            train: TrainConfig { early_stopping: Some(EarlyStopping { patience: 1, min_delta: 0.0 }), ..quiet(2, 64, 0.01, 0.0) },
+            ..Default::default()
+        }
+        .fit(&planted.observed, &Device::flex())
+        .unwrap_err();
         assert!(e.to_string().contains("`early_stopping`"), "{e}");
     }
 
@@ -451,7 +451,9 @@ mod tests {
             crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(true));
             let device = p.fit(&planted.observed, &Device::flex()).unwrap();
             crate::trainer::FORCE_DEVICE_ROWS.with(|f| f.set(false));
-            let read = |m: &BurnMf| [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias].map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap());
+            let read = |m: &BurnMf| {
+                [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias].map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap())
+            };
             for (a, b) in read(&host).iter().zip(&read(&device)) {
                 let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
                 assert!(worst <= 1e-5, "{opt:?}: largest weight difference {worst}");
@@ -476,20 +478,26 @@ mod tests {
         let dense = sgd(EmbeddingUpdate::Dense).fit(&split.train, &Device::flex()).unwrap();
         let sparse = sgd(EmbeddingUpdate::Sparse(RowOptimizer::Sgd)).fit(&split.train, &Device::flex()).unwrap();
         let read = |m: &BurnMf| {
-            [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias]
-                .map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap())
+            [&m.module.user, &m.module.item, &m.module.user_bias, &m.module.item_bias].map(|t| t.weight.val().into_data().try_to_vec::<f32>().unwrap())
         };
         let (d, s) = (read(&dense), read(&sparse));
         for (a, b) in d.iter().zip(&s) {
             let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
             assert!(worst <= 1e-6, "sparse SGD differs from dense SGD by {worst}");
         }
-        assert_eq!(dense.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>(), sparse.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>());
+        assert_eq!(
+            dense.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>(),
+            sparse.history.iter().map(|e| e.train_loss as f32).collect::<Vec<_>>()
+        );
         // Lazy Adam: learns, and a user with no training rating keeps its initial row.
         let mut ratings: Vec<Rating> = split.train.iter().filter(|r| r.user != 7).collect();
         ratings.sort_by_key(|r| (r.user, r.item));
         let train = Interactions::new(ratings, 40, 30).unwrap();
-        let p = MfParams { dim: 4, init_std: 0.1, train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), ..quiet(30, 32, 0.02, 0.01) } };
+        let p = MfParams {
+            dim: 4,
+            init_std: 0.1,
+            train: TrainConfig { embedding_update: EmbeddingUpdate::Sparse(RowOptimizer::LAZY_ADAM), ..quiet(30, 32, 0.02, 0.01) },
+        };
         let m = p.fit(&train, &Device::flex()).unwrap();
         assert!(m.history.last().unwrap().train_loss < 0.5 * m.history[0].train_loss, "{:?}", m.history);
         let init = BiasedMfModule::new(40, 30, 4, 0.1, p.train.seed, &Device::flex()).user.weight.val().into_data().try_to_vec::<f32>().unwrap();
@@ -533,9 +541,8 @@ mod tests {
     fn bad_settings_are_named() {
         let _rng = crate::backend_rng_lock();
         let planted = planted_low_rank(5, 5, 1, 0.5, 0.1, 1);
-        let e = MfParams { train: TrainConfig { batch_size: 0, ..Default::default() }, ..Default::default() }
-            .fit(&planted.observed, &Device::flex())
-            .unwrap_err();
+        let e =
+            MfParams { train: TrainConfig { batch_size: 0, ..Default::default() }, ..Default::default() }.fit(&planted.observed, &Device::flex()).unwrap_err();
         assert_eq!(e.to_string(), "invalid setting `batch_size` = 0: expected >= 1");
     }
 }

@@ -79,16 +79,13 @@ impl NcfModule {
         let gmf = kind != NcfKind::Mlp;
         let mlp = matches!(kind, NcfKind::Mlp | NcfKind::NeuMf);
         let half = layers.first().copied().unwrap_or(2) / 2;
-        let (gmf_user, gmf_item) =
-            if gmf { (Some(embedding(n_users, factors, &mut rng)), Some(embedding(n_items, factors, &mut rng))) } else { (None, None) };
-        let (mlp_user, mlp_item) =
-            if mlp { (Some(embedding(n_users, half, &mut rng)), Some(embedding(n_items, half, &mut rng))) } else { (None, None) };
+        let (gmf_user, gmf_item) = if gmf { (Some(embedding(n_users, factors, &mut rng)), Some(embedding(n_items, factors, &mut rng))) } else { (None, None) };
+        let (mlp_user, mlp_item) = if mlp { (Some(embedding(n_users, half, &mut rng)), Some(embedding(n_items, half, &mut rng))) } else { (None, None) };
         let tower = if mlp { layers.windows(2).map(|w| linear(w[0], w[1], &mut rng)).collect() } else { Vec::new() };
         let width = if gmf { factors } else { 0 } + if mlp { layers.last().copied().unwrap_or(0) } else { 0 };
         let dot = kind == NcfKind::Mf;
         let out = (!dot).then(|| linear(width, 1, &mut rng));
-        let item_bias =
-            dot.then(|| Embedding { weight: Param::from_data(TensorData::new(vec![0f32; n_items], [n_items, 1]), device) });
+        let item_bias = dot.then(|| Embedding { weight: Param::from_data(TensorData::new(vec![0f32; n_items], [n_items, 1]), device) });
         let dropout = DropoutConfig::new(dropout).init();
         Self { gmf_user, gmf_item, mlp_user, mlp_item, tower, dropout, out, item_bias }
     }
@@ -371,7 +368,6 @@ impl BurnNcf {
     pub fn module(&self) -> &NcfModule {
         &self.module
     }
-
 }
 
 impl RatingPredictor for BurnNcf {
@@ -434,9 +430,9 @@ impl RatingPredictor for BurnNcf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burnrec_data::batch::index_tensor;
     use crate::trainer::bce_with_logits;
     use burnrec_data::Rating;
+    use burnrec_data::batch::index_tensor;
 
     fn quiet(epochs: usize) -> TrainConfig {
         TrainConfig { epochs, batch_size: 64, lr: 0.01, l2: 0.0, seed: 5, progress: false, ..Default::default() }
@@ -646,7 +642,16 @@ mod tests {
         // tower, output), with BCE, BPR or sampled softmax (whose negatives are drawn before the
         // step too): with
         // plain SGD everywhere (and the L2 penalty on) the row-sparse step equals the dense one.
-        let cases = [(NcfKind::Mf, ImplicitObjective::Bce), (NcfKind::Gmf, ImplicitObjective::Bce), (NcfKind::NeuMf, ImplicitObjective::Bce), (NcfKind::Mf, ImplicitObjective::Bpr), (NcfKind::Gmf, ImplicitObjective::Bpr), (NcfKind::NeuMf, ImplicitObjective::Bpr), (NcfKind::Mf, ImplicitObjective::Softmax), (NcfKind::NeuMf, ImplicitObjective::Softmax)];
+        let cases = [
+            (NcfKind::Mf, ImplicitObjective::Bce),
+            (NcfKind::Gmf, ImplicitObjective::Bce),
+            (NcfKind::NeuMf, ImplicitObjective::Bce),
+            (NcfKind::Mf, ImplicitObjective::Bpr),
+            (NcfKind::Gmf, ImplicitObjective::Bpr),
+            (NcfKind::NeuMf, ImplicitObjective::Bpr),
+            (NcfKind::Mf, ImplicitObjective::Softmax),
+            (NcfKind::NeuMf, ImplicitObjective::Softmax),
+        ];
         for (kind, objective) in cases {
             let fit = |update| {
                 let train = TrainConfig { optimizer: OptimizerKind::Sgd, lr: 0.5, l2: 0.01, embedding_update: update, ..quiet(3) };

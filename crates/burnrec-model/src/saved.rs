@@ -353,7 +353,9 @@ mod tests {
         let e = BurnModel::load(dir.path(), &device).unwrap_err();
         assert!(matches!(e, SaveError::Format { .. }) && e.to_string().contains("model.json"), "{e}");
         // Settings out of range in a hand-edited description are errors, not panics.
-        let ncf = BurnModel::Ncf(NcfParams { kind: NcfKind::Mlp, layers: vec![8, 4], dropout: 0.25, train: quiet(), ..Default::default() }.fit(&train, &device).unwrap());
+        let ncf = BurnModel::Ncf(
+            NcfParams { kind: NcfKind::Mlp, layers: vec![8, 4], dropout: 0.25, train: quiet(), ..Default::default() }.fit(&train, &device).unwrap(),
+        );
         let dir3 = tempfile::tempdir().unwrap();
         ncf.save(dir3.path(), &users, &items).unwrap();
         let text = std::fs::read_to_string(dir3.path().join(CONFIG)).unwrap();

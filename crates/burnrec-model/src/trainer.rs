@@ -17,11 +17,11 @@
 
 use std::time::Instant;
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::module::{Module, Param};
 use burn::nn::Embedding;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::data::dataloader::batcher::Batcher;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::sync::Arc;
 
@@ -33,9 +33,9 @@ use burnrec_data::{Interactions, Rating, RatingPredictor};
 use crate::sparse::{EmbeddingUpdate, HostTables, RowOptimizer, RowState, gather, unique};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
-use rayon::prelude::*;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A Burn module that scores (user, item) pairs: predicted ratings as deviations from the
@@ -766,8 +766,7 @@ fn fit_loop<M: RatingModule>(
             // trainable with their parameter ids (updated by `optim`). On CPU backends the
             // tables move into host buffers beside their state and the module keeps 1-row
             // placeholders until the epoch ends.
-            let weights: Vec<Tensor<2>> =
-                model.sparse_tables().expect("checked above").into_iter().map(|(t, _)| t.weight.val().without_autodiff()).collect();
+            let weights: Vec<Tensor<2>> = model.sparse_tables().expect("checked above").into_iter().map(|(t, _)| t.weight.val().without_autodiff()).collect();
             let store = if host_tables(&inner) {
                 let sides: Vec<TableSide> = model.sparse_tables().expect("checked above").into_iter().map(|(_, s)| s).collect();
                 // The module lets go of its tables first (1-row stand-ins), so each table's
@@ -820,8 +819,7 @@ fn fit_loop<M: RatingModule>(
             let batch = expand(ratings);
             let batch_samples = batch.len();
             let (loss, monitored, k) = if let Some((opt, store)) = sparse.as_mut() {
-                let (loss, monitored, k, updated) =
-                    sparse_step(model, batch, *opt, store, &mut optim, lr, global_step, &inner, &device, &batch_loss);
+                let (loss, monitored, k, updated) = sparse_step(model, batch, *opt, store, &mut optim, lr, global_step, &inner, &device, &batch_loss);
                 model = updated;
                 full_losses.push(loss);
                 (None, monitored, k)
@@ -870,15 +868,15 @@ fn fit_loop<M: RatingModule>(
             // A non-finite metric never counts as an improvement (nor becomes the best).
             let improved = v.is_finite()
                 && match &best {
-                None => true,
-                Some((b, _, _)) => {
-                    if m.higher_is_better {
-                        v > b + es.min_delta
-                    } else {
-                        v < b - es.min_delta
+                    None => true,
+                    Some((b, _, _)) => {
+                        if m.higher_is_better {
+                            v > b + es.min_delta
+                        } else {
+                            v < b - es.min_delta
+                        }
                     }
-                }
-            };
+                };
             if improved {
                 best = Some((v, epoch, current.clone()));
             } else if epoch - best.as_ref().map_or(0, |b| b.1) >= es.patience {

@@ -48,7 +48,12 @@ pub fn embedding(args: &EmbeddingBenchArgs) -> anyhow::Result<()> {
         let n = args.batch * args.steps;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(rows as u64);
         let mut ratings: Vec<Rating> = (0..n)
-            .map(|_| Rating { user: rng.random_range(0..rows as u32), item: rng.random_range(0..rows as u32), rating: rng.random_range(1..=5) as f32, timestamp: None })
+            .map(|_| Rating {
+                user: rng.random_range(0..rows as u32),
+                item: rng.random_range(0..rows as u32),
+                rating: rng.random_range(1..=5) as f32,
+                timestamp: None,
+            })
             .collect();
         ratings.sort_by_key(|r| (r.user, r.item));
         ratings.dedup_by_key(|r| (r.user, r.item));
@@ -79,7 +84,10 @@ pub fn embedding(args: &EmbeddingBenchArgs) -> anyhow::Result<()> {
                 peak_rss_mib: model.history.last().and_then(|e| e.peak_rss_mib),
             };
             if !args.json {
-                println!("rows {:>10}  {:<6}  d {:>4}  batch {:>6}  {}  step {:.4} s  ({:.0} samples/s)", row.rows, row.mode, row.dim, row.batch, row.backend, row.step_s, row.samples_per_s);
+                println!(
+                    "rows {:>10}  {:<6}  d {:>4}  batch {:>6}  {}  step {:.4} s  ({:.0} samples/s)",
+                    row.rows, row.mode, row.dim, row.batch, row.backend, row.step_s, row.samples_per_s
+                );
             }
             out.push(row);
         }

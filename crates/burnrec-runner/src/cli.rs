@@ -377,9 +377,7 @@ impl DataArgs {
         spec.load(opts).map_err(|e| {
             // What the CLI can do about two common mistakes.
             let hint = match &e {
-                DataError::Parse { line: 1, .. } if matches!(spec, DatasetSpec::Csv(_)) && !opts.csv.header => {
-                    " (if line 1 holds column names, pass --header)"
-                }
+                DataError::Parse { line: 1, .. } if matches!(spec, DatasetSpec::Csv(_)) && !opts.csv.header => " (if line 1 holds column names, pass --header)",
                 DataError::Duplicate { .. } => " (to keep one of them, pass --duplicates first, last or mean)",
                 _ => "",
             };

@@ -9,7 +9,7 @@ use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_
 use burnrec_classic::{ContentKnnParams, Hybrid};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
 use burnrec_data::split::{cold_item_split, kfold, ml100k_official};
-use burnrec_data::{Dataset, DatasetSpec, Feedback, FeatureTable, Interactions, RatingPredictor, Split, random_split};
+use burnrec_data::{Dataset, DatasetSpec, FeatureTable, Feedback, Interactions, RatingPredictor, Split, random_split};
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_model::{Backend, DeepParams, EarlyStopping, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
 use rand::SeedableRng;
@@ -210,7 +210,8 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             "folds-file" => "listed fold 0".to_string(),
             _ if args.folds.is_some() => format!("random fold 1 of {}", given_folds.as_ref().map_or(0, Vec::len)),
             "cold-items" => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
-            _ if loo && data.interactions.timestamps().is_none() => format!("leave-one-out (one random interaction per user, seed {}: no timestamps)", args.seed),
+            _ if loo && data.interactions.timestamps().is_none() =>
+                format!("leave-one-out (one random interaction per user, seed {}: no timestamps)", args.seed),
             _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
             _ => format!("random (test ratio {}, seed {})", args.test_ratio, args.seed),
         },
@@ -236,8 +237,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     check_sets(&args.set, &selected)?;
     if !proto.full && !proto.sampled {
         // Top-N models (implicit feedback) have no rating to score.
-        let ranking: Vec<&str> =
-            selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
+        let ranking: Vec<&str> = selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
         if !ranking.is_empty() {
             let msg = format!(
                 "{} {} items and {} no rating metrics, so {} not run: add --protocol full (or sampled, after --split leave-one-out)",
@@ -362,10 +362,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         } else {
             "rmse".to_string()
         };
-        let bars: Vec<(String, f64)> = rows
-            .iter()
-            .map(|r| (r.model.clone(), r.values.iter().find(|(k, _)| *k == metric).map_or(f64::NAN, |v| v.1)))
-            .collect();
+        let bars: Vec<(String, f64)> = rows.iter().map(|r| (r.model.clone(), r.values.iter().find(|(k, _)| *k == metric).map_or(f64::NAN, |v| v.1))).collect();
         for f in crate::plots::write_plots(dir, &curves, &metric, &bars)? {
             eprintln!("wrote {f}");
         }
@@ -489,12 +486,7 @@ fn significance(per_user: &[(String, Vec<f64>)], k: usize) {
     }
     let (d, lo, hi) = paired_bootstrap(&a.1, &b.1, 2000, 0);
     let verdict = if lo > 0.0 { "a real difference" } else { "not distinguishable at 95 %" };
-    println!(
-        "ndcg@{k}: {} − {} = {d:+.4} (95% CI {lo:+.4} .. {hi:+.4}, paired bootstrap over {} users): {verdict}",
-        a.0,
-        b.0,
-        a.1.len()
-    );
+    println!("ndcg@{k}: {} − {} = {d:+.4} (95% CI {lo:+.4} .. {hi:+.4}, paired bootstrap over {} users): {verdict}", a.0, b.0, a.1.len());
 }
 
 /// Each test user's candidate negatives: from `--negatives-file`, or `--negatives` distinct
@@ -590,7 +582,10 @@ impl EpochTiming {
 /// `--set`, …) and checked — before anything trains (see [`model_params`]).
 enum ModelParams {
     /// `content`, or `hybrid` with its ALS part.
-    Side { content: ContentKnnParams, als: Option<ClassicParams> },
+    Side {
+        content: ContentKnnParams,
+        als: Option<ClassicParams>,
+    },
     Ncf(NcfParams),
     Deep(DeepParams),
     Mf(MfParams),
@@ -618,11 +613,14 @@ fn model_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ModelPar
             if let Some(param) = key.strip_prefix(name).and_then(|k| k.strip_prefix('.'))
                 && unused.contains(&param)
             {
-                bail!("--set `{s}`: `{param}` does not apply to `{name}` (it sets {}; only neumf has every part)", match param {
-                    "layers" | "dropout" => "the MLP tower of mlp and neumf",
-                    "factors" => "the GMF part of gmf, neumf and mf",
-                    _ => "neumf's pretraining from gmf and mlp",
-                });
+                bail!(
+                    "--set `{s}`: `{param}` does not apply to `{name}` (it sets {}; only neumf has every part)",
+                    match param {
+                        "layers" | "dropout" => "the MLP tower of mlp and neumf",
+                        "factors" => "the GMF part of gmf, neumf and mf",
+                        _ => "neumf's pretraining from gmf and mlp",
+                    }
+                );
             }
         }
         ModelParams::Ncf(burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)?)
@@ -944,11 +942,7 @@ fn fit_burn<T>(backend: Backend, f: impl FnOnce() -> Result<T, burnrec_model::Tr
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Ok(r?),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
+            let msg = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("unknown panic");
             let hint = if backend == Backend::Wgpu {
                 " (wgpu needs a Vulkan, Metal or DX12 adapter; on Linux without a GPU install \
                  Mesa's software Vulkan: `apt-get install mesa-vulkan-drivers`)"
@@ -966,7 +960,15 @@ mod tests {
 
     #[test]
     fn epoch_timing_is_the_median_after_the_first_epoch() {
-        let log = |epoch, seconds, samples_per_s| burnrec_model::EpochLog { epoch, train_loss: 1.0, seconds, samples_per_s, lr: 0.1, valid: None, peak_rss_mib: None };
+        let log = |epoch, seconds, samples_per_s| burnrec_model::EpochLog {
+            epoch,
+            train_loss: 1.0,
+            seconds,
+            samples_per_s,
+            lr: 0.1,
+            valid: None,
+            peak_rss_mib: None,
+        };
         // The first epoch (9 s) is left out; the median of 2, 4, 3 is 3.
         let h = [log(1, 9.0, 10.0), log(2, 2.0, 50.0), log(3, 4.0, 25.0), log(4, 3.0, 33.0)];
         assert_eq!(EpochTiming::of(&h, None), Some(EpochTiming { epoch_s: 3.0, samples_per_s: 33.0, best_epoch: None }));

@@ -67,7 +67,10 @@ pub enum EngineError {
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EngineError::UnknownUser(u) => write!(f, "unknown user `{u}`: not in the training data (ask with a history for fold-in if the model supports it, or allow the popularity fallback)"),
+            EngineError::UnknownUser(u) => write!(
+                f,
+                "unknown user `{u}`: not in the training data (ask with a history for fold-in if the model supports it, or allow the popularity fallback)"
+            ),
             EngineError::UnknownItems(v) => write!(
                 f,
                 "unknown item(s) {}: not in the training data (an unknown id, or an item of the dataset whose every interaction the split held out)",
@@ -219,11 +222,7 @@ impl Engine {
     }
 
     fn scored(&self, item: u32, score: f32) -> Scored {
-        Scored {
-            item: self.dir.items.raw(item).unwrap_or("?").to_string(),
-            score,
-            title: self.dir.titles.get(item as usize).cloned().flatten(),
-        }
+        Scored { item: self.dir.items.raw(item).unwrap_or("?").to_string(), score, title: self.dir.titles.get(item as usize).cloned().flatten() }
     }
 
     /// The known user's index (a user in the id map with training interactions).
@@ -347,7 +346,10 @@ impl Engine {
     pub fn recommend_features(&self, features: &[String], k: usize) -> Result<Answer, EngineError> {
         Self::check_k(k)?;
         let FittedModel::Burn(burnrec_model::BurnModel::Deep(m)) = &self.dir.model else {
-            return Err(EngineError::Unsupported(format!("`{}` has no side features: recommending from user features needs `deep-hybrid`", self.dir.manifest.model)));
+            return Err(EngineError::Unsupported(format!(
+                "`{}` has no side features: recommending from user features needs `deep-hybrid`",
+                self.dir.manifest.model
+            )));
         };
         if features.is_empty() {
             return Err(EngineError::BadFeatures("no user features given".into()));
@@ -383,20 +385,19 @@ impl Engine {
         let (d, fd) = (fx.f.dim, fx.f.factor_dim);
         let yi = &fx.f.items[i as usize * d..i as usize * d + fd];
         let ni = fx.norms[i as usize];
-        let scores: Vec<f32> = fx
-            .f
-            .items
-            .chunks_exact(d)
-            .zip(&fx.norms)
-            .zip(&self.popularity)
-            .map(|((y, &n), &count)| {
-                if n == 0.0 || ni == 0.0 {
-                    return f32::NAN;
-                }
-                let cosine = dot(&y[..fd], yi) / (n * ni);
-                cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
-            })
-            .collect();
+        let scores: Vec<f32> =
+            fx.f.items
+                .chunks_exact(d)
+                .zip(&fx.norms)
+                .zip(&self.popularity)
+                .map(|((y, &n), &count)| {
+                    if n == 0.0 || ni == 0.0 {
+                        return f32::NAN;
+                    }
+                    let cosine = dot(&y[..fd], yi) / (n * ni);
+                    cosine * count as f32 / (count as f32 + SIMILAR_SHRINK)
+                })
+                .collect();
         Ok(Answer::of(self.answer(&scores, &[i], k)))
     }
 }
@@ -440,7 +441,14 @@ mod tests {
 
     fn engine_with(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap, side: &Side<'_>) -> Engine {
         let (m, _, _) = fit_model(model, &settings(set), train, None, side).unwrap();
-        Engine::new(ModelDir { manifest: manifest(model, train), model: m, users: users.clone(), items: items.clone(), titles: Vec::new(), seen: Csr::by_user(train) })
+        Engine::new(ModelDir {
+            manifest: manifest(model, train),
+            model: m,
+            users: users.clone(),
+            items: items.clone(),
+            titles: Vec::new(),
+            seen: Csr::by_user(train),
+        })
     }
 
     /// A small catalogue with two taste groups: users 0..30 like items 0..20, users 30..60
@@ -465,7 +473,13 @@ mod tests {
     fn answers_are_identical_after_save_and_load() {
         let (train, users, items) = groups();
         let dir = tempfile::tempdir().unwrap();
-        for (model, set) in [("als", vec!["als.factors=8".to_string()]), ("item-knn", vec![]), ("svd", vec!["svd.n_factors=4".to_string()]), ("burn-mf", vec!["burn-mf.dim=4".to_string(), "burn-mf.train.epochs=3".to_string()]), ("gmf", vec!["gmf.train.epochs=2".to_string()])] {
+        for (model, set) in [
+            ("als", vec!["als.factors=8".to_string()]),
+            ("item-knn", vec![]),
+            ("svd", vec!["svd.n_factors=4".to_string()]),
+            ("burn-mf", vec!["burn-mf.dim=4".to_string(), "burn-mf.train.epochs=3".to_string()]),
+            ("gmf", vec!["gmf.train.epochs=2".to_string()]),
+        ] {
             let before = engine(model, &set, &train, &users, &items);
             let path = dir.path().join(model);
             let what = ToSave { manifest: &before.dir.manifest, model: &before.dir.model, users: &users, items: &items, titles: &[], seen: &before.dir.seen };
@@ -513,7 +527,10 @@ mod tests {
         assert_eq!(e.recommend("nobody", 5, false, false).unwrap_err(), EngineError::UnknownUser("nobody".into()));
         assert_eq!(e.recommend("u1", 0, false, false).unwrap_err(), EngineError::BadK(0));
         assert_eq!(e.recommend("u1", MAX_K + 1, false, false).unwrap_err(), EngineError::BadK(MAX_K + 1));
-        assert_eq!(e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false, false).unwrap_err(), EngineError::UnknownItems(vec!["x".into(), "y".into()]));
+        assert_eq!(
+            e.recommend_history(&["i1".into(), "x".into(), "y".into()], 5, false, false).unwrap_err(),
+            EngineError::UnknownItems(vec!["x".into(), "y".into()])
+        );
         assert_eq!(e.recommend_history(&[], 5, false, false).unwrap_err(), EngineError::EmptyHistory);
         // Asked to, unknown ids are skipped and listed: the answer is that of the known ones.
         let skipping = e.recommend_history(&["i1".into(), "x".into(), "i2".into()], 5, false, true).unwrap();

@@ -18,7 +18,8 @@ fn font() -> anyhow::Result<()> {
     if ok { Ok(()) } else { Err(anyhow!("cannot load the bundled font")) }
 }
 
-const COLORS: [RGBColor; 6] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+const COLORS: [RGBColor; 6] =
+    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
 
 fn draw_curves<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, curves: &[(String, Vec<(usize, f64)>)]) -> anyhow::Result<()>
 where
@@ -78,12 +79,8 @@ where
         .map_err(|e| anyhow!("{e:?}"))?;
     for (k, (_, v)) in bars.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
-        chart
-            .draw_series(std::iter::once(Rectangle::new([(k as f64 + 0.15, 0.0), (k as f64 + 0.85, *v)], color.filled())))
-            .map_err(|e| anyhow!("{e:?}"))?;
-        chart
-            .draw_series(std::iter::once(Text::new(format!("{v:.4}"), (k as f64 + 0.3, *v + hi * 0.02), ("sans-serif", 14))))
-            .map_err(|e| anyhow!("{e:?}"))?;
+        chart.draw_series(std::iter::once(Rectangle::new([(k as f64 + 0.15, 0.0), (k as f64 + 0.85, *v)], color.filled()))).map_err(|e| anyhow!("{e:?}"))?;
+        chart.draw_series(std::iter::once(Text::new(format!("{v:.4}"), (k as f64 + 0.3, *v + hi * 0.02), ("sans-serif", 14)))).map_err(|e| anyhow!("{e:?}"))?;
     }
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     Ok(())
@@ -128,7 +125,10 @@ mod tests {
         let png = std::fs::read(dir.path().join("rmse.png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let svg = std::fs::read_to_string(dir.path().join("learning_curves.svg")).unwrap();
-        assert!(svg.contains("\nepoch\n") && svg.contains("\ntrain RMSE or loss; validation metric (see legend)\n") && svg.contains("\nburn-mf\n"), "axis labels and legend in the SVG");
+        assert!(
+            svg.contains("\nepoch\n") && svg.contains("\ntrain RMSE or loss; validation metric (see legend)\n") && svg.contains("\nburn-mf\n"),
+            "axis labels and legend in the SVG"
+        );
         let svg = std::fs::read_to_string(dir.path().join("rmse.svg")).unwrap();
         assert!(svg.contains("\nburn-mf\n") && svg.contains("\n0.8500\n") && svg.contains("\nmodel\n"), "bar labels in the SVG");
     }

@@ -19,7 +19,11 @@ const BLOCK_USERS: usize = 256;
 /// The training and held-out parts for `kind` (`none`, `random`, `leave-one-out`).
 fn make_split(kind: &str, data: &burnrec_data::Dataset, test_ratio: f64, seed: u64) -> anyhow::Result<Split> {
     Ok(match kind {
-        "none" => Split { train: data.interactions.clone(), valid: Interactions::new(Vec::new(), data.n_users(), data.n_items())?, test: Interactions::new(Vec::new(), data.n_users(), data.n_items())? },
+        "none" => Split {
+            train: data.interactions.clone(),
+            valid: Interactions::new(Vec::new(), data.n_users(), data.n_items())?,
+            test: Interactions::new(Vec::new(), data.n_users(), data.n_items())?,
+        },
         "random" => random_split(&data.interactions, test_ratio, seed).context("splitting the dataset")?,
         _ => loo_split(data, seed, true)?,
     })
@@ -75,7 +79,16 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         // As in `compare`; the model trains on the rest, which its directory records as seen.
         split = crate::compare::carve_validation(split, v, args.seed)?;
     }
-    let settings = ModelSettings { backend: args.backend, seed: args.seed, epochs: args.epochs, patience: args.patience, set: &args.set, quiet: args.quiet, k: args.k, block_users: BLOCK_USERS };
+    let settings = ModelSettings {
+        backend: args.backend,
+        seed: args.seed,
+        epochs: args.epochs,
+        patience: args.patience,
+        set: &args.set,
+        quiet: args.quiet,
+        k: args.k,
+        block_users: BLOCK_USERS,
+    };
     for s in &args.set {
         let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
         // The hybrid is set through its parts.
@@ -193,7 +206,11 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     }
     // Items the model trained on leave each user's candidates — except after `--split none`,
     // where the training interactions are what is being scored.
-    let train = if kind == "none" { Interactions::new(Vec::new(), nu, ni)? } else { Interactions::new(train, nu, ni).context("training interactions of the model directory")? };
+    let train = if kind == "none" {
+        Interactions::new(Vec::new(), nu, ni)?
+    } else {
+        Interactions::new(train, nu, ni).context("training interactions of the model directory")?
+    };
     let left_out = format!(
         "{dropped_users} of unknown users, {dropped_items} of unknown items, {dropped_both} of both{}",
         if trained > 0 { format!(", {trained} the model trained on") } else { String::new() }
@@ -262,7 +279,9 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
     let (history, features) = (clean(&args.history), clean(&args.user_features));
     let (answer, context) = match (&args.user, &history, &features) {
         (Some(u), None, None) => (engine.recommend(u, args.k, args.include_seen, args.popular_fallback)?, serde_json::json!({ "user": u })),
-        (None, Some(h), None) => (engine.recommend_history(h, args.k, args.include_seen, args.skip_unknown)?, serde_json::json!({ "history": Engine::distinct(h) })),
+        (None, Some(h), None) => {
+            (engine.recommend_history(h, args.k, args.include_seen, args.skip_unknown)?, serde_json::json!({ "history": Engine::distinct(h) }))
+        }
         (None, None, Some(f)) => (engine.recommend_features(f, args.k)?, serde_json::json!({ "user_features": f })),
         _ => bail!("give exactly one of --user RAW_ID, --history ITEM,ITEM,… or --user-features FIELD=VALUE,…"),
     };

@@ -53,7 +53,13 @@ fn cells(r: &Row, cols: &[String]) -> Vec<String> {
         None => "-".to_string(),
         Some(v) if v.is_nan() => "-".to_string(),
         Some(v) if k.ends_with("per_s") => format!("{v:.0}"),
-        Some(v) if k.starts_with("best_epoch") => if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") },
+        Some(v) if k.starts_with("best_epoch") => {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        }
         Some(v) if k.ends_with("_s") => format!("{v:.3}"),
         Some(v) => format!("{v:.4}"),
     }));

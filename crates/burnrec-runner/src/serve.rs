@@ -276,9 +276,17 @@ async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonR
     };
     match (b.user, b.history, b.user_features) {
         (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,
-        (None, Some(history), None) => answer(s.engine(), move |e| Ok((e.recommend_history(&history, b.k, b.include_seen, b.skip_unknown)?, json!({ "history": Engine::distinct(&history) })))).await,
+        (None, Some(history), None) => {
+            answer(s.engine(), move |e| {
+                Ok((e.recommend_history(&history, b.k, b.include_seen, b.skip_unknown)?, json!({ "history": Engine::distinct(&history) })))
+            })
+            .await
+        }
         (None, None, Some(features)) => answer(s.engine(), move |e| Ok((e.recommend_features(&features, b.k)?, json!({ "user_features": features })))).await,
-        _ => error(StatusCode::BAD_REQUEST, "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)"),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "give exactly one of `user` (a training user's raw id), `history` (raw item ids) or `user_features` (`field=value` names, deep-hybrid)",
+        ),
     }
 }
 
@@ -456,7 +464,8 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             out.flush()?;
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let server = axum::serve(listener, router(state, args.max_body_bytes).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal(tx));
+        let server = axum::serve(listener, router(state, args.max_body_bytes).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal(tx));
         // The drain is bounded: a client that never finishes its request cannot hold the
         // process up for longer than --shutdown-timeout after SIGTERM.
         let deadline = async {

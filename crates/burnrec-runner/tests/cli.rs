@@ -26,18 +26,7 @@ fn compare_writes_table_and_json() {
     }
     let file = write(dir.path(), "r.tsv", &text);
     let json = dir.path().join("out.json");
-    let out = burnrec(&[
-        "compare",
-        "--dataset",
-        &format!("csv:{file}"),
-        "--sep",
-        "tab",
-        "--epochs",
-        "5",
-        "--quiet",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--sep", "tab", "--epochs", "5", "--quiet", "--json", json.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<&str> = stdout.lines().collect();
@@ -81,10 +70,7 @@ fn bad_line_is_reported_with_file_line_and_field() {
     let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--header", "--models", "global-mean"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{file}:3: field `rating`: expected a finite number, found \"four\"")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{file}:3: field `rating`: expected a finite number, found \"four\"")), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -119,7 +105,21 @@ fn usage_errors_are_clear() {
 fn data_stats_reports_figures_and_policies() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "r.csv", "\u{feff}who,what,stars,when\r\na,x,4,100\r\na,y,5,300\r\nb,x,4,200\r\nb,x,2,250\r\n");
-    let base = ["data", "stats", "--dataset", &format!("csv:{file}"), "--header", "--user-col", "who", "--item-col", "what", "--rating-col", "stars", "--timestamp-col", "when"];
+    let base = [
+        "data",
+        "stats",
+        "--dataset",
+        &format!("csv:{file}"),
+        "--header",
+        "--user-col",
+        "who",
+        "--item-col",
+        "what",
+        "--rating-col",
+        "stars",
+        "--timestamp-col",
+        "when",
+    ];
     // Duplicate (b, x) on lines 4 and 5: the default policy stops and names both lines.
     let out = burnrec(&base);
     assert_eq!(out.status.code(), Some(2));
@@ -148,11 +148,7 @@ fn fetch_of_unknown_name_and_unfetched_dataset_are_clear() {
     let out = burnrec(&["fetch", "netflix", "--cache-dir", cache]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ml-100k"), "lists the known names");
-    let out = Command::new(env!("CARGO_BIN_EXE_burnrec"))
-        .args(["data", "stats", "--dataset", "ml-1m"])
-        .env("BURNREC_DATA", cache)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_burnrec")).args(["data", "stats", "--dataset", "ml-1m"]).env("BURNREC_DATA", cache).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `burnrec fetch ml-1m` first"), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -172,15 +168,34 @@ fn compare_all_protocols_on_leave_one_out_writes_every_format() {
     let file = write(dir.path(), "u.data", &text);
     let (json, csv, md) = (dir.path().join("o.json"), dir.path().join("o.csv"), dir.path().join("o.md"));
     let out = burnrec(&[
-        "compare", "--dataset", &format!("ml-100k:{file}"), "--split", "leave-one-out", "--protocol", "all", "--k", "5",
-        "--negatives", "10", "--models", "global-mean,baseline", "--quiet",
-        "--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--markdown", md.to_str().unwrap(),
+        "compare",
+        "--dataset",
+        &format!("ml-100k:{file}"),
+        "--split",
+        "leave-one-out",
+        "--protocol",
+        "all",
+        "--k",
+        "5",
+        "--negatives",
+        "10",
+        "--models",
+        "global-mean,baseline",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("Krichene & Rendle"), "{stderr}");
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    for key in ["rmse", "mae", "hr@5", "ndcg@5", "precision@5", "recall@5", "map@5", "mrr@5", "auc", "coverage@5", "sampled_hr@5", "sampled_ndcg@5", "fit_s", "eval_s"] {
+    for key in
+        ["rmse", "mae", "hr@5", "ndcg@5", "precision@5", "recall@5", "map@5", "mrr@5", "auc", "coverage@5", "sampled_hr@5", "sampled_ndcg@5", "fit_s", "eval_s"]
+    {
         let v = rows[1][key].as_f64().unwrap_or_else(|| panic!("{key} missing in {}", rows[1]));
         assert!(v.is_finite(), "{key}");
         if !key.ends_with("_s") && key != "rmse" && key != "mae" {
@@ -194,8 +209,24 @@ fn compare_all_protocols_on_leave_one_out_writes_every_format() {
     // Plots, with a validation part carved from train for the learning curves.
     let plots = dir.path().join("plots");
     let out = burnrec(&[
-        "compare", "--dataset", &format!("ml-100k:{file}"), "--split", "leave-one-out", "--protocol", "full", "--k", "5",
-        "--models", "baseline,burn-mf", "--epochs", "2", "--quiet", "--valid-ratio", "0.1", "--plots", plots.to_str().unwrap(),
+        "compare",
+        "--dataset",
+        &format!("ml-100k:{file}"),
+        "--split",
+        "leave-one-out",
+        "--protocol",
+        "full",
+        "--k",
+        "5",
+        "--models",
+        "baseline,burn-mf",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--valid-ratio",
+        "0.1",
+        "--plots",
+        plots.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -245,10 +276,12 @@ fn kfold_reports_mean_and_std() {
     assert_eq!(out.status.code(), Some(2));
     // The header line describes the first fold (no unused random split), and so does the
     // fallback line under the table; --test-ratio has no meaning with --folds.
-    let err = String::from_utf8_lossy(&out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean"]).stderr).into_owned();
+    let err =
+        String::from_utf8_lossy(&out_of(&["compare", "--dataset", &format!("csv:{file}"), "--folds", "3", "--models", "global-mean"]).stderr).into_owned();
     assert!(err.contains("random fold 1 of 3") && !err.contains("test ratio"), "{err}");
     // A model that does not suit the data is reported and left out; the others are shown.
-    let out = burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--models", "popularity,pure-svd", "--set", "pure-svd.n_factors=35", "--protocol", "full"]);
+    let out =
+        burnrec(&["compare", "--dataset", &format!("csv:{file}"), "--models", "popularity,pure-svd", "--set", "pure-svd.n_factors=35", "--protocol", "full"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stdout.lines().nth(1).is_some_and(|l| l.starts_with("popularity")) && !stdout.contains("pure-svd"), "{stdout}");
@@ -275,7 +308,29 @@ fn train_with_early_stopping_then_evaluate() {
     let text: String = planted.observed.iter().map(|r| format!("{},{},{}\n", r.user, r.item, r.rating)).collect();
     let data = format!("csv:{}", write(dir.path(), "r.csv", &text));
     let out_dir = dir.path().join("m");
-    let args = ["train", "--model", "burn-mf", "--dataset", &data, "--split", "random", "--valid-ratio", "0.2", "--patience", "1", "--epochs", "40", "--set", "burn-mf.dim=16", "--set", "burn-mf.train.lr=0.05", "--set", "burn-mf.train.l2=0", "--out", out_dir.to_str().unwrap()];
+    let args = [
+        "train",
+        "--model",
+        "burn-mf",
+        "--dataset",
+        &data,
+        "--split",
+        "random",
+        "--valid-ratio",
+        "0.2",
+        "--patience",
+        "1",
+        "--epochs",
+        "40",
+        "--set",
+        "burn-mf.dim=16",
+        "--set",
+        "burn-mf.train.lr=0.05",
+        "--set",
+        "burn-mf.train.l2=0",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
     let out = out_of(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // It stopped before the 40 epochs and says which epoch it kept.
@@ -438,8 +493,20 @@ fn ncf_models_run_and_report_ranking_only() {
     let file = write(dir.path(), "r.csv", &text);
     let json = dir.path().join("n.json");
     let out = burnrec(&[
-        "compare", "--dataset", &format!("csv:{file}"), "--protocol", "rating,full", "--models", "gmf,neumf", "--epochs", "2",
-        "--set", "neumf.layers=[16,8]", "--quiet", "--json", json.to_str().unwrap(),
+        "compare",
+        "--dataset",
+        &format!("csv:{file}"),
+        "--protocol",
+        "rating,full",
+        "--models",
+        "gmf,neumf",
+        "--epochs",
+        "2",
+        "--set",
+        "neumf.layers=[16,8]",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -480,8 +547,20 @@ fn cold_items_split_early_stopping_and_new_models() {
     // mf (implicit dot product) and deep-hybrid (no side features here: ids only) on a cold-item
     // split: 20 % of the 20 items (4) leave training; ranking is among them only.
     let out = burnrec(&[
-        "compare", "--dataset", &dataset, "--split", "cold-items", "--protocol", "full", "--models", "popularity,mf,deep-hybrid",
-        "--epochs", "2", "--quiet", "--json", json.to_str().unwrap(),
+        "compare",
+        "--dataset",
+        &dataset,
+        "--split",
+        "cold-items",
+        "--protocol",
+        "full",
+        "--models",
+        "popularity,mf,deep-hybrid",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -492,8 +571,20 @@ fn cold_items_split_early_stopping_and_new_models() {
     assert_eq!(rows[0]["auc"].as_f64(), Some(0.5));
     // Early stopping: keeps going with a validation part, refuses without one.
     let out = burnrec(&[
-        "compare", "--dataset", &dataset, "--models", "burn-mf", "--valid-ratio", "0.2", "--patience", "1", "--epochs", "3",
-        "--set", "burn-mf.dim=4", "--quiet",
+        "compare",
+        "--dataset",
+        &dataset,
+        "--models",
+        "burn-mf",
+        "--valid-ratio",
+        "0.2",
+        "--patience",
+        "1",
+        "--epochs",
+        "3",
+        "--set",
+        "burn-mf.dim=4",
+        "--quiet",
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = burnrec(&["compare", "--dataset", &dataset, "--models", "burn-mf", "--patience", "2", "--quiet"]);

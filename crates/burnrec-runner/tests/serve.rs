@@ -30,7 +30,21 @@ fn dataset(dir: &Path) -> String {
 }
 
 fn train(spec: &str, model: &str, out: &Path, extra: &[&str]) {
-    let mut args = vec!["train", "--model", model, "--dataset", spec, "--header", "--timestamp-col", "ts", "--split", "leave-one-out", "--quiet", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "train",
+        "--model",
+        model,
+        "--dataset",
+        spec,
+        "--header",
+        "--timestamp-col",
+        "ts",
+        "--split",
+        "leave-one-out",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = burnrec(&args);
     assert!(o.status.success(), "train {model}: {}", String::from_utf8_lossy(&o.stderr));
@@ -103,7 +117,8 @@ fn train_recommend_and_serve() {
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).lines().count() == 4, "{}", String::from_utf8_lossy(&out.stdout));
     // `evaluate` re-makes the held-out part and finds the numbers `train` recorded.
     let json = dir.path().join("eval.json");
-    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--dataset", &spec, "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
+    let out =
+        burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--dataset", &spec, "--header", "--timestamp-col", "ts", "--json", json.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let row: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     for key in ["hr@10", "ndcg@10", "auc"] {
@@ -124,7 +139,16 @@ fn train_recommend_and_serve() {
     let older: String = text.lines().filter(|l| !latest.values().any(|&(_, x)| x == *l)).map(|l| format!("{l}\n")).collect();
     let older_path = dir.path().join("older.csv");
     std::fs::write(&older_path, older).unwrap();
-    let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--dataset", &format!("csv:{}", older_path.display()), "--header", "--timestamp-col", "ts"]);
+    let out = burnrec(&[
+        "evaluate",
+        "--model-dir",
+        als.to_str().unwrap(),
+        "--dataset",
+        &format!("csv:{}", older_path.display()),
+        "--header",
+        "--timestamp-col",
+        "ts",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("80 the model trained on") && stderr.contains("were training interactions of the model"), "{stderr}");
     // Without --dataset, the dataset the directory records, read with the layout flags it
@@ -137,7 +161,11 @@ fn train_recommend_and_serve() {
     // Flags given there anyway are named as ignored; a directory from before the flags were
     // recorded takes the ones given.
     let out = burnrec(&["evaluate", "--model-dir", als.to_str().unwrap(), "--duplicates", "last", "--header", "--timestamp-col", "ts"]);
-    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the ones given here are ignored"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the ones given here are ignored"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = als.join("burnrec-model.json");
     let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(old["load_options"]["csv"]["header"].as_bool().unwrap());
@@ -199,7 +227,11 @@ fn train_recommend_and_serve() {
             let c = Client::new(base);
             while !stop.load(Ordering::Relaxed) {
                 let (s, _) = c.get("/recommend?user=u5&k=10");
-                if s == 200 { ok.fetch_add(1, Ordering::Relaxed) } else { bad.fetch_add(1, Ordering::Relaxed) };
+                if s == 200 {
+                    ok.fetch_add(1, Ordering::Relaxed)
+                } else {
+                    bad.fetch_add(1, Ordering::Relaxed)
+                };
             }
         })
     };
