@@ -73,12 +73,15 @@ fn bench_classic(c: &mut Criterion) {
     let mut fit = c.benchmark_group("classic_fit_all");
     fit.sample_size(10);
     fit.throughput(Throughput::Elements(n as u64));
-    let names = burnrec::classic::registry::RATING_MODELS.iter().chain(burnrec::classic::registry::TOP_N_MODELS);
+    let settings = burnrec::zoo::FitSettings { quiet: true, ..Default::default() };
     let mut fitted = Vec::new();
-    for &name in names {
-        let params = ClassicParams::default_for(name).unwrap();
-        fit.bench_with_input(BenchmarkId::new(format!("{name}/-"), &size), &data, |b, d| b.iter(|| params.fit(black_box(d)).unwrap()));
-        fitted.push((name, params.fit(&data).unwrap()));
+    for entry in burnrec::zoo::CATALOGUE.iter().filter(|e| e.family == burnrec::zoo::Family::Classic) {
+        let (name, recipe) = (entry.name, entry.recipe(&settings).unwrap());
+        let train = burnrec::zoo::TrainingData::of(&data);
+        fit.bench_with_input(BenchmarkId::new(format!("{name}/-"), &size), &data, |b, d| {
+            b.iter(|| recipe.fit(&burnrec::zoo::TrainingData::of(black_box(d)), &settings).unwrap())
+        });
+        fitted.push((name, recipe.fit(&train, &settings).unwrap().model));
     }
     let mut features = burnrec::data::features::FeatureBuilder::new(i);
     for item in 0..i {
@@ -92,7 +95,7 @@ fn bench_classic(c: &mut Criterion) {
     pred.sample_size(10);
     pred.throughput(Throughput::Elements(pairs.len() as u64));
     for (name, model) in &fitted {
-        pred.bench_function(format!("{name}/-/{size}"), |b| b.iter(|| model.predict_batch(black_box(&pairs))));
+        pred.bench_function(format!("{name}/-/{size}"), |b| b.iter(|| model.predictor().predict_batch(black_box(&pairs))));
     }
     pred.finish();
 }

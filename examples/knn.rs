@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The most-rated movie's nearest neighbours (rows are items in an item-based model).
     let counts = split.train.item_counts();
     let item = (0..counts.len()).max_by_key(|&i| counts[i]).expect("items") as u32;
-    let (idx, sim) = model.neighbors(item);
+    let (idx, sim) = model.neighbours(item);
     let mut near: Vec<(u32, f32)> = idx.iter().copied().zip(sim.iter().copied()).collect();
     near.sort_by(|a, b| b.1.total_cmp(&a.1));
     println!("most similar to {}:", data.item_title(item).unwrap_or("?"));

@@ -5,9 +5,10 @@
 //! run time, and compare them honestly on the same split.
 //!
 //! The architecture is a pipeline of crates, re-exported here:
-//! [`data`] → [`classic`] | [`model`] → [`eval`] → `burnrec-runner` (the `burnrec` CLI).
-//! Every model, classic or neural, implements [`data::RatingPredictor`], and evaluation is
-//! written once against it.
+//! [`data`] → [`classic`] | [`model`] → [`eval`] → [`zoo`] (the model catalogue) →
+//! `burnrec-runner` (the `burnrec` CLI). Every model, classic or neural, implements
+//! [`data::RatingPredictor`], and evaluation is written once against it; every model is one
+//! row of [`zoo::CATALOGUE`], through which the CLI builds, fits, saves and serves it.
 //!
 //! ```no_run
 //! use burnrec::prelude::*;
@@ -27,6 +28,7 @@ pub use burnrec_classic as classic;
 pub use burnrec_data as data;
 pub use burnrec_eval as eval;
 pub use burnrec_model as model;
+pub use burnrec_zoo as zoo;
 
 /// The names most programs need.
 pub mod prelude {
@@ -37,4 +39,5 @@ pub mod prelude {
     pub use burnrec_data::{Dataset, DatasetSpec, DelimitedFormat, Feedback, Interactions, LoadOptions, Prediction, RatingPredictor, random_split};
     pub use burnrec_eval::{RankingReport, RatingReport, evaluate_full, evaluate_ratings, mae, rmse};
     pub use burnrec_model::{Backend, BurnModel, DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
+    pub use burnrec_zoo::{FitSettings, FittedModel, Recipe, TrainingData};
 }

@@ -3,8 +3,6 @@
 //! user's interactions with them are ranked among those cold items only. The feature-aware
 //! deep hybrid must beat popularity, which knows nothing about them.
 
-use std::path::PathBuf;
-
 use burnrec::data::split::cold_item_split;
 use burnrec::eval::evaluate_full_among;
 use burnrec::prelude::*;
@@ -12,12 +10,10 @@ use burnrec::prelude::*;
 #[test]
 fn deep_hybrid_beats_popularity_on_cold_items() {
     let _rng = crate::burn_rng_lock();
-    let dir =
-        std::env::var_os("BURNREC_ML100K").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
-    if !dir.join("u.data").is_file() {
-        eprintln!("SKIPPED deep_hybrid_beats_popularity_on_cold_items: ML-100K not found (set BURNREC_ML100K)");
+    let Some(dir) = burnrec::data::shared::ML100K.for_test(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "deep_hybrid_beats_popularity_on_cold_items")
+    else {
         return;
-    }
+    };
     let data = DatasetSpec::Ml100k(dir).load(&LoadOptions::default()).unwrap();
     let (split, cold) = cold_item_split(&data.interactions, 0.1, 42).unwrap();
     assert_eq!(cold.len(), 168);

@@ -6,18 +6,14 @@ use std::path::PathBuf;
 
 use burnrec::prelude::*;
 
-fn ml100k_dir() -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("BURNREC_ML100K").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/ml-100k"));
-    dir.join("u.data").is_file().then_some(dir)
+/// ML-100K's folder for `test` (skipped without it; a failure when CI requires the data).
+fn ml100k_dir(test: &str) -> Option<PathBuf> {
+    burnrec::data::shared::ML100K.for_test(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), test)
 }
 
 #[test]
 fn ml100k_loads_and_svd_beats_baseline() {
-    let Some(dir) = ml100k_dir() else {
-        eprintln!("SKIPPED ml100k_loads_and_svd_beats_baseline: ML-100K not found (set BURNREC_ML100K)");
-        return;
-    };
+    let Some(dir) = ml100k_dir("ml100k_loads_and_svd_beats_baseline") else { return };
     let data: DatasetSpec = format!("ml-100k:{}", dir.display()).parse().unwrap();
     let data = data.load(&LoadOptions::default()).unwrap();
     // The release's own u.info: 943 users, 1682 items, 100000 ratings.
@@ -41,10 +37,7 @@ fn ml100k_loads_and_svd_beats_baseline() {
 /// 0.9513 on this fold (../shared/peers/RESULTS.md).
 #[test]
 fn burn_mf_u1_rmse_with_the_tuned_setting() {
-    let Some(dir) = ml100k_dir() else {
-        eprintln!("SKIPPED burn_mf_u1_rmse_with_the_tuned_setting: ML-100K not found (set BURNREC_ML100K)");
-        return;
-    };
+    let Some(dir) = ml100k_dir("burn_mf_u1_rmse_with_the_tuned_setting") else { return };
     let (_, u1) = burnrec::data::split::ml100k_official(&dir, "u1", &LoadOptions::default()).unwrap();
     let mut p = MfParams::default();
     p.train.optimizer = burnrec::model::OptimizerKind::Sgd;
@@ -72,17 +65,9 @@ fn bundled_split_is_the_documented_one() {
     assert!(base.rmse <= 0.885, "baseline rmse {}", base.rmse);
 }
 
-fn shared(name: &str, env: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets").join(name));
-    dir.is_dir().then_some(dir)
-}
-
 #[test]
 fn ml100k_official_splits_and_side_features() {
-    let Some(dir) = ml100k_dir() else {
-        eprintln!("SKIPPED ml100k_official_splits_and_side_features: ML-100K not found (set BURNREC_ML100K)");
-        return;
-    };
+    let Some(dir) = ml100k_dir("ml100k_official_splits_and_side_features") else { return };
     let opts = LoadOptions::default();
     let (data, u1) = burnrec::data::split::ml100k_official(&dir, "u1", &opts).unwrap();
     assert_eq!((u1.train.len(), u1.test.len()), (80_000, 20_000));
@@ -121,10 +106,7 @@ fn ml100k_official_splits_and_side_features() {
 
 #[test]
 fn lastfm_loads_with_known_figures() {
-    let Some(dir) = shared("hetrec2011-lastfm-2k", "BURNREC_LASTFM") else {
-        eprintln!("SKIPPED lastfm_loads_with_known_figures: HetRec Last.fm not found (set BURNREC_LASTFM)");
-        return;
-    };
+    let Some(dir) = burnrec::data::shared::LASTFM.for_test(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "lastfm_loads_with_known_figures") else { return };
     let data: DatasetSpec = format!("lastfm:{}", dir.display()).parse().unwrap();
     let data = data.load(&LoadOptions::default()).unwrap();
     assert_eq!((data.n_users(), data.n_items(), data.len()), (1892, 17_632, 92_834));

@@ -98,8 +98,8 @@ fn dense_bytes(n: u64) -> u64 {
 pub struct Ease {
     /// Active item indices `[n]`, ascending.
     pub items: Vec<u32>,
-    /// Weights `B`, `[n, n]` row-major (saved as a base64 blob, [`crate::saved::f32_blob`]).
-    #[serde(with = "crate::saved::f32_blob")]
+    /// Weights `B`, `[n, n]` row-major (saved as a base64 blob, [`crate::f32_blob`]).
+    #[serde(with = "crate::f32_blob")]
     pub b: Vec<f32>,
     user_items: SparseRows,
     popularity: Vec<f32>,

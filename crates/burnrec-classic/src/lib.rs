@@ -1,11 +1,23 @@
 //! # burnrec-classic
 //!
-//! Classic collaborative filtering in pure Rust: the global mean, BaselineOnly biases
-//! (Koren 2010) and biased matrix factorisation by SGD ("SVD", Koren, Bell & Volinsky 2009),
-//! with Surprise's default parameters so results compare.
+//! Classic recommenders in pure Rust, each with its paper's (or its reference library's)
+//! defaults so results compare:
+//!
+//! - rating prediction, as Surprise: the global mean and a normal draw, BaselineOnly biases by
+//!   ALS or SGD (Koren 2010), biased MF "SVD" and PMF (Koren, Bell & Volinsky 2009;
+//!   Salakhutdinov & Mnih 2007), SVD++ (Koren 2008), NMF (Luo et al. 2014), Slope One
+//!   (Lemire & Maclachlan 2005) and the KNN family — basic, with means, with z-scores,
+//!   with baselines ([`knn`]);
+//! - top-N from implicit feedback, as implicit and the top-N literature: popularity,
+//!   PureSVD (Cremonesi et al. 2010), ALS (Hu, Koren & Volinsky 2008), BPR-MF (Rendle et al.
+//!   2009), item KNN (Sarwar et al. 2001) and EASE (Steck 2019);
+//! - from item side features: content-based item KNN ([`content`], Lops et al. 2011) and a
+//!   weighted hybrid of two models ([`hybrid`], Burke 2002).
 //!
 //! Every algorithm is a params struct implementing [`Fit`]; the fitted model implements
-//! [`burnrec_data::RatingPredictor`], the trait evaluation is written against.
+//! [`burnrec_data::RatingPredictor`], the trait evaluation is written against. [`registry`]
+//! holds every algorithm under one serialisable enum (what a model file stores); the model
+//! catalogue (`burnrec-zoo`) names them.
 //!
 //! ```
 //! use burnrec_classic::{Fit, SvdParams};
@@ -24,6 +36,8 @@ pub mod bpr;
 pub mod content;
 pub mod ease;
 pub mod error;
+pub mod f32_blob;
+pub mod hybrid;
 pub mod item_knn;
 pub mod knn;
 pub mod nmf;
@@ -40,9 +54,10 @@ pub use baseline::{
     BaselineOnly, BaselineParams, BaselineSgdParams, GlobalMean, GlobalMeanParams, NormalPredictor, NormalPredictorParams, Popularity, PopularityParams,
 };
 pub use bpr::{Bpr, BprParams};
-pub use content::{ContentKnn, ContentKnnParams, Hybrid, ScoreScale};
+pub use content::{ContentKnn, ContentKnnParams};
 pub use ease::{Ease, EaseParams};
 pub use error::{FitError, ParamError};
+pub use hybrid::{Hybrid, ScoreScale};
 pub use item_knn::{ItemKnn, ItemKnnParams, ItemKnnWeighting};
 pub use knn::{Knn, KnnKind, KnnParams, Similarity, SimilarityName};
 pub use nmf::{Nmf, NmfParams};

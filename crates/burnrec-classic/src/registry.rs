@@ -5,8 +5,8 @@
 use burnrec_data::{Feedback, Interactions, Prediction, RatingPredictor};
 use serde::{Deserialize, Serialize};
 
-use crate::content::{ContentKnn, Hybrid};
-use crate::knn::KnnKind;
+use crate::content::ContentKnn;
+use crate::hybrid::Hybrid;
 use crate::{
     Als, AlsParams, BaselineOnly, BaselineParams, BaselineSgdParams, BiasedMf, Bpr, BprParams, Ease, EaseParams, Fit, FitError, GlobalMean, GlobalMeanParams,
     ItemKnn, ItemKnnParams, Knn, KnnParams, Nmf, NmfParams, NormalPredictor, NormalPredictorParams, Popularity, PopularityParams, PureSvd, PureSvdParams,
@@ -40,48 +40,7 @@ pub enum ClassicParams {
     Ease(EaseParams),
 }
 
-/// The rating-prediction algorithms Surprise also has (run on the official folds with RMSE).
-pub const RATING_MODELS: &[&str] =
-    &["global-mean", "normal", "baseline", "baseline-sgd", "svd", "pmf", "svdpp", "nmf", "slope-one", "knn-basic", "knn-means", "knn-zscore", "knn-baseline"];
-
-/// The top-N (implicit-feedback) algorithms: ranking metrics only.
-pub const TOP_N_MODELS: &[&str] = &["popularity", "pure-svd", "als", "bpr", "item-knn", "ease"];
-
 impl ClassicParams {
-    /// The defaults of algorithm `name` (one of [`RATING_MODELS`] or [`TOP_N_MODELS`]).
-    /// `pmf` is SVD without biases (Surprise's `SVD(biased=False)`, Salakhutdinov & Mnih's PMF);
-    /// `knn-*` set [`KnnParams::kind`].
-    ///
-    /// # Errors
-    /// A message listing the known names if `name` is not one of them.
-    pub fn default_for(name: &str) -> Result<Self, String> {
-        let knn = |kind| KnnParams { kind, ..Default::default() };
-        Ok(match name {
-            "global-mean" => Self::GlobalMean(GlobalMeanParams),
-            "normal" => Self::Normal(NormalPredictorParams::default()),
-            "baseline" => Self::Baseline(BaselineParams::default()),
-            "baseline-sgd" => Self::BaselineSgd(BaselineSgdParams::default()),
-            "popularity" => Self::Popularity(PopularityParams),
-            "svd" => Self::Svd(SvdParams::default()),
-            "pmf" => Self::Pmf(SvdParams { biased: false, ..Default::default() }),
-            "svdpp" => Self::Svdpp(SvdPpParams::default()),
-            "nmf" => Self::Nmf(NmfParams::default()),
-            "slope-one" => Self::SlopeOne(SlopeOneParams::default()),
-            "pure-svd" => Self::PureSvd(PureSvdParams::default()),
-            "knn-basic" => Self::KnnBasic(knn(KnnKind::Basic)),
-            "knn-means" => Self::KnnMeans(knn(KnnKind::WithMeans)),
-            "knn-zscore" => Self::KnnZscore(knn(KnnKind::WithZScore)),
-            "knn-baseline" => Self::KnnBaseline(knn(KnnKind::Baseline)),
-            "als" => Self::Als(AlsParams::default()),
-            "bpr" => Self::Bpr(BprParams::default()),
-            "item-knn" => Self::ItemKnn(ItemKnnParams::default()),
-            "ease" => Self::Ease(EaseParams::default()),
-            other => {
-                return Err(format!("unknown classic model `{other}`: expected one of {}, {}", RATING_MODELS.join(", "), TOP_N_MODELS.join(", ")));
-            }
-        })
-    }
-
     /// The CLI name (`"svd"`, `"knn-baseline"`, …).
     pub fn name(&self) -> String {
         let v = serde_json::to_value(self).expect("params serialise");
@@ -301,54 +260,87 @@ impl RatingPredictor for ClassicModel {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burnrec_data::synthetic::random_ratings;
 
+    /// One params value of every algorithm, with its defaults (the catalogue's rows in
+    /// burnrec-zoo hold the same defaults and are contract-tested there).
+    pub(crate) fn every_default() -> Vec<ClassicParams> {
+        use crate::knn::KnnKind;
+        let knn = KnnParams::new;
+        vec![
+            ClassicParams::GlobalMean(GlobalMeanParams),
+            ClassicParams::Normal(NormalPredictorParams::default()),
+            ClassicParams::Baseline(BaselineParams::default()),
+            ClassicParams::BaselineSgd(BaselineSgdParams::default()),
+            ClassicParams::Svd(SvdParams::default()),
+            ClassicParams::Pmf(SvdParams { biased: false, ..Default::default() }),
+            ClassicParams::Svdpp(SvdPpParams::default()),
+            ClassicParams::Nmf(NmfParams::default()),
+            ClassicParams::SlopeOne(SlopeOneParams::default()),
+            ClassicParams::KnnBasic(knn(KnnKind::Basic)),
+            ClassicParams::KnnMeans(knn(KnnKind::WithMeans)),
+            ClassicParams::KnnZscore(knn(KnnKind::WithZScore)),
+            ClassicParams::KnnBaseline(knn(KnnKind::Baseline)),
+            ClassicParams::Popularity(PopularityParams),
+            ClassicParams::PureSvd(PureSvdParams { n_factors: 5, ..Default::default() }),
+            ClassicParams::Als(AlsParams::default()),
+            ClassicParams::Bpr(BprParams::default()),
+            ClassicParams::ItemKnn(ItemKnnParams::default()),
+            ClassicParams::Ease(EaseParams::default()),
+        ]
+    }
+
     #[test]
-    fn every_name_round_trips_and_fits() {
+    fn every_algorithm_round_trips_and_fits() {
         let data = random_ratings(40, 30, 600, 3);
-        for &name in RATING_MODELS.iter().chain(TOP_N_MODELS) {
-            let p = ClassicParams::default_for(name).unwrap();
-            assert_eq!(p.name(), name);
+        for p in every_default() {
+            let name = p.name();
             let back: ClassicParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
             assert_eq!(back, p);
-            let p = match name {
-                "pure-svd" => p.set("n_factors", "5").unwrap(),
-                _ => p,
-            };
             let m = p.fit(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let expect = if TOP_N_MODELS.contains(&name) { Feedback::Implicit } else { Feedback::Explicit };
-            assert_eq!(m.feedback(), expect, "{name}");
+            let top_n = matches!(
+                p,
+                ClassicParams::Popularity(_)
+                    | ClassicParams::PureSvd(_)
+                    | ClassicParams::Als(_)
+                    | ClassicParams::Bpr(_)
+                    | ClassicParams::ItemKnn(_)
+                    | ClassicParams::Ease(_)
+            );
+            assert_eq!(m.feedback(), if top_n { Feedback::Implicit } else { Feedback::Explicit }, "{name}");
             let model: ClassicModel = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
             let pairs: Vec<(u32, u32)> = (0..40).flat_map(|u| (0..30).map(move |i| (u, i))).collect();
             assert_eq!(model.predict_batch(&pairs), m.predict_batch(&pairs), "{name}");
         }
-        assert!(ClassicParams::default_for("svd++").unwrap_err().contains("expected one of"));
+        assert_eq!(every_default().len(), 19);
+        // The kebab-case tag is the CLI name.
+        assert_eq!(ClassicParams::KnnBaseline(KnnParams::default()).name(), "knn-baseline");
     }
 
     #[test]
     fn set_changes_nested_fields_and_names_mistakes() {
-        let p = ClassicParams::default_for("knn-baseline").unwrap();
+        let p = ClassicParams::KnnBaseline(KnnParams::new(crate::knn::KnnKind::Baseline));
         let q = p.set("sim.name", "pearson_baseline").unwrap().set("k", "20").unwrap();
         let ClassicParams::KnnBaseline(k) = &q else { panic!() };
-        assert_eq!((k.k, k.kind, k.sim.name), (20, KnnKind::Baseline, crate::knn::SimilarityName::PearsonBaseline));
+        assert_eq!((k.k, k.kind, k.sim.name), (20, crate::KnnKind::Baseline, crate::knn::SimilarityName::PearsonBaseline));
         let e = p.set("factors", "3").unwrap_err();
         assert!(e.contains("no parameter `factors`") && e.contains("min_k") && !e.contains("did you mean"), "{e}");
         // A parameter one level down is suggested.
         let e = p.set("name", "cosine").unwrap_err();
         assert!(e.contains("did you mean `sim.name`?"), "{e}");
-        let e = ClassicParams::default_for("svd").unwrap().set("n_factors", "many").unwrap_err();
+        let e = ClassicParams::Svd(SvdParams::default()).set("n_factors", "many").unwrap_err();
         assert!(e.contains("cannot set `n_factors` = many"), "{e}");
-        assert!(ClassicParams::default_for("global-mean").unwrap().set("x", "1").is_err());
+        assert!(ClassicParams::GlobalMean(GlobalMeanParams).set("x", "1").is_err());
         // JSON values: a struct variant set whole; one whose quotes a shell ate is named as such.
-        let knn = ClassicParams::default_for("item-knn").unwrap();
+        let knn = ClassicParams::ItemKnn(ItemKnnParams::default());
         let bm25 = knn.set("weighting", r#"{"bm25":{"k1":1.5,"b":0.5}}"#).unwrap();
         assert_eq!(bm25.params_json()["weighting"]["bm25"]["k1"], 1.5);
         let e = knn.set("weighting", "{bm25:{k1:1.5,b:0.5}}").unwrap_err();
         assert!(e.contains("not valid JSON") && e.contains("single-quote"), "{e}");
-        let s = ClassicParams::default_for("svd").unwrap().with_seed(7);
+        let s = ClassicParams::Svd(SvdParams::default()).with_seed(7);
         assert_eq!(s.params_json()["seed"], 7);
-        assert_eq!(ClassicParams::default_for("baseline").unwrap().with_seed(7), ClassicParams::default_for("baseline").unwrap());
+        assert_eq!(ClassicParams::Baseline(BaselineParams::default()).with_seed(7), ClassicParams::Baseline(BaselineParams::default()));
     }
 }

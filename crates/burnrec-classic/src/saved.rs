@@ -23,57 +23,7 @@ pub const MODEL_FORMAT: u32 = 2;
 /// Oldest [`ModelFile::format`] this version reads.
 pub const OLDEST_MODEL_FORMAT: u32 = 1;
 
-/// Serde for a large `Vec<f32>`: written as a base64 string of its little-endian bytes (bit
-/// exact, compact), read from that string or from a JSON number array (format 1 files).
-pub mod f32_blob {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::de::{Error, SeqAccess, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    /// Writes `values` as one base64 string.
-    ///
-    /// # Errors
-    /// Whatever the serializer reports.
-    pub fn serialize<S: Serializer>(values: &[f32], s: S) -> Result<S::Ok, S::Error> {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    /// Reads a base64 string of little-endian `f32`s, or an array of numbers.
-    ///
-    /// # Errors
-    /// Invalid base64, a byte count that is not a multiple of 4, or a non-number in an array.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
-        d.deserialize_any(Blob)
-    }
-
-    struct Blob;
-
-    impl<'de> Visitor<'de> for Blob {
-        type Value = Vec<f32>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a base64 string of little-endian f32 values, or an array of numbers")
-        }
-
-        fn visit_str<E: Error>(self, text: &str) -> Result<Vec<f32>, E> {
-            let bytes = STANDARD.decode(text).map_err(|e| E::custom(format!("f32 blob: {e}")))?;
-            if bytes.len() % 4 != 0 {
-                return Err(E::custom(format!("f32 blob: {} bytes is not a whole number of f32 values", bytes.len())));
-            }
-            Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-            while let Some(v) = seq.next_element::<f32>()? {
-                out.push(v);
-            }
-            Ok(out)
-        }
-    }
-}
+pub use crate::f32_blob;
 
 /// A fitted model with its id maps, ready to serve raw user and item ids.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,8 +34,8 @@ pub struct ModelFile {
     pub burnrec_version: String,
     /// Name of the dataset the model was fitted on.
     pub dataset: String,
-    /// Algorithm and parameters used; `None` for models whose settings are not registry
-    /// params (`content`, whose params and the hybrid's blend are inside the fitted model).
+    /// Algorithm and parameters used (for the hybrid: its collaborative part's, which its
+    /// fold-in needs); `None` for `content`, whose params are inside the fitted model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<ClassicParams>,
     /// Raw user id ↔ user index.
@@ -197,6 +147,10 @@ impl ModelFile {
         };
         file.users.rebuild_index();
         file.items.rebuild_index();
+        // A hybrid written before its ALS part's params moved beside the model kept them inside.
+        if let (None, ClassicModel::Hybrid(h)) = (&file.params, &mut file.model) {
+            file.params = h.legacy_a_params.take();
+        }
         file.model.check_consistent(file.users.len(), file.items.len()).map_err(|e| format_err(format!("the model does not fit its id maps: {e}")))?;
         Ok(file)
     }
@@ -221,9 +175,8 @@ mod tests {
         // Every algorithm (ratings 1–5 on 20 × 15: NMF needs non-negative ones).
         let data = burnrec_data::synthetic::random_ratings(20, 15, 150, 9);
         let dir = tempfile::tempdir().unwrap();
-        for &name in crate::registry::RATING_MODELS.iter().chain(crate::registry::TOP_N_MODELS) {
-            let params = ClassicParams::default_for(name).unwrap();
-            let params = if name == "pure-svd" { params.set("n_factors", "5").unwrap() } else { params };
+        for params in crate::registry::tests::every_default() {
+            let name = params.name();
             let model = params.fit(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
             let file = ModelFile::new("synthetic", params, ids(20, "u"), ids(15, "i"), model);
             for ext in ["json", "json.gz"] {
@@ -241,7 +194,7 @@ mod tests {
     #[test]
     fn ease_weights_are_a_blob_and_format_1_arrays_still_load() {
         let data = planted_low_rank(20, 15, 2, 0.6, 0.1, 9).observed;
-        let params = ClassicParams::default_for("ease").unwrap();
+        let params = ClassicParams::Ease(crate::EaseParams::default());
         let model = params.fit(&data).unwrap();
         let file = ModelFile::new("synthetic", params, ids(20, "u"), ids(15, "i"), model);
         let dir = tempfile::tempdir().unwrap();
@@ -284,7 +237,7 @@ mod tests {
         assert!(matches!(ModelFile::load(&junk), Err(ModelFileError::Format { .. })));
         // A well-formed file whose arrays do not agree is refused, not a later panic.
         let data = planted_low_rank(20, 15, 2, 0.6, 0.1, 9).observed;
-        let params = ClassicParams::default_for("svd").unwrap().set("n_factors", "3").unwrap();
+        let params = ClassicParams::Svd(crate::SvdParams::default()).set("n_factors", "3").unwrap();
         let file = ModelFile::new("s", params, ids(20, "u"), ids(15, "i"), params_fit(&data));
         let mut v = serde_json::to_value(&file).unwrap();
         v["model"]["model"]["bu"].as_array_mut().unwrap().truncate(5);
@@ -293,21 +246,21 @@ mod tests {
         assert!(e.contains("user biases has 5 values, expected 20"), "{e}");
         let mut v = serde_json::to_value(ModelFile::new(
             "s",
-            ClassicParams::default_for("knn-basic").unwrap(),
+            ClassicParams::KnnBasic(crate::KnnParams::new(crate::KnnKind::Basic)),
             ids(20, "u"),
             ids(15, "i"),
-            ClassicParams::default_for("knn-basic").unwrap().fit(&data).unwrap(),
+            ClassicParams::KnnBasic(crate::KnnParams::new(crate::KnnKind::Basic)).fit(&data).unwrap(),
         ))
         .unwrap();
         v["model"]["model"]["k"] = 0.into();
         std::fs::write(&junk, v.to_string()).unwrap();
         assert!(ModelFile::load(&junk).unwrap_err().to_string().contains("k is 0"));
         // Id maps smaller than the model's index space cannot be saved.
-        let small = ModelFile::new("s", ClassicParams::default_for("svd").unwrap(), ids(3, "u"), ids(15, "i"), params_fit(&data));
+        let small = ModelFile::new("s", ClassicParams::Svd(crate::SvdParams::default()), ids(3, "u"), ids(15, "i"), params_fit(&data));
         assert!(small.save(&dir.path().join("small.json")).unwrap_err().to_string().contains("does not fit its id maps"));
     }
 
     fn params_fit(data: &burnrec_data::Interactions) -> ClassicModel {
-        ClassicParams::default_for("svd").unwrap().set("n_factors", "3").unwrap().fit(data).unwrap()
+        ClassicParams::Svd(crate::SvdParams::default()).set("n_factors", "3").unwrap().fit(data).unwrap()
     }
 }

@@ -1,5 +1,5 @@
 //! User-based KNNBaseline on 100 000 users must fit within 4 GiB: the similarity lists are
-//! sparse and truncated (automatic `max_neighbors`), never a dense users × users matrix.
+//! sparse and truncated (automatic `max_neighbours`), never a dense users × users matrix.
 //!
 //! Its own test binary, so that the process's peak resident memory (`VmHWM`) is this fit's.
 

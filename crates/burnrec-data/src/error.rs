@@ -59,6 +59,17 @@ pub enum DataError {
     /// A split parameter is out of range or the split cannot be made.
     #[error("invalid split: {0}")]
     Split(String),
+    /// A listed-split file (folds file, negatives file) does not fit the dataset or its own
+    /// format: the file, the 1-based line when one line is at fault, and what was expected.
+    #[error("{}{}: {msg}", .source_name, .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Listed {
+        /// The file.
+        source_name: String,
+        /// 1-based line at fault, if one is.
+        line: Option<u64>,
+        /// What was found and what was expected.
+        msg: String,
+    },
 }
 
 impl DataError {

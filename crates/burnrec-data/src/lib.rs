@@ -23,9 +23,11 @@ pub mod features;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod ids;
+pub mod listed;
 pub mod loader;
 pub mod predict;
 pub mod sampling;
+pub mod shared;
 pub mod side;
 pub mod spec;
 pub mod split;

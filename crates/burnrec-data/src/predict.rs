@@ -1,7 +1,7 @@
 //! The one trait every rating model implements, classic and neural alike.
 //!
-//! Evaluation (`burnrec-eval`) is written once against [`RatingPredictor`]; the runner holds
-//! models as `Box<dyn RatingPredictor>`.
+//! Evaluation (`burnrec-eval`) is written once against [`RatingPredictor`]; the model
+//! catalogue (`burnrec-zoo`) hands every fitted model out as a `&dyn RatingPredictor`.
 
 use crate::dataset::Interactions;
 

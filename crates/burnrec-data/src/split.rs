@@ -288,6 +288,41 @@ pub fn random_leave_one_out(data: &Interactions, seed: u64) -> Result<Split, Dat
     Ok(split)
 }
 
+/// How [`leave_one_out_of`] chose each user's held-out interaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaveOneOutRule {
+    /// The latest by timestamp, ties to the larger raw item id ([`leave_one_out`]).
+    Latest,
+    /// One drawn uniformly with the seed, because the data has no timestamps
+    /// ([`random_leave_one_out`]).
+    Random,
+}
+
+/// Leave-one-out of a dataset, the one rule `compare`, `train` and `evaluate` share: each
+/// user's latest interaction (ties to the larger raw item id) when the data has timestamps,
+/// else one interaction per user drawn with `seed`. Returns the split and the rule used.
+///
+/// # Errors
+/// [`DataError::Split`] if no user has 2 interactions.
+pub fn leave_one_out_of(data: &Dataset, seed: u64) -> Result<(Split, LeaveOneOutRule), DataError> {
+    if data.interactions.timestamps().is_some() {
+        Ok((leave_one_out(&data.interactions, &data.items)?, LeaveOneOutRule::Latest))
+    } else {
+        Ok((random_leave_one_out(&data.interactions, seed)?, LeaveOneOutRule::Random))
+    }
+}
+
+/// `split` with a validation part of `ratio` carved from its training part by a random split
+/// seeded with `seed + 1` (so the test part is never looked at); models train on the rest.
+/// The convention of `compare --valid-ratio` and `train --valid-ratio`.
+///
+/// # Errors
+/// [`DataError::Split`] if `ratio` is not in (0, 1) or the training part cannot be split.
+pub fn carve_validation(split: Split, ratio: f64, seed: u64) -> Result<Split, DataError> {
+    let inner = random_split(&split.train, ratio, seed.wrapping_add(1))?;
+    Ok(Split { train: inner.train, valid: inner.test, test: split.test })
+}
+
 /// Per-user ratio holdout: each user's ratings are shuffled (seeded) and
 /// `round(n_u × test_ratio)` of them go to test, so every user is represented in train and
 /// test in the same proportion (users with one rating stay in train).
@@ -382,6 +417,41 @@ pub fn ml100k_official(dir: &Path, name: &str, opts: &LoadOptions) -> Result<(Da
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leave_one_out_of_follows_the_timestamps_and_carving_keeps_the_test_part() {
+        let r = |user, item, t| Rating { user, item, rating: 1.0, timestamp: t };
+        // User 0: items 0 (t 5), 1 (t 9), 2 (t 9): the tie at t 9 goes to the larger id, 2.
+        let v = vec![r(0, 0, Some(5)), r(0, 1, Some(9)), r(0, 2, Some(9)), r(1, 0, Some(1)), r(1, 1, Some(2))];
+        let inter = Interactions::new(v, 2, 3).unwrap();
+        let data = Dataset {
+            name: "t".into(),
+            interactions: inter,
+            users: IdMap::from_raw(["a", "b"]),
+            items: IdMap::from_raw(["10", "11", "12"]),
+            item_titles: Vec::new(),
+            scale: (1.0, 1.0),
+            item_features: None,
+            user_features: None,
+        };
+        let (split, rule) = leave_one_out_of(&data, 0).unwrap();
+        assert_eq!(rule, LeaveOneOutRule::Latest);
+        let held: Vec<(u32, u32)> = split.test.iter().map(|r| (r.user, r.item)).collect();
+        assert_eq!(held, vec![(0, 2), (1, 1)]);
+        // Without timestamps: one per user, drawn with the seed (the same split twice).
+        let plain = Interactions::new(data.interactions.iter().map(|x| Rating { timestamp: None, ..x }).collect(), 2, 3).unwrap();
+        let data = Dataset { interactions: plain, ..data };
+        let (a, rule) = leave_one_out_of(&data, 3).unwrap();
+        assert_eq!((rule, a.test.len()), (LeaveOneOutRule::Random, 2));
+        assert_eq!(leave_one_out_of(&data, 3).unwrap().0, a);
+        // Carving: the test part is untouched, train = train' + valid, seeded by seed + 1.
+        let s = random_split(&data.interactions, 0.2, 1).unwrap();
+        let c = carve_validation(s.clone(), 0.25, 1).unwrap();
+        assert_eq!(c.test, s.test);
+        assert_eq!(c.train.len() + c.valid.len(), s.train.len());
+        let inner = random_split(&s.train, 0.25, 2).unwrap();
+        assert_eq!((c.train, c.valid), (inner.train, inner.test));
+    }
 
     #[test]
     fn cold_items_have_no_training_interaction() {

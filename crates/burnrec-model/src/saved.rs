@@ -117,6 +117,16 @@ impl BurnModel {
         }
     }
 
+    /// The training history (one [`EpochLog`] per epoch run) and the epoch early stopping
+    /// kept, if it was on.
+    pub fn history(&self) -> (&[EpochLog], Option<usize>) {
+        match self {
+            BurnModel::Mf(m) => (&m.history, m.best_epoch),
+            BurnModel::Ncf(m) => (&m.history, m.best_epoch),
+            BurnModel::Deep(m) => (&m.history, m.best_epoch),
+        }
+    }
+
     /// Writes `dir/model.json` and `dir/weights.bpk` (creating `dir`; existing files are
     /// replaced), with the raw-id maps `users` and `items` of the training data.
     ///

@@ -42,6 +42,17 @@ pub enum Command {
     /// Serve a model directory over HTTP/JSON (axum): /recommend, /similar, /health, /metrics,
     /// /admin/reload.
     Serve(ServeArgs),
+    /// List every model of the catalogue: family, feedback, the data it needs, what it can do
+    /// when served, and its paper.
+    Models(ModelsArgs),
+}
+
+/// `burnrec models`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `burnrec train`.
@@ -64,8 +75,8 @@ pub struct TrainArgs {
     /// `--test-ratio`) or `leave-one-out` (each user's latest interaction; one drawn at random,
     /// seeded, when the data has no timestamps). With a held-out
     /// part, its metrics go into the model directory's summary.
-    #[arg(long, default_value = "none", value_parser = ["none", "random", "leave-one-out", "loo"])]
-    pub split: String,
+    #[arg(long, value_enum, default_value_t = TrainSplit::None)]
+    pub split: TrainSplit,
     /// Held-out fraction of `--split random`.
     #[arg(long, default_value_t = 0.2)]
     pub test_ratio: f64,
@@ -410,22 +421,77 @@ fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
     s.parse().map_err(|e: DataError| e.to_string())
 }
 
-/// The models `compare` runs when `--models` is not given, in report order.
-pub const DEFAULT_MODELS: [&str; 4] = ["global-mean", "baseline", "svd", "burn-mf"];
+/// `compare --split`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitKind {
+    /// A seeded random split (`--test-ratio`).
+    Random,
+    /// Each user's latest rating (ties to the larger item id; without timestamps one drawn
+    /// at random, seeded).
+    #[value(alias = "loo")]
+    LeaveOneOut,
+    /// ML-100K's own u1…u5.base/.test files (needs `--dataset ml-100k:PATH`).
+    #[value(name = "official-5fold")]
+    Official5Fold,
+    /// The folds listed in `--folds-file`.
+    FoldsFile,
+    /// A `--test-ratio` share of the items leaves training entirely.
+    ColdItems,
+}
 
-/// The neural (Burn) models `compare` knows: biased MF (explicit), dot-product MF for implicit
-/// feedback (`mf`), NCF's GMF, MLP and NeuMF (implicit, He et al. 2017), and the
-/// feature-aware deep hybrid (`deep-hybrid`, implicit; uses user and item side features when
-/// the dataset has them).
-pub const BURN_MODELS: [&str; 6] = ["burn-mf", "mf", "gmf", "mlp", "neumf", "deep-hybrid"];
+impl SplitKind {
+    /// Whether the split brings its own folds (`official-5fold`, `folds-file`).
+    pub fn fixed_folds(self) -> bool {
+        matches!(self, SplitKind::Official5Fold | SplitKind::FoldsFile)
+    }
 
-/// Classic models that need item side features: `content` (content-based item KNN on
-/// genre/tag TF-IDF) and `hybrid` (ALS blended with `content`, weight chosen on validation).
-pub const SIDE_MODELS: [&str; 2] = ["content", "hybrid"];
+    /// The flag value, as typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitKind::Random => "random",
+            SplitKind::LeaveOneOut => "leave-one-out",
+            SplitKind::Official5Fold => "official-5fold",
+            SplitKind::FoldsFile => "folds-file",
+            SplitKind::ColdItems => "cold-items",
+        }
+    }
+}
 
-/// Model groups accepted by `--models`: `all-classic` (every classic algorithm), `all-rating`
-/// (the classic rating predictors), `all-top-n` (the classic top-N models).
-pub const MODEL_GROUPS: [&str; 3] = ["all-classic", "all-rating", "all-top-n"];
+/// `compare --protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// RMSE / MAE of the explicit models.
+    Rating,
+    /// Full ranking: every item but the user's training items.
+    Full,
+    /// The held-out item against sampled negatives (needs `--split leave-one-out`).
+    Sampled,
+    /// Every protocol the split allows.
+    All,
+}
+
+/// `train --split`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainSplit {
+    /// Every interaction trains; nothing is held out.
+    None,
+    /// Hold out `--test-ratio` at random.
+    Random,
+    /// Hold out each user's latest interaction.
+    #[value(alias = "loo")]
+    LeaveOneOut,
+}
+
+impl TrainSplit {
+    /// The name the model directory's manifest records.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrainSplit::None => "none",
+            TrainSplit::Random => "random",
+            TrainSplit::LeaveOneOut => "leave-one-out",
+        }
+    }
+}
 
 /// `burnrec compare`.
 #[derive(Debug, Clone, Args)]
@@ -450,8 +516,8 @@ pub struct CompareArgs {
     /// listed in `--folds-file`), or `cold-items` (a `--test-ratio` share of the items, drawn
     /// with `--seed`, leave training entirely: every interaction with them is test; the full
     /// protocol then ranks among those cold items only).
-    #[arg(long, default_value = "random", value_parser = ["random", "leave-one-out", "loo", "official-5fold", "folds-file", "cold-items"])]
-    pub split: String,
+    #[arg(long, value_enum, default_value_t = SplitKind::Random)]
+    pub split: SplitKind,
     /// With `--split folds-file`: a TSV of `user<TAB>item<TAB>fold` (raw ids, fold 0…K−1 in
     /// which that rating is the test part; `#` lines and one header line ignored), e.g. the
     /// peers' `mls_kfold5_seed0_folds.tsv`. Every rating must be listed exactly once.
@@ -461,8 +527,8 @@ pub struct CompareArgs {
     /// the user's training items), `sampled` (held-out item vs sampled negatives; needs
     /// `--split leave-one-out`), or `all` (every protocol the split allows: `sampled` only
     /// with `--split leave-one-out`).
-    #[arg(long, default_value = "rating", value_delimiter = ',', value_parser = ["rating", "full", "sampled", "all"])]
-    pub protocol: Vec<String>,
+    #[arg(long, value_enum, default_value = "rating", value_delimiter = ',')]
+    pub protocol: Vec<Protocol>,
     /// K-fold cross-validation instead of one split: every model on each of K random folds;
     /// the table shows the mean and `<metric>_std` (rating and full protocols).
     #[arg(long, value_name = "K")]
@@ -533,17 +599,10 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse()
 }
 
+/// A catalogue row's name or a group's (`--model`, `--models`).
 fn parse_model(s: &str) -> Result<String, String> {
-    if BURN_MODELS.contains(&s) || SIDE_MODELS.contains(&s) || MODEL_GROUPS.contains(&s) || burnrec_classic::registry::ClassicParams::default_for(s).is_ok() {
-        Ok(s.to_string())
-    } else {
-        let classic = burnrec_classic::registry::RATING_MODELS.iter().chain(burnrec_classic::registry::TOP_N_MODELS);
-        Err(format!(
-            "unknown model `{s}`: expected one of {}, {}, {}, or a group ({})",
-            classic.copied().collect::<Vec<_>>().join(", "),
-            SIDE_MODELS.join(", "),
-            BURN_MODELS.join(", "),
-            MODEL_GROUPS.join(", ")
-        ))
+    if burnrec_zoo::GROUPS.iter().any(|g| g.0 == s) {
+        return Ok(s.to_string());
     }
+    burnrec_zoo::entry(s).map(|e| e.name.to_string()).map_err(|e| e.to_string())
 }

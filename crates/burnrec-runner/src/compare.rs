@@ -1,44 +1,28 @@
 //! `burnrec compare`: every model on one seeded split, one table, every protocol.
+//!
+//! Models come from the catalogue (`burnrec_zoo`): each selected row builds its checked params
+//! before any data loads, then fits on each fold's training part; this command only splits,
+//! evaluates and reports.
 
 use std::collections::HashMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow, bail};
-use burnrec_classic::registry::{ClassicModel, ClassicParams, RATING_MODELS, TOP_N_MODELS, set_dotted};
-use burnrec_classic::{ContentKnnParams, Hybrid};
+use anyhow::{Context, bail};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::{cold_item_split, kfold, ml100k_official};
-use burnrec_data::{Dataset, DatasetSpec, FeatureTable, Feedback, Interactions, RatingPredictor, Split, random_split};
-use burnrec_eval::{RankingReport, evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
-use burnrec_model::{Backend, DeepParams, EarlyStopping, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
+use burnrec_data::split::{carve_validation, cold_item_split, kfold, leave_one_out_of, ml100k_official};
+use burnrec_data::{Dataset, DatasetSpec, Feedback, Split, random_split};
+use burnrec_eval::{evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
+use burnrec_zoo::catalogue::check_sets;
+use burnrec_zoo::{CATALOGUE, Curves, FitSettings, ModelEntry, Need, TrainingData, select};
 use rand::SeedableRng;
 
-use crate::cli::{BURN_MODELS, CompareArgs, DEFAULT_MODELS, SIDE_MODELS};
-
-/// The dataset's side features.
-#[derive(Clone, Copy)]
-pub(crate) struct Side<'a> {
-    pub(crate) users: Option<&'a FeatureTable>,
-    pub(crate) items: Option<&'a FeatureTable>,
-}
-
-/// How every model is built and trained: the flags `compare` and `train` share.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ModelSettings<'a> {
-    pub(crate) backend: Backend,
-    pub(crate) seed: u64,
-    pub(crate) epochs: Option<usize>,
-    pub(crate) patience: Option<usize>,
-    pub(crate) set: &'a [String],
-    pub(crate) quiet: bool,
-    pub(crate) k: usize,
-    pub(crate) block_users: usize,
-}
+use crate::cli::{CompareArgs, Protocol, SplitKind};
+use crate::common::{check_training_flags, push_ranking};
+use crate::report::{Row, csv, json, markdown, table};
 
 impl CompareArgs {
-    fn settings(&self) -> ModelSettings<'_> {
-        ModelSettings {
+    fn settings(&self) -> FitSettings<'_> {
+        FitSettings {
             backend: self.backend,
             seed: self.seed,
             epochs: self.epochs,
@@ -50,32 +34,6 @@ impl CompareArgs {
         }
     }
 }
-
-/// A fitted model of any family, kept concrete so that `train` can save it.
-#[allow(clippy::large_enum_variant)] // one per loaded model, never in a collection
-pub enum FittedModel {
-    /// A classic model (`params` is `None` for `content` and `hybrid`, whose settings are not
-    /// classic params).
-    Classic {
-        /// Its params (saved beside it).
-        params: Option<ClassicParams>,
-        /// The fitted model.
-        model: ClassicModel,
-    },
-    /// A Burn model.
-    Burn(burnrec_model::BurnModel),
-}
-
-impl FittedModel {
-    /// The model as the one scoring trait.
-    pub fn predictor(&self) -> &dyn RatingPredictor {
-        match self {
-            FittedModel::Classic { model, .. } => model,
-            FittedModel::Burn(m) => m.predictor(),
-        }
-    }
-}
-use crate::report::{Row, csv, json, markdown, table};
 
 struct Protocols {
     rating: bool,
@@ -92,14 +50,15 @@ struct Protocols {
 /// # Errors
 /// Data, split, fit, backend and output errors, each with context.
 pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
-    let all = args.protocol.iter().any(|p| p == "all");
-    let has = |p: &str| all || args.protocol.iter().any(|x| x == p);
-    let cold = args.split == "cold-items";
-    let loo = args.split != "random" && !cold;
-    let fixed_folds = matches!(args.split.as_str(), "official-5fold" | "folds-file");
+    let all = args.protocol.contains(&Protocol::All);
+    let has = |p: Protocol| all || args.protocol.contains(&p);
+    let cold = args.split == SplitKind::ColdItems;
+    // Every split that holds out per user (leave-one-out and the given folds).
+    let loo = !matches!(args.split, SplitKind::Random | SplitKind::ColdItems);
+    let fixed_folds = args.split.fixed_folds();
     // `all` is every protocol the split allows: the sampled one needs leave-one-out.
-    let sampled = args.protocol.iter().any(|x| x == "sampled") || (all && loo && !fixed_folds && args.folds.is_none());
-    let mut proto = Protocols { rating: has("rating"), full: has("full"), sampled, among: None };
+    let sampled = args.protocol.contains(&Protocol::Sampled) || (all && loo && !fixed_folds && args.folds.is_none());
+    let mut proto = Protocols { rating: has(Protocol::Rating), full: has(Protocol::Full), sampled, among: None };
     if proto.sampled && !loo {
         bail!("the sampled protocol ranks each user's held-out item: use --split leave-one-out");
     }
@@ -110,7 +69,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         bail!("--negatives must be at least 1: the sampled protocol ranks the held-out item among them");
     }
     if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some()) {
-        bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split);
+        bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split.name());
     }
     if cold && (proto.sampled || args.folds.is_some()) {
         bail!("--split cold-items cannot be combined with --folds or the sampled protocol");
@@ -127,25 +86,26 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if args.negatives_file.is_some() && !proto.sampled {
         bail!("--negatives-file lists the candidates of the sampled protocol: add --protocol sampled (with --split leave-one-out)");
     }
-    if args.folds_file.is_some() != (args.split == "folds-file") {
+    if args.folds_file.is_some() != (args.split == SplitKind::FoldsFile) {
         bail!("--folds-file PATH goes with --split folds-file (and that split needs the file)");
     }
     let filtered = args.data.implicit_threshold.is_some() || args.data.min_user_interactions > 1 || args.data.min_item_interactions > 1;
     if filtered && (fixed_folds || args.negatives_file.is_some()) {
         bail!(
             "{} refers to ratings of the unfiltered data: it cannot be combined with --implicit-threshold, --min-user-interactions or --min-item-interactions, which drop some",
-            if fixed_folds { format!("--split {}", args.split) } else { "--negatives-file".to_string() }
+            if fixed_folds { format!("--split {}", args.split.name()) } else { "--negatives-file".to_string() }
         );
     }
-    // Every `--set` is checked before the data loads (with every model a group could select;
-    // again below with the models actually selected).
-    let maybe = selected_models(args.models.as_deref(), true);
+    // Every `--set` is checked before the data loads, with every model a group could select
+    // (again below with the models actually selected).
+    let settings = args.settings();
+    let maybe = select(args.models.as_deref(), true)?;
     check_sets(&args.set, &maybe)?;
-    for name in &maybe {
-        model_params(name, &args.settings())?;
+    for e in &maybe {
+        e.recipe(&settings)?;
     }
-    let (data, given_folds) = match args.split.as_str() {
-        "official-5fold" => {
+    let (data, given_folds) = match args.split {
+        SplitKind::Official5Fold => {
             let DatasetSpec::Ml100k(dir) = args.data.spec() else {
                 bail!("--split official-5fold uses ML-100K's u1…u5 files: pass --dataset ml-100k:PATH");
             };
@@ -160,10 +120,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             eprintln!("official ML-100K folds u1…u5 (uN.base / uN.test): each cell is the mean over the 5 folds, `_std` the sample standard deviation");
             (data.expect("five folds"), Some(folds))
         }
-        "folds-file" => {
+        SplitKind::FoldsFile => {
             let data = args.data.load()?;
             let path = args.folds_file.as_ref().expect("checked above");
-            let folds = folds_from_file(path, &data)?;
+            let folds = burnrec_data::listed::read_folds_file(path, &data)?;
             eprintln!("{} folds from `{}`: each cell is the mean over folds, `_std` the sample standard deviation", folds.len(), path.display());
             (data, Some(folds))
         }
@@ -192,11 +152,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             proto.among = Some(items);
             split
         }
-        None if loo => crate::product::loo_split(&data, args.seed, false)?,
+        None if loo => leave_one_out_of(&data, args.seed).context("leave-one-out split")?.0,
         None => random_split(&data.interactions, args.test_ratio, args.seed).context("splitting the dataset")?,
     };
     if let Some(v) = args.valid_ratio {
-        split = carve_validation(split, v, args.seed)?;
+        split = carve_validation(split, v, args.seed).context("carving the validation part")?;
     }
     let rep = split.report();
     eprintln!(
@@ -205,11 +165,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         data.n_users(),
         data.n_items(),
         data.len(),
-        match args.split.as_str() {
-            "official-5fold" => "official u1".to_string(),
-            "folds-file" => "listed fold 0".to_string(),
+        match args.split {
+            SplitKind::Official5Fold => "official u1".to_string(),
+            SplitKind::FoldsFile => "listed fold 0".to_string(),
             _ if args.folds.is_some() => format!("random fold 1 of {}", given_folds.as_ref().map_or(0, Vec::len)),
-            "cold-items" => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
+            SplitKind::ColdItems => format!("cold items (item ratio {}, seed {})", args.test_ratio, args.seed),
             _ if loo && data.interactions.timestamps().is_none() =>
                 format!("leave-one-out (one random interaction per user, seed {}: no timestamps)", args.seed),
             _ if loo => "leave-one-out (latest; ties to the larger item id)".to_string(),
@@ -231,13 +191,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     let clip = if args.no_clip { None } else { split.train.rating_range() };
-    let mut selected = selected_models(args.models.as_deref(), data.item_features.is_some());
-    let side = Side { users: data.user_features.as_ref(), items: data.item_features.as_ref() };
-    // (Every model's settings were checked before loading, with a superset of these models.)
+    let mut selected = select(args.models.as_deref(), data.item_features.is_some())?;
     check_sets(&args.set, &selected)?;
     if !proto.full && !proto.sampled {
         // Top-N models (implicit feedback) have no rating to score.
-        let ranking: Vec<&str> = selected.iter().map(String::as_str).filter(|m| *m != "burn-mf" && !RATING_MODELS.contains(m)).collect();
+        let ranking: Vec<&str> = selected.iter().filter(|e| e.feedback == Feedback::Implicit).map(|e| e.name).collect();
         if !ranking.is_empty() {
             let msg = format!(
                 "{} {} items and {} no rating metrics, so {} not run: add --protocol full (or sampled, after --split leave-one-out)",
@@ -250,16 +208,20 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                 bail!("{msg}");
             }
             eprintln!("note: {msg}");
-            let ranking: Vec<String> = ranking.iter().map(|m| m.to_string()).collect();
-            selected.retain(|m| !ranking.contains(m));
+            selected.retain(|e| e.feedback != Feedback::Implicit);
         }
     }
     if cold {
         // Only side features say anything about an item nobody interacted with.
-        let blind: Vec<&str> = selected.iter().map(String::as_str).filter(|m| !matches!(*m, "content" | "hybrid" | "deep-hybrid")).collect();
+        let blind: Vec<&str> = selected.iter().filter(|e| e.needs.item_features == Need::No).map(|e| e.name).collect();
         if !blind.is_empty() {
+            let seeing: Vec<&str> = CATALOGUE.iter().filter(|e| e.needs.item_features != Need::No).map(|e| e.name).collect();
+            let seeing = match seeing.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => seeing.join(""),
+            };
             eprintln!(
-                "note: {} {} no item side features: every cold item looks the same to {}, so {} ranking among them is chance (AUC 0.5) — a baseline for content, hybrid and deep-hybrid",
+                "note: {} {} no item side features: every cold item looks the same to {}, so {} ranking among them is chance (AUC 0.5) — a baseline for {seeing}",
                 blind.join(", "),
                 if blind.len() == 1 { "uses" } else { "use" },
                 if blind.len() == 1 { "it" } else { "them" },
@@ -274,8 +236,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             data.scale.0, data.scale.1
         );
     }
-    if args.patience.is_some() && !selected.iter().any(|m| BURN_MODELS.contains(&m.as_str())) {
-        bail!("--patience stops the neural models early, and none is selected ({})", BURN_MODELS.join(", "));
+    if args.patience.is_some() && !selected.iter().any(|e| e.is_neural()) {
+        let neural: Vec<&str> = CATALOGUE.iter().filter(|e| e.is_neural()).map(|e| e.name).collect();
+        bail!("--patience stops the neural models early, and none is selected ({})", neural.join(", "));
     }
     let folds = given_folds.unwrap_or_else(|| vec![split]);
     let mut rows = Vec::new();
@@ -285,13 +248,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     // A model that fails (diverges, does not suit the data) is reported and left out; the
     // others still run, and the command fails at the end.
     let mut failed: Vec<String> = Vec::new();
-    'models: for name in selected.iter().map(String::as_str) {
-        let backend = if BURN_MODELS.contains(&name) { args.backend.name() } else { "-" };
+    'models: for &entry in &selected {
+        let name = entry.name;
+        let backend = if entry.is_neural() { args.backend.name() } else { "-" };
         let mut runs = Vec::new();
         let mut model_curves = Vec::new();
         let (mut model_fallback, mut model_ndcg) = (None, Vec::new());
         for (f, split) in folds.iter().enumerate() {
-            let run = match evaluate_model(name, args, &proto, split, negatives.as_ref(), clip, &side) {
+            let run = match evaluate_model(entry, args, &proto, split, negatives.as_ref(), clip, &data) {
                 Ok(run) => run,
                 Err(e) => {
                     eprintln!("error: {name}{}: {e:#} (left out of the table)", if folds.len() > 1 { format!(", fold {}", f + 1) } else { String::new() });
@@ -382,21 +346,27 @@ struct Run {
 }
 
 fn evaluate_model(
-    name: &str,
+    entry: &ModelEntry,
     args: &CompareArgs,
     proto: &Protocols,
     split: &Split,
     negatives: Option<&HashMap<u32, Vec<u32>>>,
     clip: Option<(f32, f32)>,
-    side: &Side<'_>,
+    data: &Dataset,
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
-    let valid = (!split.valid.is_empty()).then_some(&split.valid);
-    let (fitted, history, timing) = fit_model(name, &args.settings(), &split.train, valid, side).with_context(|| format!("fitting `{name}`"))?;
-    let model = fitted.predictor();
+    let training = TrainingData {
+        train: &split.train,
+        valid: (!split.valid.is_empty()).then_some(&split.valid),
+        user_features: data.user_features.as_ref(),
+        item_features: data.item_features.as_ref(),
+    };
+    let settings = args.settings();
+    let fitted = entry.recipe(&settings)?.fit(&training, &settings).with_context(|| format!("fitting `{}`", entry.name))?;
+    let (model, timing) = (fitted.model.predictor(), fitted.timing);
     let fit_s = start.elapsed().as_secs_f64();
-    let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history };
+    let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history: fitted.curves };
     let mut eval_s = 0.0;
     if proto.rating && model.feedback() == Feedback::Explicit {
         let r = evaluate_ratings(model, &split.test, clip).context("the test part is empty")?;
@@ -457,21 +427,6 @@ fn aggregate(runs: &[Vec<(String, f64)>]) -> Vec<(String, f64)> {
     out
 }
 
-pub(crate) fn push_ranking(values: &mut Vec<(String, f64)>, prefix: &str, r: &RankingReport, full: bool) {
-    let k = r.k;
-    values.push((format!("{prefix}hr@{k}"), r.hr));
-    values.push((format!("{prefix}ndcg@{k}"), r.ndcg));
-    if full {
-        values.push((format!("precision@{k}"), r.precision));
-        values.push((format!("recall@{k}"), r.recall));
-        values.push((format!("map@{k}"), r.map));
-        values.push((format!("mrr@{k}"), r.mrr));
-        values.push(("auc".to_string(), r.auc));
-        values.push((format!("coverage@{k}"), r.coverage));
-        values.push((format!("novelty@{k}"), r.novelty));
-    }
-}
-
 /// Paired bootstrap of per-user NDCG@K between the best and the runner-up model.
 fn significance(per_user: &[(String, Vec<f64>)], k: usize) {
     if per_user.len() < 2 {
@@ -493,31 +448,7 @@ fn significance(per_user: &[(String, Vec<f64>)], k: usize) {
 /// items sampled among those the user never interacted with (train or test), seeded.
 fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyhow::Result<HashMap<u32, Vec<u32>>> {
     if let Some(path) = &args.negatives_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-        let mut out = HashMap::new();
-        let held: HashMap<u32, u32> = split.test.iter().map(|r| (r.user, r.item)).collect();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim_end_matches('\r');
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let at = |what: &str| format!("{}:{}: {what}", path.display(), n + 1);
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 3 {
-                bail!(at("expected `user<TAB>heldout_item<TAB>neg,neg,…`"));
-            }
-            let u = data.users.index(f[0]).ok_or_else(|| anyhow!(at(&format!("unknown user `{}`", f[0]))))?;
-            let h = data.items.index(f[1]).ok_or_else(|| anyhow!(at(&format!("unknown item `{}`", f[1]))))?;
-            if held.get(&u) != Some(&h) {
-                bail!(at(&format!("user `{}`: the file holds out item `{}`, the split holds out another", f[0], f[1])));
-            }
-            let negs = f[2]
-                .split(',')
-                .map(|raw| data.items.index(raw.trim()).ok_or_else(|| anyhow!(at(&format!("unknown item `{raw}`")))))
-                .collect::<anyhow::Result<Vec<u32>>>()?;
-            out.insert(u, negs);
-        }
-        return Ok(out);
+        return Ok(burnrec_data::listed::read_negatives_file(path, data, &split.test)?);
     }
     let sampler = NegativeSampler::new(&data.interactions);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
@@ -549,432 +480,9 @@ fn sampled_negatives(args: &CompareArgs, data: &Dataset, split: &Split) -> anyho
     Ok(out)
 }
 
-/// A fitted model, its training curves (neural models: training RMSE or loss per epoch, and the
-/// validation RMSE or NDCG@K when `--valid-ratio` is set) and its epoch timing.
-type Fitted = (FittedModel, Option<Curves>, Option<EpochTiming>);
-
-/// Named learning curves: (name, [(epoch, value)]).
-type Curves = Vec<(String, Vec<(usize, f64)>)>;
-
-/// Median seconds per epoch and samples per second of a neural model's training, over its
-/// epochs (the first left out when there are several: it allocates the optimiser state).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct EpochTiming {
-    epoch_s: f64,
-    samples_per_s: f64,
-    /// The epoch early stopping kept, when it was on.
-    best_epoch: Option<usize>,
-}
-
-impl EpochTiming {
-    fn of(history: &[burnrec_model::EpochLog], best_epoch: Option<usize>) -> Option<Self> {
-        let timed = if history.len() > 1 { &history[1..] } else { history };
-        let median = |f: &dyn Fn(&burnrec_model::EpochLog) -> f64| {
-            let mut v: Vec<f64> = timed.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied()
-        };
-        Some(Self { epoch_s: median(&|e| e.seconds)?, samples_per_s: median(&|e| e.samples_per_s)?, best_epoch })
-    }
-}
-
-/// The settings of one model, built from its defaults and the CLI (`--seed`, `--epochs`,
-/// `--set`, …) and checked — before anything trains (see [`model_params`]).
-enum ModelParams {
-    /// `content`, or `hybrid` with its ALS part.
-    Side {
-        content: ContentKnnParams,
-        als: Option<ClassicParams>,
-    },
-    Ncf(NcfParams),
-    Deep(DeepParams),
-    Mf(MfParams),
-    Classic(ClassicParams),
-}
-
-/// The params of model `name`: the one place that maps a model name to its settings, used to
-/// check every selected model before the first one trains and then to fit each.
-fn model_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ModelParams> {
-    Ok(if SIDE_MODELS.contains(&name) {
-        let content = apply_sets("content", ContentKnnParams::default(), args.set)?;
-        content.check().map_err(|e| anyhow!("`content`: {e}"))?;
-        let als = if name == "hybrid" { Some(classic_params("als", args)?) } else { None };
-        ModelParams::Side { content, als }
-    } else if let Some(kind) = ncf_kind(name) {
-        // NcfParams serves every kind: settings of the parts a kind does not have are refused
-        // rather than silently ignored.
-        let unused: &[&str] = match kind {
-            NcfKind::Gmf | NcfKind::Mf => &["layers", "dropout", "pretrain"],
-            NcfKind::Mlp => &["factors", "pretrain"],
-            NcfKind::NeuMf => &[],
-        };
-        for s in args.set {
-            let key = s.split_once('=').map_or(s.as_str(), |(k, _)| k);
-            if let Some(param) = key.strip_prefix(name).and_then(|k| k.strip_prefix('.'))
-                && unused.contains(&param)
-            {
-                bail!(
-                    "--set `{s}`: `{param}` does not apply to `{name}` (it sets {}; only neumf has every part)",
-                    match param {
-                        "layers" | "dropout" => "the MLP tower of mlp and neumf",
-                        "factors" => "the GMF part of gmf, neumf and mf",
-                        _ => "neumf's pretraining from gmf and mlp",
-                    }
-                );
-            }
-        }
-        ModelParams::Ncf(burn_params(name, NcfParams { kind, ..Default::default() }, |p| &mut p.train, NcfParams::check, args)?)
-    } else if name == "deep-hybrid" {
-        ModelParams::Deep(burn_params(name, DeepParams::default(), |p| &mut p.train, DeepParams::check, args)?)
-    } else if name == "burn-mf" {
-        ModelParams::Mf(burn_params(name, MfParams::default(), |p| &mut p.train, MfParams::check, args)?)
-    } else {
-        ModelParams::Classic(classic_params(name, args)?)
-    })
-}
-
-pub(crate) fn fit_model(name: &str, args: &ModelSettings<'_>, train: &Interactions, valid: Option<&Interactions>, side: &Side<'_>) -> anyhow::Result<Fitted> {
-    // The validation metric of the neural models: NDCG@K (full ranking of the validation
-    // part against `train`) for implicit models.
-    let ndcg = valid.map(|v| Validation {
-        name: format!("ndcg@{}", args.k),
-        higher_is_better: true,
-        score: Box::new(move |p: &dyn burnrec_data::RatingPredictor| evaluate_full(p, train, v, args.k, args.block_users).ndcg),
-    });
-    let curves = |h: &[burnrec_model::EpochLog], train_name: &str, train_of: &dyn Fn(f64) -> f64, valid_name: &str| {
-        let mut c = vec![(train_name.to_string(), h.iter().map(|e| (e.epoch, train_of(e.train_loss))).collect::<Vec<_>>())];
-        if h.iter().any(|e| e.valid.is_some()) {
-            c.push((valid_name.to_string(), h.iter().filter_map(|e| Some((e.epoch, e.valid?))).collect()));
-        }
-        Some(c)
-    };
-    let implicit_curves = |h: &[burnrec_model::EpochLog]| curves(h, "train loss", &|l| l, &format!("valid ndcg@{}", args.k));
-    // Early stopping says where it stopped and which epoch it kept.
-    let stopped = |h: &[burnrec_model::EpochLog], best: Option<usize>, metric: &str| {
-        if let (Some(best), Some(last), false) = (best, h.last(), args.quiet) {
-            let v = h.iter().find(|e| e.epoch == best).and_then(|e| e.valid).unwrap_or(f64::NAN);
-            eprintln!("{name}: early stopping ran {} epochs and kept epoch {best} (validation {metric} {v:.4})", last.epoch);
-        }
-    };
-    Ok(match model_params(name, args)? {
-        ModelParams::Side { content, als } => {
-            let features = side.items.ok_or_else(|| anyhow!("`{name}` needs item side features (genres, tags); this dataset has none"))?;
-            let model = match als {
-                None => ClassicModel::Content(content.fit(train, features)?),
-                Some(als) => ClassicModel::Hybrid(fit_hybrid(args, als, &content, train, valid, features)?),
-            };
-            (FittedModel::Classic { params: None, model }, None, None)
-        }
-        ModelParams::Ncf(p) => {
-            let m = fit_burn(args.backend, || p.fit_validated(train, ndcg.as_ref(), &args.backend.device()))?;
-            stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
-            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history, m.best_epoch));
-            (FittedModel::Burn(burnrec_model::BurnModel::Ncf(m)), c, t)
-        }
-        ModelParams::Deep(p) => {
-            let m = fit_burn(args.backend, || p.fit_validated(train, side.users, side.items, ndcg.as_ref(), &args.backend.device()))?;
-            stopped(&m.history, m.best_epoch, &format!("ndcg@{}", args.k));
-            let (c, t) = (implicit_curves(&m.history), EpochTiming::of(&m.history, m.best_epoch));
-            (FittedModel::Burn(burnrec_model::BurnModel::Deep(m)), c, t)
-        }
-        ModelParams::Mf(p) => {
-            let m = fit_burn(args.backend, || p.fit_with_valid(train, valid, &args.backend.device()))?;
-            stopped(&m.history, m.best_epoch, "rmse");
-            let (c, t) = (curves(&m.history, "train", &f64::sqrt, "valid"), EpochTiming::of(&m.history, m.best_epoch));
-            (FittedModel::Burn(burnrec_model::BurnModel::Mf(m)), c, t)
-        }
-        ModelParams::Classic(params) => {
-            let model = params.fit(train)?;
-            (FittedModel::Classic { params: Some(params), model }, None, None)
-        }
-    })
-}
-
-/// A Burn model's params: `base` with the CLI's training settings (`train` finds them), then
-/// every `--set name.…`; checked by `check`.
-fn burn_params<T: serde::Serialize + serde::de::DeserializeOwned>(
-    name: &str,
-    mut base: T,
-    train: impl Fn(&mut T) -> &mut TrainConfig,
-    check: impl Fn(&T) -> Result<(), burnrec_model::TrainError>,
-    args: &ModelSettings<'_>,
-) -> anyhow::Result<T> {
-    neural_train(train(&mut base), args);
-    let p = apply_sets(name, base, args.set)?;
-    check(&p).map_err(|e| anyhow!("`{name}`: {e}"))?;
-    Ok(p)
-}
-
-/// The CLI's settings of a neural model's training: `--seed`, `--quiet`, `--epochs`,
-/// `--patience` — applied to the defaults before `--set`, so a `--set MODEL.train.KEY` wins.
-fn neural_train(t: &mut TrainConfig, args: &ModelSettings<'_>) {
-    t.seed = args.seed;
-    t.progress = !args.quiet;
-    if let Some(e) = args.epochs {
-        t.epochs = e;
-    }
-    if let Some(p) = args.patience {
-        t.early_stopping = Some(EarlyStopping { patience: p, min_delta: 0.0 });
-    }
-}
-
-/// The classic params of `name`: defaults, `--seed`, `--epochs` (as `n_epochs` or
-/// `iterations`, where the model has one), then every `--set name.key=value` in order.
-pub(crate) fn classic_params(name: &str, args: &ModelSettings<'_>) -> anyhow::Result<ClassicParams> {
-    let mut p = ClassicParams::default_for(name).map_err(|e| anyhow!(e))?.with_seed(args.seed);
-    if let Some(e) = args.epochs {
-        let fields = p.params_json();
-        for key in ["n_epochs", "iterations"] {
-            if fields.get(key).is_some() {
-                p = p.set(key, &e.to_string()).map_err(|e| anyhow!(e))?;
-            }
-        }
-    }
-    for s in args.set {
-        let (target, value) = s.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
-        let (model, key) = target.split_once('.').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
-        if model == name {
-            p = p.set(key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
-        }
-    }
-    Ok(p)
-}
-
-/// Every `--set MODEL.PARAM=VALUE` must name a selected model (or a part of `hybrid`), so a
-/// typo cannot silently run the defaults.
-fn check_sets(sets: &[String], selected: &[String]) -> anyhow::Result<()> {
-    let hybrid = selected.iter().any(|m| m == "hybrid");
-    for s in sets {
-        let model = s.split_once('.').map_or(s.as_str(), |(m, _)| m);
-        if model == "hybrid" {
-            bail!("--set `{s}`: the hybrid is set through its parts, `als.…` and `content.…`");
-        }
-        if matches!(model, "mf" | "gmf" | "mlp" | "neumf") && s.contains(".kind=") {
-            bail!("--set `{s}`: the model name chooses the kind");
-        }
-        let part_of_hybrid = hybrid && (model == "als" || model == "content");
-        if !selected.iter().any(|m| m == model) && !part_of_hybrid {
-            bail!("--set `{s}`: `{model}` is not among the models run ({}); check the spelling or add it to --models", selected.join(", "));
-        }
-    }
-    Ok(())
-}
-
-/// `defaults` with every `--set NAME.PATH=VALUE` for `name` applied (PATH dotted into nested
-/// params, VALUE JSON or a bare word), through serde so that unknown names and wrong types are
-/// errors naming them.
-fn apply_sets<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, defaults: T, sets: &[String]) -> anyhow::Result<T> {
-    let mut v = serde_json::to_value(defaults)?;
-    for s in sets {
-        let Some(rest) = s.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
-        let (key, value) = rest.split_once('=').ok_or_else(|| anyhow!("--set `{s}`: expected MODEL.PARAM=VALUE"))?;
-        set_dotted(&mut v, name, key, value).map_err(|e| anyhow!("--set `{s}`: {e}"))?;
-        // Read back after each one, so that the error names the `--set` at fault.
-        T::deserialize(&v).map_err(|e| {
-            // A bare name where a setting with parameters needs its JSON object.
-            let hint = if e.to_string().contains("expected struct variant") {
-                format!(" (this choice takes parameters, as a JSON object: e.g. --set '{name}.{key}={{\"NAME\":{{…}}}}'; see docs/models.md)")
-            } else {
-                String::new()
-            };
-            anyhow!("--set `{s}`: `{name}`: cannot set `{key}` = {value}: {e}{hint}")
-        })?;
-    }
-    serde_json::from_value(v).map_err(|e| anyhow!("--set {name}.…: {e}"))
-}
-
-/// The weighted hybrid of ALS (its defaults plus `--set als.…`) and the content model: the
-/// weight on ALS is chosen from 0, 0.1, …, 1 by NDCG@K on the validation part (`--valid-ratio`,
-/// else 10 % of the training part carved with seed + 2), then both models are refitted on the
-/// whole training part.
-fn fit_hybrid(
-    args: &ModelSettings<'_>,
-    cf: ClassicParams,
-    content: &ContentKnnParams,
-    train: &Interactions,
-    valid: Option<&Interactions>,
-    features: &FeatureTable,
-) -> anyhow::Result<Hybrid> {
-    let (inner_train, inner_valid) = match valid {
-        Some(v) => (train.clone(), v.clone()),
-        None => {
-            let s = random_split(train, 0.1, args.seed.wrapping_add(2)).context("carving the hybrid's validation part")?;
-            (s.train, s.test)
-        }
-    };
-    let grid: Vec<f32> = (0..=10).map(|k| k as f32 / 10.0).collect();
-    let (nu, ni) = (train.n_users(), train.n_items());
-    let probe = Hybrid::new(cf.fit(&inner_train)?, ClassicModel::Content(content.fit(&inner_train, features)?), 0.5, nu, ni)?;
-    let (chosen, tried) = probe.tune(&grid, |h| evaluate_full(h, &inner_train, &inner_valid, args.k, args.block_users).ndcg)?;
-    if !args.quiet {
-        let line: Vec<String> = tried.iter().map(|(w, m)| format!("{w:.1}: {m:.4}")).collect();
-        eprintln!("hybrid: validation NDCG@{} by weight on ALS — {}; chose {:.1}", args.k, line.join(", "), chosen.weight);
-    }
-    let mut hybrid = Hybrid::new(cf.fit(train)?, ClassicModel::Content(content.fit(train, features)?), chosen.weight, nu, ni)?;
-    hybrid.a_params = Some(cf);
-    Ok(hybrid)
-}
-
-/// The checks of the neural-training flags `compare` and `train` share: `--epochs` and
-/// `--patience` at least 1, `--valid-ratio` in (0, 1).
-///
-/// # Errors
-/// Naming the flag and what it expects.
-pub(crate) fn check_training_flags(epochs: Option<usize>, patience: Option<usize>, valid_ratio: Option<f64>) -> anyhow::Result<()> {
-    if epochs == Some(0) || patience == Some(0) {
-        bail!("--{} must be at least 1", if epochs == Some(0) { "epochs" } else { "patience" });
-    }
-    if let Some(v) = valid_ratio
-        && !(v > 0.0 && v < 1.0)
-    {
-        bail!("--valid-ratio {v}: expected a fraction of the training part, in (0, 1)");
-    }
-    Ok(())
-}
-
-/// `split` with a validation part of `ratio` carved from its training part (seeded by
-/// `seed + 1`), so the test part is never looked at; models train on the rest.
-///
-/// # Errors
-/// If the training part cannot be split that way.
-pub(crate) fn carve_validation(split: Split, ratio: f64, seed: u64) -> anyhow::Result<Split> {
-    let inner = random_split(&split.train, ratio, seed.wrapping_add(1)).context("carving the validation part")?;
-    Ok(Split { train: inner.train, valid: inner.test, test: split.test })
-}
-
-/// The NCF-family model a name selects (`mf`, `gmf`, `mlp`, `neumf`).
-fn ncf_kind(name: &str) -> Option<NcfKind> {
-    match name {
-        "gmf" => Some(NcfKind::Gmf),
-        "mlp" => Some(NcfKind::Mlp),
-        "neumf" => Some(NcfKind::NeuMf),
-        "mf" => Some(NcfKind::Mf),
-        _ => None,
-    }
-}
-
-/// `--models` expanded (groups → their members; the groups include the side-feature models
-/// only when the dataset has item features), duplicates dropped, order kept; the default set
-/// when not given.
-fn selected_models(models: Option<&[String]>, has_features: bool) -> Vec<String> {
-    let Some(models) = models else { return DEFAULT_MODELS.iter().map(|s| s.to_string()).collect() };
-    let side: &[&str] = if has_features { &SIDE_MODELS } else { &[] };
-    let mut out: Vec<String> = Vec::new();
-    for m in models {
-        let members: Vec<&str> = match m.as_str() {
-            "all-classic" => RATING_MODELS.iter().chain(TOP_N_MODELS).chain(side).copied().collect(),
-            "all-rating" => RATING_MODELS.to_vec(),
-            "all-top-n" => TOP_N_MODELS.iter().chain(side).copied().collect(),
-            one => vec![one],
-        };
-        for x in members {
-            if !out.iter().any(|o| o == x) {
-                out.push(x.to_string());
-            }
-        }
-    }
-    out
-}
-
-/// Folds from a `user<TAB>item<TAB>fold` file: fold `f`'s test part is the ratings listed
-/// with `f`, its train part all the others.
-fn folds_from_file(path: &std::path::Path, data: &Dataset) -> anyhow::Result<Vec<Split>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let inter = &data.interactions;
-    let pos: HashMap<(u32, u32), usize> = inter.users().iter().zip(inter.items()).enumerate().map(|(k, (&u, &i))| ((u, i), k)).collect();
-    let mut fold_of = vec![usize::MAX; inter.len()];
-    let mut header_skipped = false;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let at = |what: String| anyhow!("{}:{}: {what}", path.display(), n + 1);
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 3 {
-            return Err(at(format!("expected `user<TAB>item<TAB>fold`, found {} fields", f.len())));
-        }
-        let Ok(fold) = f[2].trim().parse::<u32>().map(|f| f as usize) else {
-            if !header_skipped {
-                header_skipped = true;
-                continue;
-            }
-            return Err(at(format!("fold `{}` is not a fold number (0, 1, 2, …)", f[2])));
-        };
-        let u = data.users.index(f[0]).ok_or_else(|| at(format!("user `{}` is not in the dataset", f[0])))?;
-        let i = data.items.index(f[1]).ok_or_else(|| at(format!("item `{}` is not in the dataset", f[1])))?;
-        let k = *pos.get(&(u, i)).ok_or_else(|| at(format!("user `{}` never rated item `{}` in the dataset", f[0], f[1])))?;
-        if fold_of[k] != usize::MAX {
-            return Err(at(format!("user `{}`, item `{}` is listed twice", f[0], f[1])));
-        }
-        fold_of[k] = fold;
-    }
-    if let Some(k) = fold_of.iter().position(|&f| f == usize::MAX) {
-        let r = inter.get(k);
-        bail!(
-            "`{}` does not list the rating of user `{}` for item `{}`: every rating needs a fold",
-            path.display(),
-            data.users.raw(r.user).unwrap_or("?"),
-            data.items.raw(r.item).unwrap_or("?")
-        );
-    }
-    let n_folds = fold_of.iter().max().map_or(0, |m| m + 1);
-    if n_folds < 2 || n_folds > inter.len() {
-        bail!("`{}` lists folds 0…{}: expected 2 or more folds, numbered from 0, at most one per rating", path.display(), n_folds.saturating_sub(1));
-    }
-    let mut sizes = vec![0usize; n_folds];
-    for &f in &fold_of {
-        sizes[f] += 1;
-    }
-    if let Some(empty) = sizes.iter().position(|&n| n == 0) {
-        bail!("`{}` lists folds up to {} but none numbered {empty}: folds must be numbered 0…K−1 without gaps", path.display(), n_folds - 1);
-    }
-    Ok((0..n_folds)
-        .map(|f| {
-            let (test, train): (Vec<usize>, Vec<usize>) = (0..inter.len()).partition(|&k| fold_of[k] == f);
-            Split { train: inter.select(&train), valid: inter.select(&[]), test: inter.select(&test) }
-        })
-        .collect())
-}
-
-/// Runs a Burn fit, turning a backend panic (e.g. no wgpu adapter) into an error.
-fn fit_burn<T>(backend: Backend, f: impl FnOnce() -> Result<T, burnrec_model::TrainError>) -> anyhow::Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => Ok(r?),
-        Err(panic) => {
-            let msg = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("unknown panic");
-            let hint = if backend == Backend::Wgpu {
-                " (wgpu needs a Vulkan, Metal or DX12 adapter; on Linux without a GPU install \
-                 Mesa's software Vulkan: `apt-get install mesa-vulkan-drivers`)"
-            } else {
-                ""
-            };
-            Err(anyhow!("the {backend} backend failed: {msg}{hint}"))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn epoch_timing_is_the_median_after_the_first_epoch() {
-        let log = |epoch, seconds, samples_per_s| burnrec_model::EpochLog {
-            epoch,
-            train_loss: 1.0,
-            seconds,
-            samples_per_s,
-            lr: 0.1,
-            valid: None,
-            peak_rss_mib: None,
-        };
-        // The first epoch (9 s) is left out; the median of 2, 4, 3 is 3.
-        let h = [log(1, 9.0, 10.0), log(2, 2.0, 50.0), log(3, 4.0, 25.0), log(4, 3.0, 33.0)];
-        assert_eq!(EpochTiming::of(&h, None), Some(EpochTiming { epoch_s: 3.0, samples_per_s: 33.0, best_epoch: None }));
-        assert_eq!(EpochTiming::of(&h[..1], Some(1)), Some(EpochTiming { epoch_s: 9.0, samples_per_s: 10.0, best_epoch: Some(1) }));
-        assert_eq!(EpochTiming::of(&[], None), None);
-    }
 
     #[test]
     fn aggregate_means_and_sample_std() {

@@ -28,17 +28,15 @@
 
 use std::fmt;
 
-use burnrec_classic::als::FoldIn;
-use burnrec_classic::registry::{ClassicModel, ClassicParams};
 use burnrec_classic::util::dot;
-use burnrec_data::{DotFactors, RatingPredictor, top_k};
+use burnrec_data::top_k;
+use burnrec_zoo::Serving;
+use burnrec_zoo::fitted::Unanswerable;
 use serde::Serialize;
 
-use crate::compare::FittedModel;
 use crate::modeldir::ModelDir;
 
-/// Ridge weight of the fold-in solve for factor models other than ALS.
-pub const FOLD_IN_REG: f32 = 0.1;
+pub use burnrec_zoo::FOLD_IN_REG;
 /// Largest `k` accepted.
 pub const MAX_K: usize = 1000;
 /// Support shrinkage of `similar` on item factors: a candidate's cosine is multiplied by
@@ -119,6 +117,31 @@ impl Answer {
         Self { items, fallback: None, skipped: Vec::new() }
     }
 
+    /// Prints the answer on stdout: the service's JSON (`json`, with `context`: what was
+    /// asked) or a table of rank, item, score and title; notes on stderr.
+    ///
+    /// # Errors
+    /// If the JSON cannot be written.
+    pub fn print(&self, json: bool, context: serde_json::Value) -> anyhow::Result<()> {
+        let answer = self;
+        if json {
+            // The HTTP service's JSON, field for field (`Answer::to_json`).
+            println!("{}", serde_json::to_string_pretty(&answer.to_json(context))?);
+            return Ok(());
+        }
+        if let Some(f) = answer.fallback {
+            eprintln!("note: unknown user; showing the {f} fallback");
+        }
+        if !answer.skipped.is_empty() {
+            eprintln!("note: left out of the history (unknown to the model): {}", answer.skipped.join(", "));
+        }
+        println!("rank\titem\tscore\ttitle");
+        for (r, s) in answer.items.iter().enumerate() {
+            println!("{}\t{}\t{:.4}\t{}", r + 1, s.item, s.score, s.title.as_deref().unwrap_or(""));
+        }
+        Ok(())
+    }
+
     /// The answer as the JSON both the CLI (`--json`) and the HTTP service print: the fields of
     /// `context` (what was asked: `{"user": …}`, `{"item": …}`, …) followed by `items`,
     /// `fallback` and `skipped` (the last two only when set).
@@ -131,47 +154,12 @@ impl Answer {
     }
 }
 
-struct Factors {
-    f: DotFactors,
-    fold: FoldIn,
-    /// `[n_items]` norms of the factor columns (for cosine).
-    norms: Vec<f32>,
-}
-
-impl Factors {
-    /// The factor matrices of `model` when it is a factor model, with its fold-in solve: ALS's
-    /// own regularisation and confidence when `params` are ALS's, [`FOLD_IN_REG`] and
-    /// confidence 1 otherwise. Shapes are checked so that a damaged model file falls back to
-    /// the model's own scores instead of indexing out of bounds.
-    fn of(model: &dyn RatingPredictor, params: Option<&ClassicParams>, n_users: usize, n_items: usize) -> Option<Self> {
-        let (reg, confidence) = match params {
-            Some(ClassicParams::Als(p)) => (p.regularization, p.alpha),
-            _ => (FOLD_IN_REG, 1.0),
-        };
-        let fits = |f: &DotFactors| {
-            f.dim > 0 && f.factor_dim <= f.dim && f.items.len() == n_items * f.dim && f.users.len() == n_users * f.dim && f.user_offset.len() == n_users
-        };
-        model.dot_factors().filter(fits).map(|f| {
-            let fold = FoldIn::new(&f.items, f.dim, reg, confidence);
-            let norms = f.items.chunks_exact(f.dim).map(|r| dot(&r[..f.factor_dim], &r[..f.factor_dim]).sqrt()).collect();
-            Self { f, fold, norms }
-        })
-    }
-
-    /// A new user's scores `[n_items]` from `history` by the fold-in solve.
-    fn fold_in(&self, history: &[u32]) -> Vec<f32> {
-        let x = self.fold.solve(&self.f.items, history);
-        Engine::matvec(&self.f.items, self.f.dim, &x, self.f.new_user_offset)
-    }
-}
-
 /// A model ready to answer (see the module docs).
 pub struct Engine {
     /// The model directory.
     pub dir: ModelDir,
-    factors: Option<Factors>,
-    /// The hybrid's collaborative part's factors, for its fold-in.
-    hybrid_cf: Option<Factors>,
+    /// The factor index (factor models) and what fold-in needs, prepared once.
+    serving: Serving,
     /// Training interactions per item (0: never trained, never answered).
     popularity: Vec<u32>,
     all_items: Vec<u32>,
@@ -188,17 +176,13 @@ impl Engine {
             }
         }
         let n_users = dir.users.len();
-        let (factors, hybrid_cf) = match &dir.model {
-            FittedModel::Classic { model: ClassicModel::Hybrid(h), .. } => (None, Factors::of(&*h.a, h.a_params.as_ref(), n_users, n_items)),
-            FittedModel::Classic { params, .. } => (Factors::of(dir.predictor(), params.as_ref(), n_users, n_items), None),
-            FittedModel::Burn(_) => (Factors::of(dir.predictor(), None, n_users, n_items), None),
-        };
-        Self { dir, factors, hybrid_cf, popularity, all_items: (0..n_items as u32).collect() }
+        let serving = dir.model.serving(n_users, n_items);
+        Self { dir, serving, popularity, all_items: (0..n_items as u32).collect() }
     }
 
     /// Whether the fast factor path is in use.
     pub fn is_factor_model(&self) -> bool {
-        self.factors.is_some()
+        self.serving.factors.is_some()
     }
 
     fn check_k(k: usize) -> Result<(), EngineError> {
@@ -245,21 +229,12 @@ impl Engine {
             }
             return Err(EngineError::UnknownUser(raw.to_string()));
         };
-        let scores = match &self.factors {
-            Some(fx) => {
-                let d = fx.f.dim;
-                let x = &fx.f.users[u as usize * d..(u as usize + 1) * d];
-                Self::matvec(&fx.f.items, d, x, fx.f.user_offset[u as usize])
-            }
+        let scores = match &self.serving.factors {
+            Some(fx) => fx.user_scores(u),
             None => self.dir.predictor().score_block(&[u], &self.all_items),
         };
         let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u as usize) };
         Ok(Answer::of(self.answer(&scores, exclude, k)))
-    }
-
-    /// `offset + items · x` (`items`: `[n, d]` row-major).
-    fn matvec(items: &[f32], d: usize, x: &[f32], offset: f32) -> Vec<f32> {
-        items.chunks_exact(d).map(|y| offset + dot(y, x)).collect()
     }
 
     /// The number of distinct ids in a request's `history` (what an answer reports).
@@ -292,22 +267,19 @@ impl Engine {
         if history.is_empty() {
             return Err(EngineError::EmptyHistory);
         }
-        if let Some(s) = self.dir.predictor().history_scores(history) {
-            return Ok(s);
-        }
-        if let FittedModel::Classic { model: ClassicModel::Hybrid(h), .. } = &self.dir.model {
-            // Each part's fold-in, blended as the hybrid blends a training user's scores.
-            let a = h.a.history_scores(history).or_else(|| self.hybrid_cf.as_ref().map(|fx| fx.fold_in(history)));
-            if let (Some(a), Some(b)) = (a, h.b.history_scores(history)) {
-                return Ok(a.iter().zip(&b).map(|(&x, &y)| h.blend(x, y)).collect());
+        self.dir.model.fold_in(&self.serving, history, &self.dir.manifest.model).map_err(|e| match e {
+            Unanswerable::Unsupported(m) => {
+                let able: Vec<&str> = burnrec_zoo::CATALOGUE.iter().filter(|e| e.serves.fold_in).map(|e| e.name).collect();
+                EngineError::Unsupported(format!("{m}: fold-in needs one of {}", able.join(", ")))
             }
-        }
-        match &self.factors {
-            Some(fx) => Ok(fx.fold_in(history)),
-            None => Err(EngineError::Unsupported(format!(
-                "`{}` cannot fold in a new user: fold-in needs a factor model (svd, pmf, als, bpr, pure-svd, burn-mf, mf, gmf), item-knn, ease, content or hybrid",
-                self.dir.manifest.model
-            ))),
+            other => Self::unanswerable(other),
+        })
+    }
+
+    fn unanswerable(e: Unanswerable) -> EngineError {
+        match e {
+            Unanswerable::Unsupported(m) => EngineError::Unsupported(m),
+            Unanswerable::BadInput(m) => EngineError::BadFeatures(m),
         }
     }
 
@@ -338,23 +310,18 @@ impl Engine {
 
     /// Top-`k` items for a user not in the training data, described by user side features
     /// (`field=value` names, e.g. `gender=F`, `age=31`, `occupation=writer`): the deep hybrid's
-    /// cold-start path ([`burnrec_model::DeepHybrid::score_new_user`]).
+    /// cold-start path ([`burnrec_zoo::FittedModel::score_new_user`]).
     ///
     /// # Errors
     /// [`EngineError::BadK`], [`EngineError::BadFeatures`] (unknown names, listed with the known
     /// values), [`EngineError::Unsupported`] for every model but `deep-hybrid`.
     pub fn recommend_features(&self, features: &[String], k: usize) -> Result<Answer, EngineError> {
         Self::check_k(k)?;
-        let FittedModel::Burn(burnrec_model::BurnModel::Deep(m)) = &self.dir.model else {
-            return Err(EngineError::Unsupported(format!(
-                "`{}` has no side features: recommending from user features needs `deep-hybrid`",
-                self.dir.manifest.model
-            )));
+        let scores = match self.dir.model.score_new_user(features, &self.dir.manifest.model) {
+            Err(Unanswerable::Unsupported(m)) => return Err(EngineError::Unsupported(m)),
+            _ if features.is_empty() => return Err(EngineError::BadFeatures("no user features given".into())),
+            r => r.map_err(Self::unanswerable)?,
         };
-        if features.is_empty() {
-            return Err(EngineError::BadFeatures("no user features given".into()));
-        }
-        let scores = m.score_new_user(features).map_err(EngineError::BadFeatures)?;
         Ok(Answer::of(self.answer(&scores, &[], k)))
     }
 
@@ -376,10 +343,12 @@ impl Engine {
             }
             return Ok(Answer::of(self.answer(&scores, &[i], k)));
         }
-        let Some(fx) = &self.factors else {
+        let Some(fx) = &self.serving.factors else {
+            let able: Vec<&str> = burnrec_zoo::CATALOGUE.iter().filter(|e| e.serves.similar).map(|e| e.name).collect();
             return Err(EngineError::Unsupported(format!(
-                "`{}` has no item factors or neighbourhoods: `similar` needs a factor model, item-knn or content",
-                self.dir.manifest.model
+                "`{}` has no item factors or neighbourhoods: `similar` needs one of {}",
+                self.dir.manifest.model,
+                able.join(", ")
             )));
         };
         let (d, fd) = (fx.f.dim, fx.f.factor_dim);
@@ -405,15 +374,15 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{ModelSettings, Side, fit_model};
     use crate::modeldir::{self, FORMAT, Manifest, SplitInfo, ToSave};
     use burnrec_data::csr::Csr;
     use burnrec_data::split::leave_one_out;
     use burnrec_data::{Dataset, IdMap, Interactions};
     use burnrec_model::Backend;
+    use burnrec_zoo::{FitSettings, TrainingData};
 
-    fn settings(set: &[String]) -> ModelSettings<'_> {
-        ModelSettings { backend: Backend::Flex, seed: 7, epochs: None, patience: None, set, quiet: true, k: 10, block_users: 64 }
+    fn settings(set: &[String]) -> FitSettings<'_> {
+        FitSettings { backend: Backend::Flex, seed: 7, epochs: None, patience: None, set, quiet: true, k: 10, block_users: 64 }
     }
 
     fn manifest(model: &str, train: &Interactions) -> Manifest {
@@ -436,11 +405,20 @@ mod tests {
     }
 
     fn engine(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap) -> Engine {
-        engine_with(model, set, train, users, items, &Side { users: None, items: None })
+        engine_with(model, set, train, users, items, None)
     }
 
-    fn engine_with(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap, side: &Side<'_>) -> Engine {
-        let (m, _, _) = fit_model(model, &settings(set), train, None, side).unwrap();
+    fn engine_with(
+        model: &str,
+        set: &[String],
+        train: &Interactions,
+        users: &IdMap,
+        items: &IdMap,
+        item_features: Option<&burnrec_data::FeatureTable>,
+    ) -> Engine {
+        let s = settings(set);
+        let data = TrainingData { item_features, ..TrainingData::of(train) };
+        let m = burnrec_zoo::entry(model).unwrap().recipe(&s).unwrap().fit(&data, &s).unwrap().model;
         Engine::new(ModelDir {
             manifest: manifest(model, train),
             model: m,
@@ -602,7 +580,6 @@ mod tests {
     fn fold_in_ranks_held_out_items_like_the_trained_vectors() {
         let data: Dataset = burnrec_data::bundled::load(&burnrec_data::LoadOptions::default()).unwrap();
         let split = leave_one_out(&data.interactions, &data.items).unwrap();
-        let side = Side { users: None, items: data.item_features.as_ref() };
         // (model, settings, least fold-in / trained HR ratio): ALS's fold-in is its own user
         // solve and item-knn's its own rule, so they match; BPR's vectors are not
         // least-squares solutions, and the ALS-style solve recovers about 80 % of its HR; the
@@ -614,7 +591,7 @@ mod tests {
             ("hybrid", vec!["als.factors=32".to_string()], 0.95),
         ];
         for (model, set, ratio) in cases {
-            let e = engine_with(model, &set, &split.train, &data.users, &data.items, &side);
+            let e = engine_with(model, &set, &split.train, &data.users, &data.items, data.item_features.as_ref());
             let (mut trained, mut folded) = (0usize, 0usize);
             for r in split.test.iter() {
                 let raw = data.users.raw(r.user).unwrap();

@@ -18,13 +18,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use burnrec_classic::saved::ModelFile;
 use burnrec_data::csr::Csr;
-use burnrec_data::{IdMap, RatingPredictor};
-use burnrec_model::{Backend, BurnModel};
+use burnrec_data::split::leave_one_out_of;
+use burnrec_data::{Dataset, IdMap, Interactions, RatingPredictor, Split, random_split};
+use burnrec_model::Backend;
+use burnrec_zoo::FittedModel;
 use serde::{Deserialize, Serialize};
-
-use crate::compare::FittedModel;
 
 /// File name of the manifest.
 pub const MANIFEST: &str = "burnrec-model.json";
@@ -75,6 +74,31 @@ pub struct SplitInfo {
     pub test_ratio: f64,
     /// Seed of the split and the model.
     pub seed: u64,
+}
+
+impl SplitInfo {
+    /// The training and held-out parts of `data` this split describes: `none` (everything
+    /// trains, nothing is held out), `random` (`test_ratio`, `seed`) or `leave-one-out`
+    /// ([`leave_one_out_of`]: latest per user, or one drawn with `seed` without timestamps;
+    /// said on stderr when `say`).
+    ///
+    /// # Errors
+    /// An unknown kind, or a split that cannot be made.
+    pub fn split(&self, data: &Dataset, say: bool) -> anyhow::Result<Split> {
+        let empty = || Interactions::new(Vec::new(), data.n_users(), data.n_items());
+        Ok(match self.kind.as_str() {
+            "none" => Split { train: data.interactions.clone(), valid: empty()?, test: empty()? },
+            "random" => random_split(&data.interactions, self.test_ratio, self.seed).context("splitting the dataset")?,
+            "leave-one-out" => {
+                let (split, rule) = leave_one_out_of(data, self.seed).context("leave-one-out split")?;
+                if say && rule == burnrec_data::split::LeaveOneOutRule::Random {
+                    eprintln!("note: the data has no timestamps: leave-one-out holds out one interaction per user drawn at random (seed {})", self.seed);
+                }
+                split
+            }
+            other => bail!("split `{other}`: expected none, random or leave-one-out"),
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -170,13 +194,7 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
     let tmp = parent.join(format!(".{name}.tmp-{nonce}"));
     let result = (|| -> anyhow::Result<()> {
         std::fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
-        match what.model {
-            FittedModel::Classic { params, model } => {
-                let file = ModelFile::new(&what.manifest.dataset_name, params.clone(), what.users.clone(), what.items.clone(), model.clone());
-                file.save(&tmp.join("classic.json"))?;
-            }
-            FittedModel::Burn(m) => m.save(&tmp.join("burn"), what.users, what.items)?,
-        }
+        what.model.save(&tmp, &what.manifest.dataset_name, what.users, what.items)?;
         write_json(&tmp.join("catalog.json"), &Catalog { titles: what.titles.to_vec() })?;
         write_json(&tmp.join("seen.json"), what.seen)?;
         // The manifest last: a folder with a manifest is complete.
@@ -239,15 +257,7 @@ fn load_once(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
     if manifest.format != FORMAT {
         bail!("`{}` has model directory format {}, this burnrec reads format {FORMAT}", dir.display(), manifest.format);
     }
-    let (model, users, items) = if dir.join("classic.json").is_file() {
-        let f = ModelFile::load(&dir.join("classic.json"))?;
-        (FittedModel::Classic { params: f.params, model: f.model }, f.users, f.items)
-    } else if dir.join("burn").is_dir() {
-        let (m, users, items) = BurnModel::load(&dir.join("burn"), &backend.device())?;
-        (FittedModel::Burn(m), users, items)
-    } else {
-        bail!("`{}` holds neither classic.json nor burn/: the model files are missing", dir.display());
-    };
+    let (model, users, items) = FittedModel::load(dir, backend)?;
     let catalog: Catalog = read_json(&dir.join("catalog.json"))?;
     let seen: Csr = read_json(&dir.join("seen.json"))?;
     let bad = |what: String| anyhow!("`{}` is inconsistent: {what}", dir.display());

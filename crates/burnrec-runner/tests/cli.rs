@@ -598,3 +598,22 @@ fn cold_items_split_early_stopping_and_new_models() {
     let out = burnrec(&["compare", "--dataset", &dataset, "--split", "cold-items", "--protocol", "sampled", "--quiet"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("the sampled protocol ranks each user's held-out item: use --split leave-one-out"));
 }
+
+#[test]
+fn models_lists_the_catalogue() {
+    let out = burnrec(&["models"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), burnrec_zoo::CATALOGUE.len());
+    assert!(rows.iter().any(|r| r.starts_with("ease\tclassic\tImplicit\t-\tfold-in\tSteck 2019")), "{text}");
+    assert!(rows.iter().any(|r| r.starts_with("hybrid\tcontent\tImplicit\titem features\tfold-in\t")), "{text}");
+    assert!(
+        rows.iter().any(|r| r.starts_with("deep-hybrid\tneural\tImplicit\titem features (optional), user features (optional)\tnew users by features\t")),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&burnrec(&["models", "--json"]).stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), burnrec_zoo::CATALOGUE.len());
+    assert_eq!(json[0]["name"], "global-mean");
+    assert_eq!(json[0]["feedback"], "explicit");
+}
