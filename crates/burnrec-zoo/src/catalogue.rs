@@ -397,3 +397,75 @@ pub fn check_sets(sets: &[String], selected: &[&ModelEntry]) -> Result<(), ZooEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&ModelEntry]) -> Vec<&'static str> {
+        v.iter().map(|e| e.name).collect()
+    }
+
+    #[test]
+    fn groups_expand_in_catalogue_order_without_duplicates() {
+        assert_eq!(names(&select(None, true).unwrap()), DEFAULT_MODELS);
+        let given = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rating = names(&select(Some(&given(&["all-rating"])), true).unwrap());
+        assert_eq!(rating.len(), 13);
+        assert_eq!((rating[0], rating[12]), ("global-mean", "knn-baseline"));
+        let top_n = names(&select(Some(&given(&["all-top-n"])), true).unwrap());
+        assert_eq!(top_n, ["popularity", "pure-svd", "als", "bpr", "item-knn", "ease", "content", "hybrid"]);
+        // Without item features the groups leave the side-feature models out.
+        assert_eq!(names(&select(Some(&given(&["all-top-n"])), false).unwrap()).len(), 6);
+        // Named twice, or by a group and by name: once, first place kept.
+        let mixed = names(&select(Some(&given(&["ease", "all-top-n", "ease"])), false).unwrap());
+        assert_eq!(mixed, ["ease", "popularity", "pure-svd", "als", "bpr", "item-knn"]);
+        assert_eq!(names(&select(Some(&given(&["all-classic"])), true).unwrap()).len(), 21);
+        let e = select(Some(&given(&["svd++"])), true).unwrap_err().to_string();
+        assert!(
+            e.starts_with("unknown model `svd++`: expected one of global-mean, normal,") && e.ends_with("or a group (all-classic, all-rating, all-top-n)"),
+            "{e}"
+        );
+        // Every name is unique.
+        let mut all: Vec<&str> = CATALOGUE.iter().map(|e| e.name).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), CATALOGUE.len());
+    }
+
+    #[test]
+    fn sets_must_name_a_model_run_or_a_part() {
+        let run = |v: &[&str]| v.iter().map(|n| entry(n).unwrap()).collect::<Vec<_>>();
+        let sets = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_sets(&sets(&["svd.n_factors=4", "als.factors=8"]), &run(&["svd", "hybrid"])).is_ok());
+        let e = check_sets(&sets(&["sdv.n_factors=4"]), &run(&["svd"])).unwrap_err().to_string();
+        assert_eq!(e, "--set `sdv.n_factors=4`: `sdv` is not among the models run (svd); check the spelling or add it to --models");
+        let e = check_sets(&sets(&["hybrid.weight=0.5"]), &run(&["hybrid"])).unwrap_err().to_string();
+        assert_eq!(e, "--set `hybrid.weight=0.5`: the hybrid is set through its parts, `als.…` and `content.…`");
+    }
+
+    #[test]
+    fn the_shared_flags_reach_every_model_that_has_them() {
+        let s = FitSettings { seed: 7, epochs: Some(3), patience: Some(2), quiet: true, ..FitSettings::default() };
+        let svd = entry("svd").unwrap().recipe(&s).unwrap().params_json();
+        assert_eq!((svd["seed"].as_u64(), svd["n_epochs"].as_u64()), (Some(7), Some(3)));
+        let als = entry("als").unwrap().recipe(&s).unwrap().params_json();
+        assert_eq!(als["iterations"].as_u64(), Some(3));
+        let neumf = entry("neumf").unwrap().recipe(&s).unwrap().params_json();
+        assert_eq!((neumf["train"]["seed"].as_u64(), neumf["train"]["epochs"].as_u64()), (Some(7), Some(3)));
+        assert_eq!(neumf["train"]["early_stopping"]["patience"].as_u64(), Some(2));
+        assert_eq!(neumf["train"]["progress"], false);
+        // A `--set` wins over the shared flag.
+        let set = ["neumf.train.epochs=9".to_string()];
+        let neumf = entry("neumf").unwrap().recipe(&FitSettings { set: &set, ..s }).unwrap().params_json();
+        assert_eq!(neumf["train"]["epochs"].as_u64(), Some(9));
+        // Settings of a part a kind lacks are refused, naming the part.
+        let set = ["gmf.layers=[8,4]".to_string()];
+        let e = entry("gmf").unwrap().recipe(&FitSettings { set: &set, ..s }).unwrap_err().to_string();
+        assert!(e.contains("`layers` does not apply to `gmf`"), "{e}");
+        // Out of range is named.
+        let set = ["burn-mf.dim=0".to_string()];
+        let e = entry("burn-mf").unwrap().recipe(&FitSettings { set: &set, ..s }).unwrap_err().to_string();
+        assert!(e.starts_with("`burn-mf`:") && e.contains("dim"), "{e}");
+    }
+}

@@ -18,9 +18,9 @@
 //! use burnrec_zoo::{FitSettings, TrainingData, entry};
 //! let data = DatasetSpec::Bundled.load(&LoadOptions::default())?;
 //! let split = random_split(&data.interactions, 0.2, 42)?;
-//! let set = ["ease.lambda=300".to_string()];
+//! let set = ["als.factors=16".to_string()];
 //! let settings = FitSettings { set: &set, quiet: true, ..FitSettings::default() };
-//! let recipe = entry("ease")?.recipe(&settings)?;      // checked before any data is touched
+//! let recipe = entry("als")?.recipe(&settings)?;       // checked before any data is touched
 //! let fitted = recipe.fit(&TrainingData::of(&split.train), &settings)?;
 //! assert_eq!(fitted.model.predictor().score_block(&[0], &[0, 1]).len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

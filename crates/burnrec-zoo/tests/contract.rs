@@ -1,8 +1,9 @@
 //! The contract every catalogue row keeps (as implicit's `RecommenderBaseTestMixin` does for its
 //! models): a new model gets all of it by adding its row.
 //!
-//! - batch prediction equals single prediction, and `score_block` equals the predictions (to
-//!   float rounding: a block may be one matrix product);
+//! - batch prediction equals single prediction (exactly for classic models, to float rounding
+//!   for neural ones, whose towers are matrix products shaped by the batch), and `score_block`
+//!   equals the predictions (to float rounding: a block may be one matrix product);
 //! - an unknown user or item falls back with its known flag cleared;
 //! - save → load answers bit-identically;
 //! - `recommend` over a user's unseen items returns exactly min(k, candidates) distinct
@@ -93,7 +94,15 @@ fn every_row_keeps_the_scoring_contract() {
         let pairs = all_pairs();
         let batch = p.predict_batch(&pairs);
         for (&(u, i), b) in pairs.iter().zip(&batch) {
-            assert_eq!(*b, p.predict(u, i), "{name}: batch vs single at ({u}, {i})");
+            let one = p.predict(u, i);
+            if e.is_neural() {
+                // A Burn tower is a matrix product whose summation order follows the batch's
+                // shape (found by this suite: MLP differs in the last bit): equal to rounding.
+                assert_eq!((one.known_user, one.known_item), (b.known_user, b.known_item), "{name}: flags at ({u}, {i})");
+                assert!((one.rating - b.rating).abs() <= 1e-5 * b.rating.abs().max(1.0), "{name}: batch {} vs single {} at ({u}, {i})", b.rating, one.rating);
+            } else {
+                assert_eq!(*b, one, "{name}: batch vs single at ({u}, {i})");
+            }
             assert!(b.rating.is_finite(), "{name}: non-finite score at ({u}, {i})");
         }
         // A block may be scored by a matrix product (another summation order): equal to float
