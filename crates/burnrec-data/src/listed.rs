@@ -150,34 +150,17 @@ mod tests {
         }
     }
 
-    fn file(text: &str) -> tempfile_lite::Temp {
-        tempfile_lite::Temp::new(text)
-    }
-
-    /// A file in the system temp folder, removed on drop (the data crate has no tempfile dependency).
-    mod tempfile_lite {
-        pub struct Temp(pub std::path::PathBuf);
-        impl Temp {
-            pub fn new(text: &str) -> Self {
-                use std::sync::atomic::{AtomicUsize, Ordering};
-                static N: AtomicUsize = AtomicUsize::new(0);
-                let p = std::env::temp_dir().join(format!("burnrec-listed-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-                std::fs::write(&p, text).unwrap();
-                Self(p)
-            }
-        }
-        impl Drop for Temp {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_file(&self.0);
-            }
-        }
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f
     }
 
     #[test]
     fn folds_file_gives_each_fold_its_listed_test_part() {
         let d = data();
         let f = file("# comment\nuser\titem\tfold\na\tx\t0\na\ty\t1\r\na\tz\t0\nb\tx\t1\n\nb\ty\t0\n");
-        let folds = read_folds_file(&f.0, &d).unwrap();
+        let folds = read_folds_file(f.path(), &d).unwrap();
         assert_eq!(folds.len(), 2);
         let pairs = |i: &Interactions| i.iter().map(|r| (r.user, r.item)).collect::<Vec<_>>();
         assert_eq!(pairs(&folds[0].test), vec![(0, 0), (0, 2), (1, 1)]);
@@ -189,7 +172,7 @@ mod tests {
     #[test]
     fn folds_file_mistakes_name_the_line() {
         let d = data();
-        let err = |text: &str| read_folds_file(&file(text).0, &d).unwrap_err().to_string();
+        let err = |text: &str| read_folds_file(file(text).path(), &d).unwrap_err().to_string();
         let full = "a\tx\t0\na\ty\t1\na\tz\t0\nb\tx\t1\nb\ty\t0\n";
         assert!(err("a\tx\n").ends_with(":1: expected `user<TAB>item<TAB>fold`, found 2 fields"), "{}", err("a\tx\n"));
         assert!(err("h\th\th\na\tx\tone\n").contains(":2: fold `one` is not a fold number"));
@@ -210,9 +193,9 @@ mod tests {
         let r = |user, item| Rating { user, item, rating: 1.0, timestamp: None };
         // The split holds out z for a and y for b.
         let test = Interactions::new(vec![r(0, 2), r(1, 1)], 2, 3).unwrap();
-        let negs = read_negatives_file(&file("# user\theld\tnegs\na\tz\tx, y\nb\ty\tz\n").0, &d, &test).unwrap();
+        let negs = read_negatives_file(file("# user\theld\tnegs\na\tz\tx, y\nb\ty\tz\n").path(), &d, &test).unwrap();
         assert_eq!(negs, HashMap::from([(0, vec![0, 1]), (1, vec![2])]));
-        let err = |text: &str| read_negatives_file(&file(text).0, &d, &test).unwrap_err().to_string();
+        let err = |text: &str| read_negatives_file(file(text).path(), &d, &test).unwrap_err().to_string();
         assert!(err("a\tz\n").contains(":1: expected `user<TAB>heldout_item<TAB>neg,neg,…`"));
         assert!(err("c\tz\tx\n").contains(":1: unknown user `c`"));
         assert!(err("\na\tq\tx\n").contains(":2: unknown item `q`"));
