@@ -117,7 +117,7 @@ impl Fit for AlsParams {
     /// [`FitError::Diverged`] if a factor becomes non-finite (raise `regularization`).
     fn fit(&self, train: &Interactions) -> Result<Als, FitError> {
         self.check()?;
-        let by_user = SparseRows::by_user(train, self.binary)?;
+        let by_user = interaction_rows(train, self.binary)?;
         let by_item = by_user.transpose(train.n_items());
         let k = self.factors;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -130,7 +130,7 @@ impl Fit for AlsParams {
                 return Err(FitError::Diverged { epoch: it, value: f64::from(*v) });
             }
         }
-        Ok(Als { user_factors: x, item_factors: y, factors: k, popularity: by_user.popularity(train.n_items()), known: KnownSet::from_train(train) })
+        Ok(Als { user_factors: x, item_factors: y, factors: k, popularity: popularity(&by_user, train.n_items()), known: KnownSet::from_train(train) })
     }
 }
 
@@ -218,7 +218,7 @@ impl FoldIn {
 /// when `‖r‖² < 1e-20`). Rows without entries are set to zero. Rows are independent, so the
 /// result does not depend on the thread count; `YᵀY` is summed in fixed-size chunks in a fixed
 /// order for the same reason.
-pub(crate) fn least_squares_cg(rows: &SparseRows, x: &mut [f32], y: &[f32], k: usize, reg: f32, alpha: f32, cg_steps: usize) {
+pub(crate) fn least_squares_cg(rows: &Csr, x: &mut [f32], y: &[f32], k: usize, reg: f32, alpha: f32, cg_steps: usize) {
     let mut yty = gram(y, k);
     for d in 0..k {
         yty[d * k + d] += reg;
@@ -228,7 +228,7 @@ pub(crate) fn least_squares_cg(rows: &SparseRows, x: &mut [f32], y: &[f32], k: u
     x.par_chunks_mut(k).enumerate().for_each_init(
         || vec![0f32; 3 * k],
         |buf, (u, xu)| {
-            let (cols, vals) = (rows.row(u), rows.values(u));
+            let (cols, vals) = rows.entries(u);
             if cols.is_empty() {
                 xu.iter_mut().for_each(|v| *v = 0.0);
                 return;
@@ -429,115 +429,37 @@ pub(crate) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// A sparse matrix by rows with sorted, distinct columns: the training interactions with
-/// duplicates merged (`binary`: value 1; otherwise the values summed).
+/// The training interactions by user as the implicit-feedback models read them (ALS, BPR,
+/// item-KNN, EASE): [`Csr::merged_by_user`], `[n_users × n_items]`, duplicates merged
+/// (`binary`: value 1; otherwise the values summed).
 ///
-/// # Shapes
-/// `offsets`: `[n_rows + 1]`; `cols`, `vals`: `[nnz]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct SparseRows {
-    pub(crate) offsets: Vec<usize>,
-    pub(crate) cols: Vec<u32>,
-    pub(crate) vals: Vec<f32>,
+/// # Errors
+/// [`FitError::EmptyTrainSet`] if `train` is empty; [`FitError::Input`] if `binary` is
+/// false and a value is `<= 0` (a confidence or count must be positive).
+pub(crate) fn interaction_rows(train: &Interactions, binary: bool) -> Result<Csr, FitError> {
+    if train.is_empty() {
+        return Err(FitError::EmptyTrainSet);
+    }
+    if let Some(k) = train.values().iter().position(|&v| v <= 0.0).filter(|_| !binary) {
+        let r = train.get(k);
+        return Err(FitError::Input(format!(
+            "with `binary: false` every value is a count or confidence and must be > 0, but user {} item {} has {} \
+             (use `binary: true`, or keep only positive interactions, e.g. with `Interactions::binarize`)",
+            r.user, r.item, r.rating
+        )));
+    }
+    Ok(Csr::merged_by_user(train, binary))
 }
 
-impl SparseRows {
-    /// Users × items.
-    ///
-    /// # Errors
-    /// [`FitError::EmptyTrainSet`] if `train` is empty; [`FitError::Input`] if `binary` is
-    /// false and a value is `<= 0` (a confidence or count must be positive).
-    pub(crate) fn by_user(train: &Interactions, binary: bool) -> Result<Self, FitError> {
-        if train.is_empty() {
-            return Err(FitError::EmptyTrainSet);
-        }
-        if let Some(k) = train.values().iter().position(|&v| v <= 0.0).filter(|_| !binary) {
-            let r = train.get(k);
-            return Err(FitError::Input(format!(
-                "with `binary: false` every value is a count or confidence and must be > 0, but user {} item {} has {} \
-                 (use `binary: true`, or keep only positive interactions, e.g. with `Interactions::binarize`)",
-                r.user, r.item, r.rating
-            )));
-        }
-        let csr = Csr::by_user(train);
-        let mut offsets = Vec::with_capacity(train.n_users() + 1);
-        let mut cols = Vec::with_capacity(train.len());
-        let mut vals = Vec::with_capacity(train.len());
-        offsets.push(0);
-        for u in 0..train.n_users() {
-            for (&i, &v) in csr.row(u).iter().zip(csr.row_values(u)) {
-                let v = if binary { 1.0 } else { v };
-                if cols.len() > offsets[u] && *cols.last().expect("non-empty") == i {
-                    if !binary {
-                        *vals.last_mut().expect("non-empty") += v;
-                    }
-                } else {
-                    cols.push(i);
-                    vals.push(v);
-                }
-            }
-            offsets.push(cols.len());
-        }
-        Ok(Self { offsets, cols, vals })
+/// For a users × items matrix: `[n_items]` share of users with at least one interaction
+/// who interacted with each item, in `[0, 1]`.
+pub(crate) fn popularity(rows: &Csr, n_items: usize) -> Vec<f32> {
+    let mut count = vec![0u32; n_items];
+    for &i in rows.cols() {
+        count[i as usize] += 1;
     }
-
-    /// The transpose, with `n_cols` rows.
-    pub(crate) fn transpose(&self, n_cols: usize) -> Self {
-        let mut offsets = vec![0usize; n_cols + 1];
-        for &c in &self.cols {
-            offsets[c as usize + 1] += 1;
-        }
-        for c in 0..n_cols {
-            offsets[c + 1] += offsets[c];
-        }
-        let mut next = offsets.clone();
-        let mut cols = vec![0u32; self.cols.len()];
-        let mut vals = vec![0f32; self.cols.len()];
-        for r in 0..self.n_rows() {
-            for (&c, &v) in self.row(r).iter().zip(self.values(r)) {
-                let slot = &mut next[c as usize];
-                cols[*slot] = r as u32;
-                vals[*slot] = v;
-                *slot += 1;
-            }
-        }
-        Self { offsets, cols, vals }
-    }
-
-    pub(crate) fn n_rows(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    pub(crate) fn nnz(&self) -> usize {
-        self.cols.len()
-    }
-
-    /// Columns of row `r` (empty outside the matrix).
-    pub(crate) fn row(&self, r: usize) -> &[u32] {
-        if r >= self.n_rows() {
-            return &[];
-        }
-        &self.cols[self.offsets[r]..self.offsets[r + 1]]
-    }
-
-    /// Values of row `r`, aligned with [`SparseRows::row`].
-    pub(crate) fn values(&self, r: usize) -> &[f32] {
-        if r >= self.n_rows() {
-            return &[];
-        }
-        &self.vals[self.offsets[r]..self.offsets[r + 1]]
-    }
-
-    /// For a users × items matrix: `[n_items]` share of users with at least one interaction
-    /// who interacted with each item, in `[0, 1]`.
-    pub(crate) fn popularity(&self, n_items: usize) -> Vec<f32> {
-        let mut count = vec![0u32; n_items];
-        for &i in &self.cols {
-            count[i as usize] += 1;
-        }
-        let active = (0..self.n_rows()).filter(|&u| !self.row(u).is_empty()).count().max(1) as f32;
-        count.into_iter().map(|c| c as f32 / active).collect()
-    }
+    let active = (0..rows.n_rows()).filter(|&u| !rows.row(u).is_empty()).count().max(1) as f32;
+    count.into_iter().map(|c| c as f32 / active).collect()
 }
 
 /// The popularity fallback row for an unknown user: `pop[i]`, or 0 for an item outside it.
@@ -733,21 +655,21 @@ pub(crate) mod tests {
     fn sparse_rows_merge_duplicates_and_check_values() {
         let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
         let d = Interactions::new(vec![r(0, 2, 2.0), r(0, 1, 1.0), r(0, 2, 3.0), r(2, 0, 4.0)], 3, 3).unwrap();
-        let b = SparseRows::by_user(&d, true).unwrap();
-        assert_eq!((b.row(0), b.values(0)), (&[1, 2][..], &[1.0, 1.0][..]));
-        let v = SparseRows::by_user(&d, false).unwrap();
-        assert_eq!((v.row(0), v.values(0)), (&[1, 2][..], &[1.0, 5.0][..]));
+        let b = interaction_rows(&d, true).unwrap();
+        assert_eq!((b.row(0), b.row_values(0)), (&[1, 2][..], &[1.0, 1.0][..]));
+        let v = interaction_rows(&d, false).unwrap();
+        assert_eq!((v.row(0), v.row_values(0)), (&[1, 2][..], &[1.0, 5.0][..]));
         assert!(v.row(1).is_empty() && v.row(7).is_empty());
         let t = v.transpose(3);
-        assert_eq!((t.row(2), t.values(2)), (&[0][..], &[5.0][..]));
-        assert_eq!((t.row(0), t.values(0)), (&[2][..], &[4.0][..]));
+        assert_eq!((t.row(2), t.row_values(2)), (&[0][..], &[5.0][..]));
+        assert_eq!((t.row(0), t.row_values(0)), (&[2][..], &[4.0][..]));
         // 2 active users; item 2 used by one of them.
-        assert_eq!(v.popularity(3), vec![0.5, 0.5, 0.5]);
+        assert_eq!(popularity(&v, 3), vec![0.5, 0.5, 0.5]);
         let neg = Interactions::new(vec![r(0, 0, -1.0)], 1, 1).unwrap();
-        assert!(matches!(SparseRows::by_user(&neg, false), Err(FitError::Input(_))));
-        assert!(SparseRows::by_user(&neg, true).is_ok());
+        assert!(matches!(interaction_rows(&neg, false), Err(FitError::Input(_))));
+        assert!(interaction_rows(&neg, true).is_ok());
         let empty = Interactions::new(vec![], 1, 1).unwrap();
-        assert!(matches!(SparseRows::by_user(&empty, true), Err(FitError::EmptyTrainSet)));
+        assert!(matches!(interaction_rows(&empty, true), Err(FitError::EmptyTrainSet)));
     }
 
     #[test]

@@ -4,13 +4,14 @@
 //! `BayesianPersonalizedRanking` (benfred/implicit 0.7, `implicit/cpu/bpr.pyx`), with its
 //! item-bias column.
 
+use burnrec_data::csr::Csr;
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::als::{Isa, LANES, SparseRows, factor_predictions, factor_score_block, reduce};
+use crate::als::{Isa, LANES, factor_predictions, factor_score_block, interaction_rows, popularity, reduce};
 use crate::error::{FitError, ParamError, ensure};
 
 /// Parameters of [`Bpr`]. Defaults are implicit's `BayesianPersonalizedRanking` defaults.
@@ -118,13 +119,13 @@ enum Draw {
 }
 
 impl Draw {
-    fn new(rows: &SparseRows, binary: bool) -> Self {
+    fn new(rows: &Csr, binary: bool) -> Self {
         if binary {
             return Draw::Uniform(rows.nnz() as u32);
         }
         let mut acc = 0f64;
         let cumulative: Vec<f64> = rows
-            .vals
+            .values()
             .iter()
             .map(|&v| {
                 acc += f64::from(v);
@@ -156,7 +157,7 @@ impl Fit for BprParams {
     /// non-finite (lower `learning_rate`).
     fn fit(&self, train: &Interactions) -> Result<Bpr, FitError> {
         self.check()?;
-        let rows = SparseRows::by_user(train, self.binary)?;
+        let rows = interaction_rows(train, self.binary)?;
         if rows.nnz() >= u32::MAX as usize {
             return Err(FitError::Input(format!("BPR samples interaction positions as u32; {} interactions is too many", rows.nnz())));
         }
@@ -164,14 +165,14 @@ impl Fit for BprParams {
         let (nu, ni) = (train.n_users(), train.n_items());
         let mut userids = vec![0u32; rows.nnz()];
         for u in 0..nu {
-            userids[rows.offsets[u]..rows.offsets[u + 1]].fill(u as u32);
+            userids[rows.offsets()[u]..rows.offsets()[u + 1]].fill(u as u32);
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut init = |n: usize| -> Vec<f32> { (0..n * d).map(|_| (rng.random::<f32>() - 0.5) / k as f32).collect() };
         let mut y = init(ni);
         let mut x = init(nu);
         let mut item_has = vec![false; ni];
-        for &i in &rows.cols {
+        for &i in rows.cols() {
             item_has[i as usize] = true;
         }
         for (i, row) in y.chunks_exact_mut(d).enumerate() {
@@ -203,13 +204,13 @@ impl Fit for BprParams {
                 return Err(FitError::Diverged { epoch, value: f64::from(*v) });
             }
         }
-        Ok(Bpr { user_factors: x, item_factors: y, factors: k, popularity: rows.popularity(ni), known: KnownSet::from_train(train) })
+        Ok(Bpr { user_factors: x, item_factors: y, factors: k, popularity: popularity(&rows, ni), known: KnownSet::from_train(train) })
     }
 }
 
 /// One epoch of implicit's `bpr_update`, single-threaded: `nnz` samples from `rng`.
 struct Sgd<'a> {
-    rows: &'a SparseRows,
+    rows: &'a Csr,
     userids: &'a [u32],
     draw: &'a Draw,
     d: usize,
@@ -226,7 +227,7 @@ impl Sgd<'_> {
             let liked_pos = self.draw.sample(rng);
             let disliked_pos = self.draw.sample(rng);
             let u = self.userids[liked_pos] as usize;
-            let (liked, disliked) = (rows.cols[liked_pos] as usize, rows.cols[disliked_pos] as usize);
+            let (liked, disliked) = (rows.cols()[liked_pos] as usize, rows.cols()[disliked_pos] as usize);
             if self.verify && rows.row(u).binary_search(&(disliked as u32)).is_ok() {
                 continue;
             }
@@ -406,7 +407,7 @@ mod tests {
     fn weighted_draws_follow_the_values() {
         let r = |user, item, rating| Rating { user, item, rating, timestamp: None };
         let d = Interactions::new(vec![r(0, 0, 1.0), r(1, 1, 3.0)], 2, 2).unwrap();
-        let draw = Draw::new(&SparseRows::by_user(&d, false).unwrap(), false);
+        let draw = Draw::new(&interaction_rows(&d, false).unwrap(), false);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let hits = (0..40_000).filter(|_| draw.sample(&mut rng) == 1).count();
         assert!((29_000..31_000).contains(&hits), "{hits} of 40000, expected 3/4");
@@ -430,7 +431,7 @@ mod tests {
 
     #[test]
     fn every_instruction_set_gives_the_same_bits() {
-        let rows = SparseRows::by_user(&two_blocks(20, 10), true).unwrap();
+        let rows = interaction_rows(&two_blocks(20, 10), true).unwrap();
         let userids: Vec<u32> = (0..20u32).flat_map(|u| std::iter::repeat_n(u, rows.row(u as usize).len())).collect();
         let draw = Draw::new(&rows, true);
         let sgd = Sgd { rows: &rows, userids: &userids, draw: &draw, d: 11, lr: 0.05, reg: 0.01, verify: true };

@@ -103,13 +103,13 @@ impl ContentKnnParams {
             }
         }
         let k = self.k;
-        let rows: Vec<Vec<(u32, f32)>> = (0..ni)
+        let rows: Vec<(Vec<u32>, Vec<f32>)> = (0..ni)
             .into_par_iter()
             .map_init(
                 || vec![0f32; ni],
                 |acc, i| {
                     if norm[i] == 0.0 {
-                        return Vec::new();
+                        return (Vec::new(), Vec::new());
                     }
                     let mut touched = Vec::new();
                     for &f in features.row(i) {
@@ -137,57 +137,87 @@ impl ContentKnnParams {
                         nb.select_nth_unstable_by(k, by_sim);
                         nb.truncate(k);
                     }
-                    nb.sort_by(by_sim);
-                    nb
+                    nb.sort_unstable_by_key(|p| p.0);
+                    nb.into_iter().unzip()
                 },
             )
             .collect();
-        let mut offsets = vec![0u32; ni + 1];
-        let (mut neighbours, mut sims) = (Vec::new(), Vec::new());
-        for (i, r) in rows.iter().enumerate() {
-            neighbours.extend(r.iter().map(|x| x.0));
-            sims.extend(r.iter().map(|x| x.1));
-            offsets[i + 1] = neighbours.len() as u32;
-        }
-        Ok(ContentKnn { offsets, neighbours, sims, user_items: Csr::by_user(train), known: KnownSet::from_train(train) })
+        let neighbours = Csr::from_rows(rows).expect("neighbour rows are sorted by item index");
+        Ok(ContentKnn { neighbours, user_items: Csr::by_user(train), known: KnownSet::from_train(train) })
     }
 }
 
 /// A fitted [`ContentKnnParams`]; scores are unitless ([`Feedback::Implicit`]).
 ///
 /// # Shapes
-/// `offsets`: `[n_items + 1]`; item `i`'s neighbours are `neighbours[offsets[i]..offsets[i+1]]`
-/// with cosine similarities `sims[..]` (same range), most similar first. `user_items`: the
-/// training interactions by user (`user_items.row(u)`: the items `u` interacted with, sorted).
+/// `neighbours`: `[n_items × n_items]`, row `i` holds item `i`'s kept neighbours (sorted by
+/// index) and their content cosines. `user_items`: the training interactions by user
+/// (`user_items.row(u)`: the items `u` interacted with, sorted).
+///
+/// Files written before the one sparse-row type (`offsets`, `neighbours`, `sims`, rows most
+/// similar first) still load. Since then a score sums its cosines in index order rather than
+/// most-similar-first, which can change a score in its last bits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ContentKnnFile")]
 pub struct ContentKnn {
-    /// CSR offsets of the neighbour lists.
-    pub offsets: Vec<u32>,
-    /// Neighbour item indices.
-    pub neighbours: Vec<u32>,
-    /// Content cosine similarity of each neighbour.
-    pub sims: Vec<f32>,
+    /// Item `i`'s content neighbours and cosines, row `i`.
+    pub neighbours: Csr,
     /// Training interactions by user.
     pub user_items: Csr,
     known: KnownSet,
+}
+
+/// The two shapes of a saved [`ContentKnn`].
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ContentKnnFile {
+    Current { neighbours: Csr, user_items: Csr, known: KnownSet },
+    Legacy { offsets: Vec<u32>, neighbours: Vec<u32>, sims: Vec<f32>, user_items: Csr, known: KnownSet },
+}
+
+impl TryFrom<ContentKnnFile> for ContentKnn {
+    type Error = String;
+
+    fn try_from(f: ContentKnnFile) -> Result<Self, String> {
+        match f {
+            ContentKnnFile::Current { neighbours, user_items, known } => Ok(Self { neighbours, user_items, known }),
+            ContentKnnFile::Legacy { offsets, neighbours, sims, user_items, known } => {
+                let bad = || format!("content neighbours: offsets must increase from 0 to {} with one cosine per neighbour", neighbours.len());
+                if offsets.first() != Some(&0)
+                    || offsets.windows(2).any(|w| w[0] > w[1])
+                    || offsets.last().map(|&o| o as usize) != Some(neighbours.len())
+                    || sims.len() != neighbours.len()
+                {
+                    return Err(bad());
+                }
+                let rows = offsets.windows(2).map(|w| {
+                    let r = w[0] as usize..w[1] as usize;
+                    let mut row: Vec<(u32, f32)> = neighbours[r.clone()].iter().copied().zip(sims[r].iter().copied()).collect();
+                    row.sort_unstable_by_key(|p| p.0);
+                    row.into_iter().unzip()
+                });
+                let neighbours = Csr::from_rows(rows).map_err(|e| format!("content neighbours: {e}"))?;
+                Ok(Self { neighbours, user_items, known })
+            }
+        }
+    }
 }
 
 impl ContentKnn {
     /// The stored neighbours of `item` as `(item, cosine)`, most similar first (empty for an
     /// item without features or out of range) — "more like this", also for unrated items.
     pub fn similar(&self, item: u32) -> Vec<(u32, f32)> {
-        let i = item as usize;
-        if i + 1 >= self.offsets.len() {
-            return Vec::new();
-        }
-        let r = self.offsets[i] as usize..self.offsets[i + 1] as usize;
-        self.neighbours[r.clone()].iter().copied().zip(self.sims[r].iter().copied()).collect()
+        let (cols, sims) = self.neighbours.entries(item as usize);
+        let mut out: Vec<(u32, f32)> = cols.iter().copied().zip(sims.iter().copied()).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
     }
 
-    /// The one scoring rule: the sum of the cosines of `item`'s stored neighbours `j` for
-    /// which `has(j)` (the user has them).
+    /// The one scoring rule: the sum, in index order, of the cosines of `item`'s stored
+    /// neighbours `j` for which `has(j)` (the user has them).
     fn rule(&self, item: u32, has: impl Fn(u32) -> bool) -> f32 {
-        self.similar(item).iter().filter(|&&(j, _)| has(j)).map(|(_, s)| s).sum()
+        let (cols, sims) = self.neighbours.entries(item as usize);
+        cols.iter().zip(sims).filter(|&(&j, _)| has(j)).map(|(_, s)| s).sum()
     }
 
     fn score(&self, user: u32, item: u32) -> f32 {
@@ -210,7 +240,7 @@ impl RatingPredictor for ContentKnn {
 
     fn score_block(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
         let mut out = vec![0f32; users.len() * items.len()];
-        let n_items = self.offsets.len().saturating_sub(1);
+        let n_items = self.neighbours.n_rows();
         out.par_chunks_mut(items.len().max(1)).zip(users.par_iter()).for_each_init(
             || vec![false; n_items],
             |seen, (row, &u)| {
@@ -233,7 +263,7 @@ impl RatingPredictor for ContentKnn {
     /// items gives that user's scores — content-based recommendations for a user with a few
     /// items and no training row.
     fn history_scores(&self, history: &[u32]) -> Option<Vec<f32>> {
-        let n_items = self.offsets.len().saturating_sub(1);
+        let n_items = self.neighbours.n_rows();
         let mut has = vec![false; n_items];
         for &j in history {
             if let Some(h) = has.get_mut(j as usize) {
@@ -290,6 +320,30 @@ pub(crate) mod tests {
         let s1 = m.similar(1);
         assert_eq!(s1[0].0, 2);
         assert!((s1[0].1 - 0.8734).abs() < 1e-4, "{s1:?}");
+    }
+
+    #[test]
+    fn legacy_neighbour_lists_still_load() {
+        // Files before the one sparse-row type: `offsets`, `neighbours`, `sims`, most similar first.
+        let (train, feats) = setup();
+        let m = ContentKnnParams::default().fit(&train, &feats).unwrap();
+        let mut v = serde_json::to_value(&m).unwrap();
+        let (mut offsets, mut nb, mut sims) = (vec![0u32], Vec::new(), Vec::new());
+        for i in 0..5 {
+            for (j, s) in m.similar(i) {
+                nb.push(j);
+                sims.push(s);
+            }
+            offsets.push(nb.len() as u32);
+        }
+        let o = v.as_object_mut().unwrap();
+        o.insert("offsets".into(), offsets.into());
+        o.insert("neighbours".into(), nb.into());
+        o.insert("sims".into(), sims.into());
+        assert_eq!(serde_json::from_value::<ContentKnn>(v.clone()).unwrap(), m);
+        v["offsets"][5] = 99.into();
+        let e = serde_json::from_value::<ContentKnn>(v).unwrap_err().to_string();
+        assert!(e.contains("offsets must increase"), "{e}");
     }
 
     #[test]

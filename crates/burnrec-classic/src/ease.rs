@@ -2,6 +2,7 @@
 //! Autoencoders for Sparse Data", WWW 2019): a dense item × item weight matrix with a zero
 //! diagonal, in closed form from the regularised Gram matrix of the interactions.
 
+use burnrec_data::csr::Csr;
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{LltRegularization, cholesky_in_place, cholesky_in_place_scratch};
@@ -11,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::als::{SparseRows, axpy, fill_popularity};
+use crate::als::{axpy, fill_popularity, interaction_rows, popularity};
 use crate::error::{FitError, ParamError, ensure};
 
 /// Parameters of [`Ease`].
@@ -101,7 +102,7 @@ pub struct Ease {
     /// Weights `B`, `[n, n]` row-major (saved as a base64 blob, [`crate::f32_blob`]).
     #[serde(with = "crate::f32_blob")]
     pub b: Vec<f32>,
-    user_items: SparseRows,
+    user_items: Csr,
     popularity: Vec<f32>,
     known: KnownSet,
 }
@@ -121,7 +122,7 @@ impl Ease {
 
     /// `X_u B` over active positions (`[n]`), accumulated into `acc`.
     fn user_row(&self, u: usize, acc: &mut [f32]) {
-        self.row_scores(self.user_items.row(u).iter().copied().zip(self.user_items.values(u).iter().copied()), acc);
+        self.row_scores(self.user_items.row(u).iter().copied().zip(self.user_items.row_values(u).iter().copied()), acc);
     }
 
     /// `Σ_j x_j B_j·` over active positions (`[n]`) for the `(item, x_j)` pairs of one user,
@@ -163,7 +164,7 @@ impl Fit for EaseParams {
                 ),
             });
         }
-        let by_user = SparseRows::by_user(train, self.binary)?;
+        let by_user = interaction_rows(train, self.binary)?;
         let by_item = by_user.transpose(train.n_items());
         let items: Vec<u32> = (0..train.n_items() as u32).filter(|&i| !by_item.row(i as usize).is_empty()).collect();
         let n = items.len();
@@ -177,9 +178,9 @@ impl Fit for EaseParams {
         let mut g = vec![0f64; n * n];
         g.par_chunks_mut(n).enumerate().for_each(|(a, col)| {
             let i = items[a] as usize;
-            for (&u, &x) in by_item.row(i).iter().zip(by_item.values(i)) {
+            for (&u, &x) in by_item.row(i).iter().zip(by_item.row_values(i)) {
                 let x = f64::from(x);
-                for (&j, &y) in by_user.row(u as usize).iter().zip(by_user.values(u as usize)) {
+                for (&j, &y) in by_user.row(u as usize).iter().zip(by_user.row_values(u as usize)) {
                     col[pos[j as usize] as usize] += x * f64::from(y);
                 }
             }
@@ -197,7 +198,7 @@ impl Fit for EaseParams {
                 }
             }
         });
-        let popularity = by_user.popularity(train.n_items());
+        let popularity = popularity(&by_user, train.n_items());
         Ok(Ease { items, b, user_items: by_user, popularity, known: KnownSet::from_train(train) })
     }
 }
@@ -226,7 +227,7 @@ impl RatingPredictor for Ease {
                     self.popularity.get(j as usize).copied().unwrap_or(0.0)
                 } else if let Some(c) = self.position(j) {
                     let mut s = 0f32;
-                    for (&i, &x) in self.user_items.row(u as usize).iter().zip(self.user_items.values(u as usize)) {
+                    for (&i, &x) in self.user_items.row(u as usize).iter().zip(self.user_items.row_values(u as usize)) {
                         if let Some(r) = self.position(i) {
                             s += x * self.b[r * n + c];
                         }

@@ -3,12 +3,13 @@
 //! weightings of implicit's `CosineRecommender`, `BM25Recommender` (Okapi BM25, Robertson et
 //! al.) and plain `ItemItemRecommender` (benfred/implicit 0.7, `nearest_neighbours.py`).
 
+use burnrec_data::csr::Csr;
 use burnrec_data::{Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Fit;
-use crate::als::{SparseRows, fill_popularity};
+use crate::als::{fill_popularity, interaction_rows, popularity};
 use crate::error::{FitError, ParamError, ensure};
 
 /// How interactions are weighted before item–item similarities are taken.
@@ -106,9 +107,9 @@ pub struct ItemKnn {
     /// Neighbours kept per item.
     pub k: usize,
     /// `[n_items × n_items]`, at most `k` entries per row: row `j` holds `s_j·`.
-    similarity: SparseRows,
+    similarity: Csr,
     /// `[n_users × n_items]` training values `x_uj`.
-    user_items: SparseRows,
+    user_items: Csr,
     popularity: Vec<f32>,
     known: KnownSet,
 }
@@ -117,7 +118,7 @@ impl ItemKnn {
     /// The stored neighbours of `item` as `(item indices, similarities)`, sorted by item index
     /// (empty for an item outside the space).
     pub fn neighbours(&self, item: u32) -> (&[u32], &[f32]) {
-        (self.similarity.row(item as usize), self.similarity.values(item as usize))
+        (self.similarity.row(item as usize), self.similarity.row_values(item as usize))
     }
 
     /// `acc[i] += Σ_j x_j s_ji` over the `(item j, x_j)` pairs of one user (`acc`: `[n_items]`,
@@ -133,8 +134,7 @@ impl ItemKnn {
 
     /// The stored similarity `s_ij`: 0 when `j` is not among `i`'s `k` neighbours.
     pub fn similarity(&self, i: u32, j: u32) -> f32 {
-        let (cols, vals) = self.neighbours(i);
-        cols.binary_search(&j).map_or(0.0, |p| vals[p])
+        self.similarity.get(i as usize, j).unwrap_or(0.0)
     }
 }
 
@@ -149,16 +149,16 @@ impl Fit for ItemKnnParams {
     fn fit(&self, train: &Interactions) -> Result<ItemKnn, FitError> {
         self.check()?;
         let (nu, ni) = (train.n_users(), train.n_items());
-        let by_user = SparseRows::by_user(train, self.binary)?;
+        let by_user = interaction_rows(train, self.binary)?;
         let by_item = by_user.transpose(ni);
         let weight = weights(&by_user, &by_item, self.weighting, ni);
         // The same weights in both layouts: w_item aligned with by_item, w_user with by_user.
         let w_item: Vec<f64> = (0..ni)
-            .flat_map(|i| by_item.row(i).iter().zip(by_item.values(i)).map(move |(&u, &x)| (u as usize, i, x)))
+            .flat_map(|i| by_item.row(i).iter().zip(by_item.row_values(i)).map(move |(&u, &x)| (u as usize, i, x)))
             .map(|(u, i, x)| weight(u, i, x))
             .collect();
         let w_user: Vec<f64> = (0..nu)
-            .flat_map(|u| by_user.row(u).iter().zip(by_user.values(u)).map(move |(&i, &x)| (u, i as usize, x)))
+            .flat_map(|u| by_user.row(u).iter().zip(by_user.row_values(u)).map(move |(&i, &x)| (u, i as usize, x)))
             .map(|(u, i, x)| weight(u, i, x))
             .collect();
         let k = self.k;
@@ -167,10 +167,10 @@ impl Fit for ItemKnnParams {
             .map_init(
                 || (vec![0f64; ni], vec![false; ni], Vec::<u32>::new()),
                 |(acc, seen, touched), i| {
-                    let span = by_item.offsets[i]..by_item.offsets[i + 1];
-                    for (&u, &w1) in by_item.cols[span.clone()].iter().zip(&w_item[span]) {
-                        let span = by_user.offsets[u as usize]..by_user.offsets[u as usize + 1];
-                        for (&j, &w2) in by_user.cols[span.clone()].iter().zip(&w_user[span]) {
+                    let span = by_item.offsets()[i]..by_item.offsets()[i + 1];
+                    for (&u, &w1) in by_item.cols()[span.clone()].iter().zip(&w_item[span]) {
+                        let span = by_user.offsets()[u as usize]..by_user.offsets()[u as usize + 1];
+                        for (&j, &w2) in by_user.cols()[span.clone()].iter().zip(&w_user[span]) {
                             acc[j as usize] += w1 * w2;
                             if !seen[j as usize] {
                                 seen[j as usize] = true;
@@ -194,22 +194,15 @@ impl Fit for ItemKnnParams {
                 },
             )
             .collect();
-        let mut offsets = Vec::with_capacity(ni + 1);
-        offsets.push(0);
-        let (mut cols, mut vals) = (Vec::new(), Vec::new());
-        for (c, v) in rows {
-            cols.extend(c);
-            vals.extend(v);
-            offsets.push(cols.len());
-        }
-        let popularity = by_user.popularity(ni);
-        Ok(ItemKnn { k, similarity: SparseRows { offsets, cols, vals }, user_items: by_user, popularity, known: KnownSet::from_train(train) })
+        let similarity = Csr::from_rows(rows).expect("similarity rows are sorted by item index");
+        let popularity = popularity(&by_user, ni);
+        Ok(ItemKnn { k, similarity, user_items: by_user, popularity, known: KnownSet::from_train(train) })
     }
 }
 
 /// The weight `W_ui` of an interaction `(u, i, x_ui)` under `weighting`, in f64 as implicit.
-fn weights(by_user: &SparseRows, by_item: &SparseRows, weighting: ItemKnnWeighting, ni: usize) -> impl Fn(usize, usize, f32) -> f64 + use<> {
-    let col_sum = |f: &dyn Fn(f64) -> f64| -> Vec<f64> { (0..ni).map(|i| by_item.values(i).iter().map(|&x| f(f64::from(x))).sum()).collect() };
+fn weights(by_user: &Csr, by_item: &Csr, weighting: ItemKnnWeighting, ni: usize) -> impl Fn(usize, usize, f32) -> f64 + use<> {
+    let col_sum = |f: &dyn Fn(f64) -> f64| -> Vec<f64> { (0..ni).map(|i| by_item.row_values(i).iter().map(|&x| f(f64::from(x))).sum()).collect() };
     let (scale, idf, k1) = match weighting {
         ItemKnnWeighting::None => (vec![], vec![], 0.0),
         ItemKnnWeighting::Cosine => (col_sum(&|x| x * x).into_iter().map(|s| 1.0 / s.sqrt()).collect(), vec![], 0.0),
@@ -241,7 +234,7 @@ impl RatingPredictor for ItemKnn {
                 let (ku, ki) = (self.known.user(u), self.known.item(i));
                 let rating = if ku {
                     let mut s = 0f32;
-                    for (&j, &x) in self.user_items.row(u as usize).iter().zip(self.user_items.values(u as usize)) {
+                    for (&j, &x) in self.user_items.row(u as usize).iter().zip(self.user_items.row_values(u as usize)) {
                         let (cols, vals) = self.neighbours(j);
                         if let Ok(p) = cols.binary_search(&i) {
                             s += x * vals[p];
@@ -272,7 +265,7 @@ impl RatingPredictor for ItemKnn {
                     return;
                 }
                 let u = u as usize;
-                self.accumulate(self.user_items.row(u).iter().copied().zip(self.user_items.values(u).iter().copied()), acc);
+                self.accumulate(self.user_items.row(u).iter().copied().zip(self.user_items.row_values(u).iter().copied()), acc);
                 for (o, &i) in row.iter_mut().zip(items) {
                     *o = acc.get(i as usize).copied().unwrap_or(0.0);
                 }

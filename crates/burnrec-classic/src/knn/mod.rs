@@ -248,7 +248,7 @@ impl KnnParams {
     /// the copies of the ratings, and the per-thread accumulators), computed in O(ratings)
     /// without allocating any of it. Row `x` can keep at most
     /// `min(n_rows − 1, Σ_{y rated by x} (|raters of y| − 1), max_neighbours)` neighbours at 8
-    /// bytes each; one accumulator of `n_rows` entries is counted per thread of the current
+    /// bytes each (twice: as built per row, then copied into one matrix); one accumulator of `n_rows` entries is counted per thread of the current
     /// rayon pool. Does not count `train` itself.
     pub fn memory_estimate(&self, train: &Interactions) -> u64 {
         let ub = self.sim.user_based;
@@ -273,8 +273,9 @@ impl KnnParams {
             SimilarityName::Pearson => 5,
         };
         let threads = rayon::current_num_threads() as u64;
-        // 8 bytes a kept pair, plus each row's two vectors and their allocator overhead.
-        let lists = stored * 8 + n_x * (std::mem::size_of::<SimRow>() as u64 + 64);
+        // 8 bytes a kept pair, twice (the rows as built, then the one matrix they are copied
+        // into), plus each built row's two vectors and their allocator overhead, and an offset.
+        let lists = stored * 16 + n_x * (std::mem::size_of::<SimRow>() as u64 + 64 + 8);
         // Csr by user and by item, plus the model's copy of the ratings by y.
         let ratings = 2 * nnz * 8 + (nu + ni + 2) * 8 + nnz * 8 + (n_y as u64 + 1) * 8;
         // Per thread: count and sums (8-byte aligned), touched list, candidate list.

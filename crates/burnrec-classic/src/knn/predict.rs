@@ -39,9 +39,10 @@ pub struct Knn {
     pub bu: Vec<f32>,
     /// Item biases.
     pub bi: Vec<f32>,
-    /// Written as `neighbors` by earlier versions (still read).
-    #[serde(alias = "neighbors")]
-    pub(super) neighbours: Vec<SimRow>,
+    /// Row `x`: its kept neighbours and their similarities, sorted by index. Written as
+    /// `neighbors`, a list of rows, by earlier versions (still read).
+    #[serde(alias = "neighbors", deserialize_with = "similarity::neighbour_store")]
+    pub(super) neighbours: Csr,
     pub(super) by_y: Csr,
     pub(super) known: KnownSet,
 }
@@ -128,10 +129,7 @@ impl Knn {
     /// The kept neighbours of row `x` (a user if [`Knn::user_based`], else an item): sorted
     /// neighbour indices and their similarities, aligned. Empty outside the range.
     pub fn neighbours(&self, x: u32) -> (&[u32], &[f32]) {
-        match self.neighbours.get(x as usize) {
-            Some(r) => (&r.idx, &r.sim),
-            None => (&[], &[]),
-        }
+        self.neighbours.entries(x as usize)
     }
 
     /// The similarity used between rows `x` and `x2`: 1 if they are equal, the kept value if
@@ -141,23 +139,19 @@ impl Knn {
         if x == x2 {
             return 1.0;
         }
-        let (idx, sim) = self.neighbours(x);
-        idx.binary_search(&x2).map_or(0.0, |p| sim[p])
+        self.neighbours.get(x as usize, x2).unwrap_or(0.0)
     }
 
     /// Number of stored (row, neighbour) pairs, over all rows.
     pub fn n_stored_pairs(&self) -> usize {
-        self.neighbours.iter().map(|r| r.idx.len()).sum()
+        self.neighbours.nnz()
     }
 
     /// The positive-similarity raters of `y` with their similarity to `x` and rating, as
     /// `(sim, rating, x2)` in `buf` (cleared first).
     pub(super) fn gather(&self, x: usize, y: usize, buf: &mut Vec<(f32, f32, u32)>) {
         buf.clear();
-        let (nidx, nsim) = match self.neighbours.get(x) {
-            Some(r) => (&r.idx[..], &r.sim[..]),
-            None => (&[][..], &[][..]),
-        };
+        let (nidx, nsim) = self.neighbours.entries(x);
         let (raters, vals) = (self.by_y.row(y), self.by_y.row_values(y));
         // Both lists are sorted: walk the neighbour list forward, by binary search when it is
         // much longer than the rater list, else linearly.

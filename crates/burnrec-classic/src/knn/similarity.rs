@@ -7,7 +7,8 @@ use burnrec_data::csr::Csr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One row's kept neighbours, sorted by index.
+/// One row's kept neighbours, sorted by index: what [`similarity_row`] builds, and the form
+/// in which model files before the one sparse-row type stored each row (a list of these).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct SimRow {
     pub(super) idx: Vec<u32>,
@@ -386,16 +387,42 @@ pub(super) fn sort_desc(v: &mut [u64]) {
     }
 }
 
-/// Every row's positive similarities under `kernel`, computed in parallel over rows (each row
-/// on its own, so the result does not depend on the number of threads).
-pub(super) fn similarity_rows<const N: usize, K: Kernel<N>>(kernel: &K, xr: &Csr, yr: &Csr, min_support: u32, keep: Option<usize>) -> Vec<SimRow> {
+/// Every row's positive similarities under `kernel` as one [`Csr`] (row `x`: its kept
+/// neighbours, sorted by index), computed in parallel over rows (each row on its own, so the
+/// result does not depend on the number of threads).
+pub(super) fn similarity_rows<const N: usize, K: Kernel<N>>(kernel: &K, xr: &Csr, yr: &Csr, min_support: u32, keep: Option<usize>) -> Csr {
     let n_x = xr.n_rows();
     let pool = ScratchPool::new();
-    (0..n_x)
+    let rows: Vec<SimRow> = (0..n_x)
         .into_par_iter()
         .with_min_len(16)
         .map_init(|| pool.take(|| SimScratch::<N>::new(n_x)), |s, x| similarity_row(kernel, xr, yr, min_support, keep, s, x))
-        .collect()
+        .collect();
+    rows_to_csr(rows).expect("similarity rows are built sorted by neighbour index with distinct indices")
+}
+
+fn rows_to_csr(rows: Vec<SimRow>) -> Result<Csr, String> {
+    Csr::from_rows(rows.into_iter().map(|r| (r.idx, r.sim)))
+}
+
+/// Reads a neighbour store: a [`Csr`], or the list of [`SimRow`]s that earlier model files
+/// wrote (rows sorted by index; a list that is not is refused, naming the row).
+///
+/// # Errors
+/// Neither form, or a legacy row with unsorted or repeated indices or unaligned similarities.
+pub(super) fn neighbour_store<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Csr, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Store {
+        Csr(Csr),
+        Rows(Vec<SimRow>),
+    }
+    match Store::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("neighbours: expected a sparse-row matrix {offsets, cols, values} or a list of {idx, sim} rows"))?
+    {
+        Store::Csr(m) => Ok(m),
+        Store::Rows(rows) => rows_to_csr(rows).map_err(|e| serde::de::Error::custom(format!("neighbours: {e}"))),
+    }
 }
 
 /// Mean and population standard deviation of each row's values (0, 0 for an empty row).

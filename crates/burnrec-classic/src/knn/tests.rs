@@ -322,6 +322,23 @@ fn save_load_gives_identical_predictions() {
 }
 
 #[test]
+fn legacy_neighbour_lists_still_load() {
+    // Model files before the one sparse-row type wrote `neighbors` as a list of rows.
+    let m = params(KnnKind::Basic, SimilarityName::Msd, true).fit(&tiny()).unwrap();
+    let mut v = serde_json::to_value(&m).unwrap();
+    let rows: Vec<serde_json::Value> = (0..5).map(|x| serde_json::json!({"idx": m.neighbours(x).0, "sim": m.neighbours(x).1})).collect();
+    let o = v.as_object_mut().unwrap();
+    o.remove("neighbours");
+    o.insert("neighbors".into(), rows.into());
+    let back: Knn = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back, m);
+    // A legacy row out of order is refused, naming the row.
+    v["neighbors"][0] = serde_json::json!({"idx": [3, 2, 1], "sim": [0.5, 0.5, 0.5]});
+    let e = serde_json::from_value::<Knn>(v).unwrap_err().to_string();
+    assert!(e.contains("row 0 are not sorted"), "{e}");
+}
+
+#[test]
 fn bad_params_are_named() {
     let bad = |p: KnnParams| p.check().unwrap_err().name;
     assert_eq!(bad(KnnParams { k: 0, ..Default::default() }), "k");
