@@ -87,7 +87,7 @@ static TOY: ModelEntry = ModelEntry {
     name: "toy",
     family: Family::Classic,
     feedback: Feedback::Explicit,
-    needs: Needs { item_features: Need::No, user_features: Need::No, timestamps: Need::No },
+    needs: Needs { item_features: Need::No, user_features: Need::No, timestamps: Need::No, item_text: Need::No },
     serves: Serves { dot_factors: false, fold_in: false, similar: false, user_features: false },
     parts: &[],
     summary: "damped item mean",

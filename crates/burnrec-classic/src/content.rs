@@ -204,6 +204,13 @@ impl TryFrom<ContentKnnFile> for ContentKnn {
 }
 
 impl ContentKnn {
+    /// A model from its neighbourhoods (`[n_items × n_items]`, rows sorted by index), the
+    /// training interactions by user and the known users and items — how other similarity
+    /// sources (text embeddings, [`crate::text_knn`]) share this scoring rule.
+    pub fn from_parts(neighbours: Csr, user_items: Csr, known: KnownSet) -> Self {
+        Self { neighbours, user_items, known }
+    }
+
     /// The stored neighbours of `item` as `(item, cosine)`, most similar first (empty for an
     /// item without features or out of range) — "more like this", also for unrated items.
     pub fn similar(&self, item: u32) -> Vec<(u32, f32)> {

@@ -47,6 +47,7 @@ pub mod saved;
 pub mod slope_one;
 pub mod svd;
 pub mod svdpp;
+pub mod text_knn;
 pub mod util;
 
 pub use als::{Als, AlsParams};
@@ -67,6 +68,7 @@ pub use saved::{ModelFile, ModelFileError};
 pub use slope_one::{SlopeOne, SlopeOneParams};
 pub use svd::{BiasedMf, SvdParams};
 pub use svdpp::{SvdPp, SvdPpParams};
+pub use text_knn::TextKnnParams;
 
 use burnrec_data::{Interactions, RatingPredictor};
 

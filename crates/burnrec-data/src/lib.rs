@@ -33,6 +33,7 @@ pub mod spec;
 pub mod split;
 pub mod stats;
 pub mod synthetic;
+pub mod text;
 
 pub use dataset::{Dataset, Interactions, Rating};
 pub use error::DataError;

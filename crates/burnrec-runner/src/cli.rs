@@ -42,6 +42,9 @@ pub enum Command {
     /// Serve a model directory over HTTP/JSON (axum): /recommend, /similar, /health, /metrics,
     /// /admin/reload.
     Serve(ServeArgs),
+    /// Item embeddings from a pretrained sentence encoder (e.g. all-MiniLM-L6-v2) over each
+    /// item's text (title, genres, tags), with the item id map, cached per encoder and text.
+    Embed(EmbedArgs),
     /// List every model of the catalogue: family, feedback, the data it needs, what it can do
     /// when served, and its paper.
     Models(ModelsArgs),
@@ -65,6 +68,9 @@ pub struct TrainArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
+    /// The sentence encoder, for models over item text.
+    #[command(flatten)]
+    pub text: TextArgs,
     /// Burn backend (neural models).
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     pub backend: Backend,
@@ -249,6 +255,50 @@ pub struct EmbeddingBenchArgs {
     /// Print a JSON array (one object per rows × mode) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `burnrec embed`.
+#[derive(Debug, Clone, Args)]
+pub struct EmbedArgs {
+    /// Input data (item titles and side files).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The encoder and its cache.
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Burn backend to encode on.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Output: `.safetensors` (tensor `embeddings` F32 [n_items, d]; metadata `item_ids`,
+    /// a JSON array of raw item ids in row order, `encoder`, `texts`) or `.tsv` (raw item id,
+    /// then d values, one item a line).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// The sentence encoder of the models over item text (`text-knn`), and its embedding cache.
+#[derive(Debug, Clone, Args)]
+pub struct TextArgs {
+    /// Sentence-encoder folder (Hugging Face sentence-transformers layout: config.json,
+    /// model.safetensors, tokenizer.json, …), e.g. all-MiniLM-L6-v2. Default:
+    /// `$BURNREC_ENCODER`.
+    #[arg(long, value_name = "PATH")]
+    pub encoder: Option<PathBuf>,
+    /// Texts per encoder batch (sorted by length, padded to the batch's longest).
+    #[arg(long, default_value_t = burnrec_text::DEFAULT_BATCH_SIZE)]
+    pub encoder_batch_size: usize,
+    /// Most tags per item text (datasets with tags, e.g. ml-latest); the text is
+    /// `TITLE. Genres: …. Tags: ….`.
+    #[arg(long, default_value_t = 10)]
+    pub max_tags: usize,
+    /// Folder of the embedding cache (one safetensors file per encoder; texts are encoded
+    /// once). Default: `embeddings/` in the data cache (`$BURNREC_DATA` or the platform cache
+    /// dir).
+    #[arg(long, value_name = "DIR")]
+    pub embedding_cache: Option<PathBuf>,
+    /// Encode every text even if cached (the cache is not read or written).
+    #[arg(long)]
+    pub no_embedding_cache: bool,
 }
 
 /// `burnrec data …`.
@@ -499,6 +549,9 @@ pub struct CompareArgs {
     /// Input data.
     #[command(flatten)]
     pub data: DataArgs,
+    /// The sentence encoder, for models over item text.
+    #[command(flatten)]
+    pub text: TextArgs,
     /// Burn backend for the neural models: `flex` (CPU), `ndarray` (CPU), `wgpu` (GPU), or
     /// `cuda` in builds with the `cuda` cargo feature.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]

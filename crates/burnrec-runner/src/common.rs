@@ -1,8 +1,15 @@
 //! What several commands share that is neither a model (`burnrec_zoo`) nor data
-//! (`burnrec_data`): the checks of the training flags and the held-out metrics' columns.
+//! (`burnrec_data`): the checks of the training flags, the held-out metrics' columns, and the
+//! item text embeddings of the sentence encoder (with its cache).
 
-use anyhow::bail;
-use burnrec_data::{Feedback, Interactions, RatingPredictor};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use burnrec_data::text::{ItemEmbeddings, ItemText};
+use burnrec_data::{Dataset, Feedback, Interactions, RatingPredictor};
+use burnrec_text::{EmbeddingCache, SentenceEncoder};
+
+use crate::cli::TextArgs;
 use burnrec_eval::{RankingReport, evaluate_full, evaluate_ratings};
 
 /// Users scored per block in held-out full ranking (`train`, `evaluate`).
@@ -59,4 +66,60 @@ pub fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: 
     let r = evaluate_full(model, train, test, k, BLOCK_USERS);
     push_ranking(&mut values, "", &r, true);
     values
+}
+
+/// The environment variable naming the default encoder folder.
+pub const ENCODER_ENV: &str = "BURNREC_ENCODER";
+
+/// The encoder folder: `--encoder`, else `$BURNREC_ENCODER`.
+///
+/// # Errors
+/// Neither is given.
+pub fn encoder_dir(text: &TextArgs) -> anyhow::Result<PathBuf> {
+    if let Some(p) = &text.encoder {
+        return Ok(p.clone());
+    }
+    match std::env::var_os(ENCODER_ENV) {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => bail!(
+            "no sentence encoder: pass --encoder PATH (a sentence-transformers folder such as all-MiniLM-L6-v2: config.json, model.safetensors, tokenizer.json) or set {ENCODER_ENV}"
+        ),
+    }
+}
+
+/// Embeds `texts` with the encoder of `text` on `device`, through the embedding cache unless
+/// `--no-embedding-cache`: `([texts.len() × d], d, texts encoded now, the encoder's
+/// fingerprint)`.
+///
+/// # Errors
+/// Reading the encoder or the cache, or encoding.
+pub fn embed_texts(text: &TextArgs, device: &burn::tensor::Device, texts: &[&str]) -> anyhow::Result<(Vec<f32>, usize, usize, String)> {
+    let dir = encoder_dir(text)?;
+    let encoder = SentenceEncoder::from_folder(&dir, device).with_context(|| format!("loading the sentence encoder in {}", dir.display()))?;
+    let fingerprint = encoder.folder().fingerprint()?;
+    let d = encoder.dim();
+    if text.no_embedding_cache {
+        return Ok((encoder.encode(texts, text.encoder_batch_size)?, d, texts.len(), fingerprint));
+    }
+    let cache_dir = match &text.embedding_cache {
+        Some(p) => p.clone(),
+        None => burnrec_data::fetch::cache_dir()?.join("embeddings"),
+    };
+    let mut cache = EmbeddingCache::open(&cache_dir, &fingerprint, d)?;
+    let (v, n) = cache.embed(&encoder, texts, text.encoder_batch_size)?;
+    Ok((v, d, n, fingerprint))
+}
+
+/// The text embeddings of every item of `data` ([`ItemText`] with `--max-tags`), `[n_items × d]`.
+///
+/// # Errors
+/// Those of [`embed_texts`].
+pub fn item_text_embeddings(text: &TextArgs, data: &Dataset, device: &burn::tensor::Device) -> anyhow::Result<ItemEmbeddings> {
+    let texts = ItemText { max_tags: text.max_tags }.texts(data);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (v, d, encoded, _) = embed_texts(text, device, &refs)?;
+    if encoded > 0 {
+        eprintln!("encoded {encoded} of {} item texts (the rest from the embedding cache)", texts.len());
+    }
+    ItemEmbeddings::new(v, d).map_err(|e| anyhow::anyhow!("the encoder's item embeddings: {e}"))
 }

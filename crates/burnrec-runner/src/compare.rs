@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
 use burnrec_data::split::{carve_validation, cold_item_split, kfold, leave_one_out_of, ml100k_official};
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{Dataset, DatasetSpec, Feedback, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_zoo::catalogue::check_sets;
@@ -17,7 +18,7 @@ use burnrec_zoo::{CATALOGUE, Curves, FitSettings, ModelEntry, Need, TrainingData
 use rand::SeedableRng;
 
 use crate::cli::{CompareArgs, Protocol, SplitKind};
-use crate::common::{check_training_flags, push_ranking};
+use crate::common::{check_training_flags, item_text_embeddings, push_ranking};
 use crate::report::{Row, csv, json, markdown, table};
 
 impl CompareArgs {
@@ -212,10 +213,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         }
     }
     if cold {
-        // Only side features say anything about an item nobody interacted with.
-        let blind: Vec<&str> = selected.iter().filter(|e| e.needs.item_features == Need::No).map(|e| e.name).collect();
+        // Only side features or text say anything about an item nobody interacted with.
+        let sees = |e: &ModelEntry| e.needs.item_features != Need::No || e.needs.item_text != Need::No;
+        let blind: Vec<&str> = selected.iter().filter(|e| !sees(e)).map(|e| e.name).collect();
         if !blind.is_empty() {
-            let seeing: Vec<&str> = CATALOGUE.iter().filter(|e| e.needs.item_features != Need::No).map(|e| e.name).collect();
+            let seeing: Vec<&str> = CATALOGUE.iter().filter(|e| sees(e)).map(|e| e.name).collect();
             let seeing = match seeing.split_last() {
                 Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
                 _ => seeing.join(""),
@@ -240,6 +242,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         let neural: Vec<&str> = CATALOGUE.iter().filter(|e| e.is_neural()).map(|e| e.name).collect();
         bail!("--patience stops the neural models early, and none is selected ({})", neural.join(", "));
     }
+    // Item text embeddings, once for every fold (and cached on disk per encoder and text).
+    let text: Option<ItemEmbeddings> =
+        if selected.iter().any(|e| e.needs.item_text != Need::No) { Some(item_text_embeddings(&args.text, &data, &args.backend.device())?) } else { None };
     let folds = given_folds.unwrap_or_else(|| vec![split]);
     let mut rows = Vec::new();
     let mut fallback_note = None;
@@ -255,7 +260,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         let mut model_curves = Vec::new();
         let (mut model_fallback, mut model_ndcg) = (None, Vec::new());
         for (f, split) in folds.iter().enumerate() {
-            let run = match evaluate_model(entry, args, &proto, split, negatives.as_ref(), clip, &data) {
+            let run = match evaluate_model(entry, args, &proto, split, negatives.as_ref(), clip, &data, text.as_ref()) {
                 Ok(run) => run,
                 Err(e) => {
                     eprintln!("error: {name}{}: {e:#} (left out of the table)", if folds.len() > 1 { format!(", fold {}", f + 1) } else { String::new() });
@@ -353,6 +358,7 @@ fn evaluate_model(
     negatives: Option<&HashMap<u32, Vec<u32>>>,
     clip: Option<(f32, f32)>,
     data: &Dataset,
+    text: Option<&ItemEmbeddings>,
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
@@ -361,6 +367,7 @@ fn evaluate_model(
         valid: (!split.valid.is_empty()).then_some(&split.valid),
         user_features: data.user_features.as_ref(),
         item_features: data.item_features.as_ref(),
+        item_text: text,
     };
     let settings = args.settings();
     let fitted = entry.recipe(&settings)?.fit(&training, &settings).with_context(|| format!("fitting `{}`", entry.name))?;

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod common;
 pub mod compare;
 pub mod data;
+pub mod embed;
 pub mod engine;
 pub mod evaluate;
 pub mod modeldir;
@@ -39,6 +40,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Recommend(args) => recommend::recommend(&args),
         cli::Command::Similar(args) => similar::similar(&args),
         cli::Command::Serve(args) => serve::serve(&args),
+        cli::Command::Embed(args) => embed::embed(&args),
         cli::Command::Models(args) => models::models(&args),
     }
 }

@@ -15,7 +15,12 @@ fn family(e: &ModelEntry) -> &'static str {
 
 fn needs(e: &ModelEntry) -> String {
     let mut v = Vec::new();
-    for (what, need) in [("item features", e.needs.item_features), ("user features", e.needs.user_features), ("timestamps", e.needs.timestamps)] {
+    for (what, need) in [
+        ("item features", e.needs.item_features),
+        ("user features", e.needs.user_features),
+        ("timestamps", e.needs.timestamps),
+        ("item text (--encoder)", e.needs.item_text),
+    ] {
         match need {
             Need::Required => v.push(what.to_string()),
             Need::Optional => v.push(format!("{what} (optional)")),

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burnrec_data::split::carve_validation;
-use burnrec_zoo::{FitSettings, TrainingData};
+use burnrec_zoo::{FitSettings, Need, TrainingData};
 
 use crate::cli::TrainArgs;
-use crate::common::{BLOCK_USERS, check_training_flags, holdout_metrics};
+use crate::common::{BLOCK_USERS, check_training_flags, holdout_metrics, item_text_embeddings};
 use crate::modeldir::{self, FORMAT, Manifest, SplitInfo, ToSave};
 
 /// Runs `burnrec train`.
@@ -51,11 +51,13 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     }
     burnrec_zoo::catalogue::check_sets(&args.set, &[entry])?;
     let recipe = entry.recipe(&settings)?;
+    let text = if entry.needs.item_text == Need::No { None } else { Some(item_text_embeddings(&args.text, &data, &args.backend.device())?) };
     let training = TrainingData {
         train: &split.train,
         valid: (!split.valid.is_empty()).then_some(&split.valid),
         user_features: data.user_features.as_ref(),
         item_features: data.item_features.as_ref(),
+        item_text: text.as_ref(),
     };
     let start = Instant::now();
     let model = recipe.fit(&training, &settings).with_context(|| format!("fitting `{}`", args.model))?.model;

@@ -8,12 +8,12 @@
 use burnrec_classic::registry::ClassicParams;
 use burnrec_classic::{
     AlsParams, BaselineParams, BaselineSgdParams, BprParams, ContentKnnParams, EaseParams, GlobalMeanParams, ItemKnnParams, KnnKind, KnnParams, NmfParams,
-    NormalPredictorParams, PopularityParams, PureSvdParams, SlopeOneParams, SvdParams, SvdPpParams,
+    NormalPredictorParams, PopularityParams, PureSvdParams, SlopeOneParams, SvdParams, SvdPpParams, TextKnnParams,
 };
 use burnrec_data::Feedback;
 use burnrec_model::{DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, TrainError};
 
-use crate::recipe::{BurnParams, BurnRecipe, ClassicRecipe, ContentRecipe, HybridRecipe};
+use crate::recipe::{BurnParams, BurnRecipe, ClassicRecipe, ContentRecipe, HybridRecipe, TextKnnRecipe};
 use crate::settings::apply_sets;
 use crate::{FitSettings, Recipe, ZooError};
 
@@ -23,7 +23,8 @@ pub enum Family {
     /// A classic algorithm of burnrec-classic on interactions alone (closed form, SGD, ALS,
     /// neighbourhoods).
     Classic,
-    /// A classic model over item side features (content-based, and hybrids with it).
+    /// A classic model over item side features or item text embeddings (content-based, and
+    /// hybrids with it).
     Content,
     /// A neural model of burnrec-model, trained by Burn on the chosen backend.
     Neural,
@@ -49,10 +50,12 @@ pub struct Needs {
     pub user_features: Need,
     /// Timestamps (ordered sequences).
     pub timestamps: Need,
+    /// Item text embeddings (a sentence encoder over each item's text; `--encoder`).
+    pub item_text: Need,
 }
 
 /// Interactions only.
-const INTERACTIONS: Needs = Needs { item_features: Need::No, user_features: Need::No, timestamps: Need::No };
+const INTERACTIONS: Needs = Needs { item_features: Need::No, user_features: Need::No, timestamps: Need::No, item_text: Need::No };
 
 /// What a fitted model can do when served (checked against the fitted models by the contract
 /// tests).
@@ -151,7 +154,9 @@ pub fn entry(name: &str) -> Result<&'static ModelEntry, ZooError> {
 }
 
 /// `--models` expanded: groups → their members (with the side-feature models only when
-/// `has_item_features`), duplicates dropped, order kept; [`DEFAULT_MODELS`] when `None`.
+/// `has_item_features`, and never the text-embedding models, which need a sentence encoder
+/// and are named on their own), duplicates dropped, order kept; [`DEFAULT_MODELS`] when
+/// `None`.
 ///
 /// # Errors
 /// [`ZooError::UnknownModel`] for a name that is neither a row nor a group.
@@ -163,7 +168,10 @@ pub fn select(models: Option<&[String]>, has_item_features: bool) -> Result<Vec<
     let mut out: Vec<&'static ModelEntry> = Vec::new();
     for m in &names {
         let members: Vec<&'static ModelEntry> = match GROUPS.iter().find(|g| g.0 == m) {
-            Some((_, member)) => CATALOGUE.iter().filter(|e| member(e) && (has_item_features || e.needs.item_features != Need::Required)).collect(),
+            Some((_, member)) => CATALOGUE
+                .iter()
+                .filter(|e| member(e) && (has_item_features || e.needs.item_features != Need::Required) && e.needs.item_text != Need::Required)
+                .collect(),
             None => vec![entry(m)?],
         };
         for e in members {
@@ -195,6 +203,12 @@ fn classic_params(e: &ModelEntry, s: &FitSettings<'_>, defaults: ClassicParams) 
 
 fn classic(e: &ModelEntry, s: &FitSettings<'_>, defaults: ClassicParams) -> Result<Box<dyn Recipe>, ZooError> {
     Ok(Box::new(ClassicRecipe(classic_params(e, s, defaults)?)))
+}
+
+fn text_knn_params(s: &FitSettings<'_>) -> Result<TextKnnParams, ZooError> {
+    let p = apply_sets("text-knn", TextKnnParams::default(), s)?;
+    p.check().map_err(|m| ZooError::Setting(format!("`text-knn`: {m}")))?;
+    Ok(p)
 }
 
 fn content_params(s: &FitSettings<'_>) -> Result<ContentKnnParams, ZooError> {
@@ -322,6 +336,17 @@ pub static CATALOGUE: &[ModelEntry] = &[
         build: |_, s| Ok(Box::new(ContentRecipe(content_params(s)?))),
     },
     ModelEntry {
+        name: "text-knn",
+        family: Family::Content,
+        feedback: Implicit,
+        needs: Needs { item_text: Need::Required, ..INTERACTIONS },
+        serves: Serves { dot_factors: false, fold_in: true, similar: true, user_features: false },
+        parts: &[],
+        summary: "item KNN on sentence-encoder text embeddings (all-MiniLM-L6-v2)",
+        source: "Reimers & Gurevych 2019",
+        build: |_, s| Ok(Box::new(TextKnnRecipe(text_knn_params(s)?))),
+    },
+    ModelEntry {
         name: "hybrid",
         family: Family::Content,
         feedback: Implicit,
@@ -360,7 +385,7 @@ pub static CATALOGUE: &[ModelEntry] = &[
     neural(
         "deep-hybrid",
         Implicit,
-        Needs { item_features: Need::Optional, user_features: Need::Optional, timestamps: Need::No },
+        Needs { item_features: Need::Optional, user_features: Need::Optional, timestamps: Need::No, item_text: Need::No },
         Serves { user_features: true, ..PLAIN },
         "NeuMF over id + side-feature embeddings with id dropout: scores cold-start users and items",
         "Kula 2015; He et al. 2017",

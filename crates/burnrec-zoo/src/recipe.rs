@@ -9,7 +9,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use burnrec_classic::registry::{ClassicModel, ClassicParams};
-use burnrec_classic::{ContentKnnParams, Hybrid};
+use burnrec_classic::{ContentKnnParams, Hybrid, TextKnnParams};
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, Interactions, RatingPredictor, random_split};
 use burnrec_eval::evaluate_full;
 use burnrec_model::{Backend, BurnModel, DeepParams, EpochLog, MfParams, NcfParams, TrainError, Validation};
@@ -31,12 +32,15 @@ pub struct TrainingData<'a> {
     pub user_features: Option<&'a FeatureTable>,
     /// Item side features (genres, tags, …), when the dataset has them.
     pub item_features: Option<&'a FeatureTable>,
+    /// Text embeddings of the items (a sentence encoder over each item's title, genres and
+    /// tags, `burnrec_data::text::ItemText`), `[n_items × d]`, when computed.
+    pub item_text: Option<&'a ItemEmbeddings>,
 }
 
 impl<'a> TrainingData<'a> {
     /// Interactions only: no validation part, no side features.
     pub fn of(train: &'a Interactions) -> Self {
-        Self { train, valid: None, user_features: None, item_features: None }
+        Self { train, valid: None, user_features: None, item_features: None, item_text: None }
     }
 }
 
@@ -113,6 +117,25 @@ impl Recipe for ClassicRecipe {
 
 fn item_features<'a>(name: &str, data: &TrainingData<'a>) -> Result<&'a FeatureTable, ZooError> {
     data.item_features.ok_or_else(|| ZooError::NeedsData { model: name.to_string(), what: "item side features (genres, tags)" })
+}
+
+fn item_text<'a>(name: &str, data: &TrainingData<'a>) -> Result<&'a ItemEmbeddings, ZooError> {
+    data.item_text.ok_or_else(|| ZooError::NeedsData { model: name.to_string(), what: "item text embeddings (a sentence encoder: --encoder PATH)" })
+}
+
+/// Item KNN over text embeddings.
+#[derive(Debug)]
+pub(crate) struct TextKnnRecipe(pub(crate) TextKnnParams);
+
+impl Recipe for TextKnnRecipe {
+    fn params_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).expect("params serialise")
+    }
+
+    fn fit(&self, data: &TrainingData<'_>, _: &FitSettings<'_>) -> Result<Fitted, ZooError> {
+        let model = ClassicModel::Content(self.0.fit(data.train, item_text("text-knn", data)?)?);
+        Ok(Fitted { model: FittedModel::Classic { params: None, model }, curves: None, timing: None })
+    }
 }
 
 /// The content-based item KNN.

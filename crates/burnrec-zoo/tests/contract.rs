@@ -14,6 +14,7 @@
 //! - the row's feedback and serving capabilities are what the fitted model does.
 
 use burnrec_data::features::FeatureBuilder;
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, Feedback, IdMap, Interactions, Rating};
 use burnrec_zoo::fitted::Unanswerable;
 use burnrec_zoo::{CATALOGUE, FitSettings, FittedModel, ModelEntry, TrainingData};
@@ -27,6 +28,7 @@ struct Data {
     train: Interactions,
     users: FeatureTable,
     items: FeatureTable,
+    text: ItemEmbeddings,
 }
 
 fn data() -> Data {
@@ -51,7 +53,9 @@ fn data() -> Data {
         users.set(u, "gender", if u % 2 == 0 { "F" } else { "M" });
         users.set(u, "age", ["18-24", "25-34", "35-44"][u % 3]);
     }
-    Data { train, users: users.build(), items: items.build() }
+    // Item "text embeddings": deterministic 4-d vectors of mixed signs (no encoder needed).
+    let text = ItemEmbeddings::new((0..N_ITEMS * 4).map(|x| ((x * 37 + 11) % 23) as f32 / 11.0 - 1.0).collect(), 4).unwrap();
+    Data { train, users: users.build(), items: items.build(), text }
 }
 
 /// Small settings for every row: two epochs (or iterations), PureSVD with 5 factors (it
@@ -66,7 +70,7 @@ fn sets(e: &ModelEntry) -> Vec<String> {
 fn fit(e: &ModelEntry, d: &Data, seed: u64) -> FittedModel {
     let set = sets(e);
     let s = FitSettings { seed, epochs: Some(2), quiet: true, set: &set, ..FitSettings::default() };
-    let training = TrainingData { train: &d.train, valid: None, user_features: Some(&d.users), item_features: Some(&d.items) };
+    let training = TrainingData { train: &d.train, valid: None, user_features: Some(&d.users), item_features: Some(&d.items), item_text: Some(&d.text) };
     let recipe = e.recipe(&s).unwrap_or_else(|err| panic!("{}: {err}", e.name));
     recipe.fit(&training, &s).unwrap_or_else(|err| panic!("{}: {err}", e.name)).model
 }
