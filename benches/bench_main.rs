@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use burn::tensor::{Int, Tensor, TensorData};
-use burnrec::classic::ContentKnnParams;
+use burnrec::classic::{ContentKnnParams, TextKnnParams};
 use burnrec::data::synthetic::random_ratings;
 use burnrec::model::{BiasedMfModule, RatingModule};
 use burnrec::prelude::*;
@@ -90,6 +90,9 @@ fn bench_classic(c: &mut Criterion) {
     }
     let features = features.build();
     fit.bench_with_input(BenchmarkId::new("content/-", &size), &data, |b, d| b.iter(|| ContentKnnParams::default().fit(black_box(d), &features).unwrap()));
+    // Text KNN on 384-d item vectors (the width of all-MiniLM-L6-v2), seeded random ones.
+    let text = burnrec::data::text::ItemEmbeddings::new((0..i * 384).map(|k| ((k * 7919 % 2003) as f32 / 1001.0) - 1.0).collect(), 384).unwrap();
+    fit.bench_with_input(BenchmarkId::new("text-knn/-", &size), &data, |b, d| b.iter(|| TextKnnParams::default().fit(black_box(d), &text).unwrap()));
     fit.finish();
     let mut pred = c.benchmark_group("classic_predict_20k");
     pred.sample_size(10);

@@ -5,8 +5,8 @@
 //! run time, and compare them honestly on the same split.
 //!
 //! The architecture is a pipeline of crates, re-exported here:
-//! [`data`] → [`classic`] | [`model`] → [`eval`] → [`zoo`] (the model catalogue) →
-//! `burnrec-runner` (the `burnrec` CLI). Every model, classic or neural, implements
+//! [`data`] → [`classic`] | [`model`] | [`text`] (the pretrained sentence encoder) → [`eval`]
+//! → [`zoo`] (the model catalogue) → `burnrec-runner` (the `burnrec` CLI). Every model, classic or neural, implements
 //! [`data::RatingPredictor`], and evaluation is written once against it; every model is one
 //! row of [`zoo::CATALOGUE`], through which the CLI builds, fits, saves and serves it.
 //!
@@ -28,6 +28,7 @@ pub use burnrec_classic as classic;
 pub use burnrec_data as data;
 pub use burnrec_eval as eval;
 pub use burnrec_model as model;
+pub use burnrec_text as text;
 pub use burnrec_zoo as zoo;
 
 /// The names most programs need.

@@ -6,7 +6,8 @@ use burnrec_model::{EmbeddingUpdate, MfParams, RowOptimizer, TrainConfig};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::cli::EmbeddingBenchArgs;
+use crate::cli::{EmbeddingBenchArgs, EncoderBenchArgs};
+use crate::common::encoder_dir;
 
 /// One measurement of `bench embedding`.
 #[derive(Debug, Serialize)]
@@ -94,6 +95,74 @@ pub fn embedding(args: &EmbeddingBenchArgs) -> anyhow::Result<()> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+/// The result of `bench encoder`.
+#[derive(Debug, Serialize)]
+pub struct EncoderRow {
+    /// Backend name.
+    pub backend: String,
+    /// Threads of the CPU pool (rayon; `RAYON_NUM_THREADS`).
+    pub threads: usize,
+    /// Texts per batch.
+    pub batch_size: usize,
+    /// Texts encoded per pass.
+    pub texts: usize,
+    /// Tokens per pass, special tokens included (after truncation).
+    pub tokens: usize,
+    /// Median seconds of a pass (tokenisation included).
+    pub pass_s: f64,
+    /// `texts / pass_s`.
+    pub texts_per_s: f64,
+}
+
+/// Runs `bench encoder`: loads the encoder, builds the dataset's item texts, and times
+/// `repeats` passes of [`burnrec_text::SentenceEncoder::encode`] over all of them.
+///
+/// # Errors
+/// Bad settings, loading the data or the encoder, or encoding.
+pub fn encoder(args: &EncoderBenchArgs) -> anyhow::Result<()> {
+    if args.repeats == 0 {
+        bail!("--repeats must be at least 1");
+    }
+    let data = args.data.load()?;
+    let mut texts = burnrec_data::text::ItemText { max_tags: args.text.max_tags }.texts(&data);
+    if let Some(n) = args.limit {
+        texts.truncate(n);
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let dir = encoder_dir(&args.text)?;
+    let device = args.backend.device();
+    let enc = burnrec_text::SentenceEncoder::from_folder(&dir, &device).with_context(|| format!("loading the sentence encoder in {}", dir.display()))?;
+    let bs = args.text.encoder_batch_size;
+    let tokens: usize = refs.iter().map(|t| enc.token_ids(t).map(|v| v.len())).sum::<Result<usize, _>>()?;
+    enc.encode(&refs[..bs.min(refs.len())], bs)?;
+    let mut times = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        let t = std::time::Instant::now();
+        std::hint::black_box(enc.encode(&refs, bs)?);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let pass_s = times[times.len() / 2];
+    let row = EncoderRow {
+        backend: args.backend.name().to_string(),
+        threads: rayon::current_num_threads(),
+        batch_size: bs,
+        texts: refs.len(),
+        tokens,
+        pass_s,
+        texts_per_s: refs.len() as f64 / pass_s,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&row)?);
+    } else {
+        println!(
+            "{}: {} texts ({} tokens) in {:.3} s = {:.1} texts/s (batch {}, {} threads)",
+            row.backend, row.texts, row.tokens, row.pass_s, row.texts_per_s, row.batch_size, row.threads
+        );
     }
     Ok(())
 }

@@ -226,6 +226,35 @@ pub enum BenchCommand {
     /// ones (lazy Adam on the batch's rows): does the step cost follow the batch or the
     /// catalogue?
     Embedding(EmbeddingBenchArgs),
+    /// Sentence-encoder throughput: texts/s encoding every item text of a dataset (no cache),
+    /// for the side-by-side with sentence-transformers on PyTorch
+    /// (`scripts/encoder_torch_bench.py`).
+    Encoder(EncoderBenchArgs),
+}
+
+/// `burnrec bench encoder`.
+#[derive(Debug, Clone, Args)]
+pub struct EncoderBenchArgs {
+    /// Input data (its item texts are encoded).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The encoder (`--encoder`, `--encoder-batch-size`, `--max-tags`; the cache flags are
+    /// ignored: nothing is cached).
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Burn backend.
+    #[arg(long, default_value = "flex", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Timed passes over all texts (the median is reported), after one untimed warm-up pass
+    /// over the first batch.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Encode only the first N texts (default: all).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print one JSON object instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `burnrec bench embedding`.

@@ -35,6 +35,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Data(cli::DataCommand::Stats(args)) => data::stats(&args),
         cli::Command::Fetch(args) => data::fetch(&args),
         cli::Command::Bench(cli::BenchCommand::Embedding(args)) => bench::embedding(&args),
+        cli::Command::Bench(cli::BenchCommand::Encoder(args)) => bench::encoder(&args),
         cli::Command::Train(args) => train::train(&args),
         cli::Command::Evaluate(args) => evaluate::evaluate(&args),
         cli::Command::Recommend(args) => recommend::recommend(&args),
