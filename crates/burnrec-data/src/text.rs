@@ -90,7 +90,7 @@ impl ItemEmbeddings {
     /// # Errors
     /// A message if `dim` is 0, `values.len()` is not a multiple of it, or a value is not finite.
     pub fn new(values: Vec<f32>, dim: usize) -> Result<Self, String> {
-        if dim == 0 || values.len() % dim != 0 {
+        if dim == 0 || !values.len().is_multiple_of(dim) {
             return Err(format!("{} values do not make rows of width {dim}", values.len()));
         }
         if let Some(k) = values.iter().position(|v| !v.is_finite()) {

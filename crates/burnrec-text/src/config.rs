@@ -72,7 +72,7 @@ impl BertConfig {
         if let Some((name, _)) = positive.iter().find(|p| p.1 == 0) {
             return Err(format!("`{name}` must be at least 1"));
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(format!("`hidden_size` {} is not a multiple of `num_attention_heads` {}", self.hidden_size, self.num_attention_heads));
         }
         if self.hidden_act != "gelu" {
@@ -84,7 +84,7 @@ impl BertConfig {
         if let Some(m) = self.model_type.as_deref().filter(|&m| m != "bert") {
             return Err(format!("`model_type` is {m:?}; only \"bert\" is supported"));
         }
-        if !(self.layer_norm_eps > 0.0) {
+        if self.layer_norm_eps.is_nan() || self.layer_norm_eps <= 0.0 {
             return Err(format!("`layer_norm_eps` must be > 0, got {}", self.layer_norm_eps));
         }
         Ok(())
