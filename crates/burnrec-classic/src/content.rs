@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FitError, ParamError, ensure};
+use crate::util::top_k_row;
 
 /// Parameters of [`ContentKnn`].
 ///
@@ -123,7 +124,7 @@ impl ContentKnnParams {
                             }
                         }
                     }
-                    let mut nb: Vec<(u32, f32)> = touched
+                    let nb: Vec<(u32, f32)> = touched
                         .iter()
                         .map(|&j| {
                             let s = acc[j as usize] / (norm[i] * norm[j as usize]);
@@ -132,13 +133,7 @@ impl ContentKnnParams {
                         })
                         .filter(|&(_, s)| s > 0.0)
                         .collect();
-                    let by_sim = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                    if nb.len() > k {
-                        nb.select_nth_unstable_by(k, by_sim);
-                        nb.truncate(k);
-                    }
-                    nb.sort_unstable_by_key(|p| p.0);
-                    nb.into_iter().unzip()
+                    top_k_row(nb, k)
                 },
             )
             .collect();

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::ContentKnn;
 use crate::error::{FitError, ParamError, ensure};
+use crate::util::top_k_row;
 
 /// Parameters of text-embedding item KNN (see the [module docs](self)).
 ///
@@ -87,14 +88,7 @@ impl TextKnnParams {
                 matmul(s.as_mut(), Accum::Replace, et.transpose(), et.subcols(i0, m), 1.0, Par::Seq);
                 (0..m).map(move |c| {
                     let col = s.col(c);
-                    let mut nb: Vec<(u32, f32)> = (0..n).filter(|&j| j != i0 + c).map(|j| (j as u32, col[j])).filter(|&(_, v)| v > 0.0).collect();
-                    let by_sim = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                    if nb.len() > k {
-                        nb.select_nth_unstable_by(k, by_sim);
-                        nb.truncate(k);
-                    }
-                    nb.sort_unstable_by_key(|p| p.0);
-                    nb.into_iter().unzip()
+                    top_k_row((0..n).filter(|&j| j != i0 + c).map(|j| (j as u32, col[j])).filter(|&(_, v)| v > 0.0).collect(), k)
                 })
             })
             .collect();

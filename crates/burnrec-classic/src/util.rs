@@ -25,6 +25,18 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// The `k` most similar of one row's `(neighbour, similarity)` candidates (ties to the smaller
+/// index), as a sparse row sorted by neighbour index: `(neighbours, similarities)`.
+pub(crate) fn top_k_row(mut nb: Vec<(u32, f32)>, k: usize) -> (Vec<u32>, Vec<f32>) {
+    let by_sim = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if nb.len() > k {
+        nb.select_nth_unstable_by(k, by_sim);
+        nb.truncate(k);
+    }
+    nb.sort_unstable_by_key(|p| p.0);
+    nb.into_iter().unzip()
+}
+
 /// Rating positions grouped by a key (user or item index): returns `(offsets [n_keys + 1],
 /// positions [len])`, where group `k` is `positions[offsets[k]..offsets[k + 1]]`, in storage
 /// order within a group.
@@ -103,6 +115,15 @@ mod tests {
         let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         assert!((dot(&a, &b) - plain).abs() < 1e-3, "{} vs {plain}", dot(&a, &b));
         assert_eq!(dot(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn top_k_row_keeps_the_most_similar_by_index() {
+        let row = vec![(5, 0.2), (1, 0.9), (3, 0.5), (2, 0.5), (9, 0.1)];
+        assert_eq!(top_k_row(row.clone(), 3), (vec![1, 2, 3], vec![0.9, 0.5, 0.5]));
+        // A tie at the cut goes to the smaller index.
+        assert_eq!(top_k_row(row.clone(), 2), (vec![1, 2], vec![0.9, 0.5]));
+        assert_eq!(top_k_row(row, 9).0, vec![1, 2, 3, 5, 9]);
     }
 
     #[test]

@@ -39,7 +39,7 @@ use crate::error::DataError;
 pub const CACHE_ENV: &str = "BURNREC_DATA";
 
 /// Name of the marker file, written last into a complete cache entry; it holds the sha256.
-const MARKER: &str = ".complete";
+pub(crate) const MARKER: &str = ".complete";
 
 /// Size of the read buffer used while downloading and unpacking.
 const CHUNK: usize = 1 << 16;
@@ -262,7 +262,7 @@ fn cached(archive: &Archive, opts: &FetchOptions) -> Option<PathBuf> {
 
 /// The HTTP agent: HTTP errors come back as responses (so that the status can be reported),
 /// with timeouts on connecting and on each read but none on the whole (large) transfer.
-fn agent(proxy_from_env: bool) -> ureq::Agent {
+pub(crate) fn agent(proxy_from_env: bool) -> ureq::Agent {
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(30)))
@@ -339,7 +339,7 @@ fn expected_sha256(archive: &Archive, opts: &FetchOptions, url: &str) -> Result<
 }
 
 /// Streams `url` into the new file `dest`, returning the lowercase hex sha256 of the bytes.
-fn download_to(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut impl FnMut(u64, Option<u64>)) -> Result<String, DataError> {
+pub(crate) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut impl FnMut(u64, Option<u64>)) -> Result<String, DataError> {
     let mut response = agent.get(url).call().map_err(|e| DataError::Spec(format!("cannot download `{url}`: {e}")))?;
     let status = response.status();
     if !status.is_success() {
@@ -406,7 +406,7 @@ fn unzip(archive: &Path, dest: &Path, url: &str) -> Result<(), DataError> {
 }
 
 /// Moves the complete folder `new` to `entry`, replacing (after the move) whatever was there.
-fn install(new: Temp, entry: &Path, cache: &Path, stem: &str) -> Result<(), DataError> {
+pub(crate) fn install(new: Temp, entry: &Path, cache: &Path, stem: &str) -> Result<(), DataError> {
     let old = if fs::symlink_metadata(entry).is_ok() {
         let old = Temp::new(cache.join(format!("{stem}.old")));
         fs::rename(entry, &old.path).map_err(io_error(entry))?;
@@ -454,12 +454,12 @@ fn pump(reader: &mut impl Read, writer: &mut impl Write, mut inspect: impl FnMut
 }
 
 /// A temporary file or folder inside the cache, removed when dropped unless kept.
-struct Temp {
-    path: PathBuf,
+pub(crate) struct Temp {
+    pub(crate) path: PathBuf,
 }
 
 impl Temp {
-    fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         Self { path }
     }
 
@@ -487,7 +487,7 @@ impl Drop for Temp {
 }
 
 /// A name prefix for temporary paths that no other fetch (in this or another process) uses.
-fn unique_stem(name: &str) -> String {
+pub(crate) fn unique_stem(name: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -502,7 +502,7 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> DataError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> DataError + '_ {
     move |source| DataError::Io { path: path.to_path_buf(), source }
 }
 

@@ -22,6 +22,8 @@ pub mod error;
 pub mod features;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+#[cfg(feature = "fetch")]
+pub mod fetch_model;
 pub mod ids;
 pub mod listed;
 pub mod loader;

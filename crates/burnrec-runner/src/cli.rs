@@ -310,7 +310,7 @@ pub struct EmbedArgs {
 pub struct TextArgs {
     /// Sentence-encoder folder (Hugging Face sentence-transformers layout: config.json,
     /// model.safetensors, tokenizer.json, …), e.g. all-MiniLM-L6-v2. Default:
-    /// `$BURNREC_ENCODER`.
+    /// `$BURNREC_ENCODER`, else the copy of `burnrec fetch all-MiniLM-L6-v2`.
     #[arg(long, value_name = "PATH")]
     pub encoder: Option<PathBuf>,
     /// Texts per encoder batch (sorted by length, padded to the batch's longest).
@@ -352,12 +352,15 @@ pub struct StatsArgs {
 /// `burnrec fetch`.
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
-    /// Archive: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m or ml-latest-small.
+    /// Archive: ml-100k, ml-1m, ml-10m, ml-20m, ml-25m or ml-latest-small; or a pretrained
+    /// model: all-MiniLM-L6-v2 (the sentence encoder of `text-knn`, from the Hugging Face hub,
+    /// every file sha256-pinned; then the default `--encoder`).
     pub name: String,
     /// Download again even if the cache already holds it.
     #[arg(long)]
     pub force: bool,
-    /// Download from this URL instead of files.grouplens.org (a mirror).
+    /// Download from this URL instead of files.grouplens.org (a mirror); for a model, the
+    /// address that replaces https://huggingface.co.
     #[arg(long)]
     pub url: Option<String>,
     /// Expected sha256 (hex) instead of the pinned one.

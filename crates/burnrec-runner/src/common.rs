@@ -71,18 +71,23 @@ pub fn holdout_metrics(model: &dyn RatingPredictor, train: &Interactions, test: 
 /// The environment variable naming the default encoder folder.
 pub const ENCODER_ENV: &str = "BURNREC_ENCODER";
 
-/// The encoder folder: `--encoder`, else `$BURNREC_ENCODER`.
+/// The encoder folder: `--encoder`, else `$BURNREC_ENCODER`, else the copy `burnrec fetch
+/// all-MiniLM-L6-v2` put in the data cache.
 ///
 /// # Errors
-/// Neither is given.
+/// None of them is there.
 pub fn encoder_dir(text: &TextArgs) -> anyhow::Result<PathBuf> {
     if let Some(p) = &text.encoder {
         return Ok(p.clone());
     }
-    match std::env::var_os(ENCODER_ENV) {
-        Some(p) => Ok(PathBuf::from(p)),
+    if let Some(p) = std::env::var_os(ENCODER_ENV) {
+        return Ok(PathBuf::from(p));
+    }
+    let fetched = burnrec_data::fetch::cache_dir().ok().and_then(|c| burnrec_data::fetch_model::fetched_model("all-MiniLM-L6-v2", &c));
+    match fetched {
+        Some(p) => Ok(p),
         None => bail!(
-            "no sentence encoder: pass --encoder PATH (a sentence-transformers folder such as all-MiniLM-L6-v2: config.json, model.safetensors, tokenizer.json) or set {ENCODER_ENV}"
+            "no sentence encoder: pass --encoder PATH (a sentence-transformers folder such as all-MiniLM-L6-v2: config.json, model.safetensors, tokenizer.json), set {ENCODER_ENV}, or run `burnrec fetch all-MiniLM-L6-v2`"
         ),
     }
 }

@@ -36,6 +36,24 @@ pub fn fetch(args: &FetchArgs) -> anyhow::Result<()> {
     opts.force = args.force;
     opts.url = args.url.clone();
     opts.expected_sha256 = args.sha256.clone();
+    if let Some(m) = burnrec_data::fetch_model::model(&args.name) {
+        if args.sha256.is_some() {
+            anyhow::bail!("--sha256: every file of a model has its own pinned checksum");
+        }
+        let mut last = (String::new(), u64::MAX);
+        let dir = burnrec_data::fetch_model::fetch_files(m, &opts, &mut |file, done, total| {
+            let mb = done >> 20;
+            if (file, mb) != (last.0.as_str(), last.1) {
+                last = (file.to_string(), mb);
+                eprint!("\rdownloading {} {file}: {mb} / {} MiB   ", args.name, total.map_or(0, |t| t >> 20));
+                let _ = std::io::stderr().flush();
+            }
+        })
+        .with_context(|| format!("fetching `{}`", args.name))?;
+        eprintln!();
+        println!("{} is ready in {} (every file's sha256 verified); it is now the default --encoder", args.name, dir.display());
+        return Ok(());
+    }
     let mut last_mb = u64::MAX;
     let dir = fetch::fetch_with_progress(&args.name, &opts, |done, total| {
         let mb = done >> 20;

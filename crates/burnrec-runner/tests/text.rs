@@ -66,9 +66,13 @@ fn text_knn_ranks_cold_items_better_than_genre_tf_idf() {
     assert!(metric(1, "ndcg@10") > 0.25, "{rows}");
 
     // Without an encoder the model is refused before anything is fitted, saying what to pass.
-    let out = burnrec(&args);
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_burnrec")).args(args).env_remove("BURNREC_ENCODER").env("BURNREC_DATA", empty.path()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("--encoder PATH") && err.contains("BURNREC_ENCODER"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("--encoder PATH") && err.contains("BURNREC_ENCODER") && err.contains("burnrec fetch all-MiniLM-L6-v2"),
+        "{err}"
+    );
 
     // Train, save, and ask for the films most like Toy Story.
     let model_dir = tmp.path().join("text-model");

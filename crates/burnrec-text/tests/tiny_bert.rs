@@ -19,6 +19,9 @@ const TINY_CONFIG: &str = r#"{"architectures": ["BertModel"], "model_type": "ber
     "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 10,
     "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}"#;
 
+/// A named tensor: `(name, (shape, values))`.
+type Named = (String, (Vec<usize>, Vec<f32>));
+
 fn values(t: Tensor<2>) -> (Vec<usize>, Vec<f32>) {
     let dims = t.dims().to_vec();
     (dims, t.into_data().try_to_vec::<f32>().unwrap())
@@ -29,7 +32,7 @@ fn vector(t: Tensor<1>) -> (Vec<usize>, Vec<f32>) {
 }
 
 /// The tensors of `model` under Hugging Face names, linear weights as `[out, in]`.
-fn hf_tensors(model: &Bert) -> Vec<(String, (Vec<usize>, Vec<f32>))> {
+fn hf_tensors(model: &Bert) -> Vec<Named> {
     let mut out = Vec::new();
     let mut linear = |name: String, l: &Linear| {
         out.push((format!("{name}.weight"), values(l.weight.val().transpose())));
@@ -62,7 +65,7 @@ fn hf_tensors(model: &Bert) -> Vec<(String, (Vec<usize>, Vec<f32>))> {
     out
 }
 
-fn write_safetensors(path: &Path, tensors: &[(String, (Vec<usize>, Vec<f32>))]) {
+fn write_safetensors(path: &Path, tensors: &[Named]) {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
         tensors.iter().map(|(n, (shape, v))| (n.clone(), shape.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
