@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
 use burnrec_data::split::{carve_validation, cold_item_split, kfold, leave_one_out_of, ml100k_official};
 use burnrec_data::text::ItemEmbeddings;
-use burnrec_data::{Dataset, DatasetSpec, Feedback, Split, random_split};
+use burnrec_data::{Dataset, DatasetSpec, Feedback, Interactions, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
 use burnrec_zoo::catalogue::check_sets;
 use burnrec_zoo::{CATALOGUE, Curves, FitSettings, ModelEntry, Need, TrainingData, select};
@@ -260,7 +260,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         let mut model_curves = Vec::new();
         let (mut model_fallback, mut model_ndcg) = (None, Vec::new());
         for (f, split) in folds.iter().enumerate() {
-            let run = match evaluate_model(entry, args, &proto, split, negatives.as_ref(), clip, &data, text.as_ref()) {
+            let training = TrainingData {
+                train: &split.train,
+                valid: (!split.valid.is_empty()).then_some(&split.valid),
+                user_features: data.user_features.as_ref(),
+                item_features: data.item_features.as_ref(),
+                item_text: text.as_ref(),
+            };
+            let run = match evaluate_model(entry, args, &proto, &training, &split.test, negatives.as_ref(), clip) {
                 Ok(run) => run,
                 Err(e) => {
                     eprintln!("error: {name}{}: {e:#} (left out of the table)", if folds.len() > 1 { format!(", fold {}", f + 1) } else { String::new() });
@@ -350,33 +357,27 @@ struct Run {
     history: Option<Curves>,
 }
 
+/// Fits `entry` on `training` and scores it on `test` under every protocol in `proto`.
 fn evaluate_model(
     entry: &ModelEntry,
     args: &CompareArgs,
     proto: &Protocols,
-    split: &Split,
+    training: &TrainingData,
+    test: &Interactions,
     negatives: Option<&HashMap<u32, Vec<u32>>>,
     clip: Option<(f32, f32)>,
-    data: &Dataset,
-    text: Option<&ItemEmbeddings>,
 ) -> anyhow::Result<Run> {
     let k = args.k;
     let start = Instant::now();
-    let training = TrainingData {
-        train: &split.train,
-        valid: (!split.valid.is_empty()).then_some(&split.valid),
-        user_features: data.user_features.as_ref(),
-        item_features: data.item_features.as_ref(),
-        item_text: text,
-    };
+    let train = training.train;
     let settings = args.settings();
-    let fitted = entry.recipe(&settings)?.fit(&training, &settings).with_context(|| format!("fitting `{}`", entry.name))?;
+    let fitted = entry.recipe(&settings)?.fit(training, &settings).with_context(|| format!("fitting `{}`", entry.name))?;
     let (model, timing) = (fitted.model.predictor(), fitted.timing);
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history: fitted.curves };
     let mut eval_s = 0.0;
     if proto.rating && model.feedback() == Feedback::Explicit {
-        let r = evaluate_ratings(model, &split.test, clip).context("the test part is empty")?;
+        let r = evaluate_ratings(model, test, clip).context("the test part is empty")?;
         run.fallbacks = Some((r.n, r.n_unknown_user, r.n_unknown_item));
         run.values.push(("rmse".to_string(), r.rmse));
         run.values.push(("mae".to_string(), r.mae));
@@ -384,15 +385,15 @@ fn evaluate_model(
     }
     if proto.full {
         let r = match &proto.among {
-            Some(items) => evaluate_full_among(model, &split.train, &split.test, items, k, args.block_users),
-            None => evaluate_full(model, &split.train, &split.test, k, args.block_users),
+            Some(items) => evaluate_full_among(model, train, test, items, k, args.block_users),
+            None => evaluate_full(model, train, test, k, args.block_users),
         };
         eval_s += r.eval_s;
         run.per_user_ndcg = Some(r.per_user.iter().map(|m| m.ndcg).collect());
         push_ranking(&mut run.values, "", &r, true);
     }
     if let Some(neg) = negatives {
-        let r = evaluate_sampled(model, &split.train, &split.test, neg, k);
+        let r = evaluate_sampled(model, train, test, neg, k);
         eval_s += r.eval_s;
         push_ranking(&mut run.values, "sampled_", &r, false);
     }
