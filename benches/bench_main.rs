@@ -134,6 +134,11 @@ fn bench_burn_mf(c: &mut Criterion) {
         let deep = burnrec::model::DeepParams { train: ncf.train.clone(), ..Default::default() };
         g.throughput(Throughput::Elements(n as u64 * 5));
         g.bench_function(format!("deep_hybrid_epoch/{backend}/{u}u-{i}i-{n}r"), |b| b.iter(|| deep.fit(black_box(&data), None, None, &device).unwrap()));
+        // With 384-d frozen item text embeddings (all-MiniLM-L6-v2's width) and their projection.
+        let text = burnrec::data::text::ItemEmbeddings::new((0..i * 384).map(|k| ((k * 7919 % 2003) as f32 / 1001.0) - 1.0).collect(), 384).unwrap();
+        g.bench_function(format!("deep_hybrid_text_epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
+            b.iter(|| deep.fit_validated(black_box(&data), None, None, Some(&text), None, &device).unwrap())
+        });
         // Forward pass of a 4096 batch (inference).
         let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
         let ids: Vec<i64> = (0..4096).collect();

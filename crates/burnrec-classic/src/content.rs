@@ -215,6 +215,21 @@ impl ContentKnn {
         out
     }
 
+    /// The score, for training user `user`, of an item outside the model given by its
+    /// neighbour row `row` (`(item, cosine)` by item index, e.g.
+    /// [`crate::text_knn::neighbours_of`]): the sum of the cosines of the row's items the user
+    /// has — the rule every stored item is scored by (0 for a user outside the model).
+    pub fn score_new_item(&self, user: u32, row: &[(u32, f32)]) -> f32 {
+        let seen = if (user as usize) < self.user_items.n_rows() { self.user_items.row(user as usize) } else { &[] };
+        row.iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
+    }
+
+    /// The number of neighbours the fit kept per item: its longest stored row (the `k` of the
+    /// params whenever one item had `k` neighbours with a positive similarity).
+    pub fn neighbourhood_size(&self) -> usize {
+        (0..self.neighbours.n_rows()).map(|i| self.neighbours.row(i).len()).max().unwrap_or(0)
+    }
+
     /// The one scoring rule: the sum, in index order, of the cosines of `item`'s stored
     /// neighbours `j` for which `has(j)` (the user has them).
     fn rule(&self, item: u32, has: impl Fn(u32) -> bool) -> f32 {

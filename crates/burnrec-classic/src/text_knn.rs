@@ -97,6 +97,39 @@ impl TextKnnParams {
     }
 }
 
+/// The neighbour row [`TextKnnParams::fit`] keeps for an item, computed for an item outside
+/// the model known only by its vector `query` (`[d]`, e.g. the encoder's embedding of a new
+/// film's text): its `k` most similar rows of `embeddings` with a positive cosine, as
+/// `(item, cosine)` by item index. With [`ContentKnn::score_new_item`] the new item is scored
+/// for users by the model's own rule.
+///
+/// # Errors
+/// [`FitError::Input`] if `query` is not `d` wide or is all zeros.
+pub fn neighbours_of(query: &[f32], embeddings: &ItemEmbeddings, k: usize) -> Result<Vec<(u32, f32)>, FitError> {
+    let d = embeddings.dim();
+    if query.len() != d {
+        return Err(FitError::Input(format!("a query vector of width {}, expected {d} (the width of the item embeddings)", query.len())));
+    }
+    let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let qn = norm(query);
+    if qn == 0.0 {
+        return Err(FitError::Input("the query vector is all zeros: it has no cosine with any item".into()));
+    }
+    let sims: Vec<(u32, f32)> = embeddings
+        .values()
+        .chunks_exact(d)
+        .enumerate()
+        .filter_map(|(j, row)| {
+            let rn = norm(row);
+            let dot: f64 = row.iter().zip(query).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+            (rn > 0.0).then(|| (j as u32, (dot / (rn * qn)) as f32))
+        })
+        .filter(|&(_, c)| c > 0.0)
+        .collect();
+    let (cols, vals) = top_k_row(sims, k);
+    Ok(cols.into_iter().zip(vals).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +162,29 @@ mod tests {
         // k = 1 keeps only the nearest.
         let one = TextKnnParams { k: 1 }.fit(&train, &e).unwrap();
         assert_eq!(one.similar(0).len(), 1);
+    }
+
+    #[test]
+    fn a_new_item_gets_the_row_fit_would_give_it() {
+        let (train, e) = setup();
+        // A query equal to item 4's vector: item 4 itself (cos 1), then 0 and 1, as fitted.
+        let row = neighbours_of(&[2.0, 0.1], &e, 50).unwrap();
+        let mut fitted = TextKnnParams::default().fit(&train, &e).unwrap().similar(4);
+        fitted.push((4, 1.0));
+        fitted.sort_by_key(|p| p.0);
+        assert_eq!(row.len(), fitted.len());
+        for (a, b) in row.iter().zip(&fitted) {
+            assert!(a.0 == b.0 && (a.1 - b.1).abs() < 1e-6, "{row:?} vs {fitted:?}");
+        }
+        // k = 1: the nearest only; (0, 1) is closest to item 2 (cos 1), then 1 (0.70711).
+        assert_eq!(neighbours_of(&[0.0, 3.0], &e, 1).unwrap(), vec![(2, 1.0)]);
+        let m = TextKnnParams::default().fit(&train, &e).unwrap();
+        // User 1 has items 2 and 3: a new item along (0, 1) scores cos with 2 (1) — 3 is at 90°.
+        let row = neighbours_of(&[0.0, 3.0], &e, 50).unwrap();
+        assert!((m.score_new_item(1, &row) - 1.0).abs() < 1e-6);
+        assert_eq!(m.score_new_item(0, &row), 0.0);
+        assert!(neighbours_of(&[1.0], &e, 5).unwrap_err().to_string().contains("width 1, expected 2"));
+        assert!(neighbours_of(&[0.0, 0.0], &e, 5).unwrap_err().to_string().contains("all zeros"));
     }
 
     #[test]

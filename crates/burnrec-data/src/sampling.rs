@@ -32,17 +32,37 @@ pub struct Negatives {
     pub capped: bool,
 }
 
-/// Samples items outside each user's positives, uniformly over `0..n_items`.
+/// Samples items outside each user's positives, uniformly over `0..n_items` ([`Self::new`])
+/// or over the items that have positives ([`Self::among_positive_items`]).
 #[derive(Clone, Debug)]
 pub struct NegativeSampler {
     positives: Csr,
     n_items: usize,
+    /// The items negatives are drawn from, ascending (`None`: every item). Every positive is
+    /// one of them.
+    candidates: Option<Vec<u32>>,
 }
 
 impl NegativeSampler {
-    /// Uses every (user, item) in `positives` as a positive (values ignored).
+    /// Uses every (user, item) in `positives` as a positive (values ignored); negatives are
+    /// drawn over all `n_items` items (evaluation's sampled protocol).
     pub fn new(positives: &Interactions) -> Self {
-        Self { positives: Csr::by_user(positives), n_items: positives.n_items() }
+        Self { positives: Csr::by_user(positives), n_items: positives.n_items(), candidates: None }
+    }
+
+    /// As [`Self::new`], but negatives are drawn only among the items that occur in
+    /// `positives` — the catalogue a model knows when it trains. Items without a training
+    /// interaction (in a cold-items split: exactly the test items) are never drawn: a
+    /// negative on one of them would teach a model with item features or text to rank those
+    /// very items last.
+    pub fn among_positive_items(positives: &Interactions) -> Self {
+        let positives_csr = Csr::by_user(positives);
+        let mut seen = vec![false; positives.n_items()];
+        for r in positives.iter() {
+            seen[r.item as usize] = true;
+        }
+        let candidates = (0..positives.n_items() as u32).filter(|&i| seen[i as usize]).collect();
+        Self { positives: positives_csr, n_items: positives.n_items(), candidates: Some(candidates) }
     }
 
     /// Whether `item` is a positive of `user`.
@@ -51,21 +71,38 @@ impl NegativeSampler {
     }
 
     fn n_candidates(&self, user: u32) -> usize {
-        self.n_items - self.positives.row(user as usize).len()
+        self.candidates.as_ref().map_or(self.n_items, Vec::len) - self.positives.row(user as usize).len()
     }
 
-    /// The `k`-th non-positive item of `user` in index order (`k < n_candidates`).
+    /// The `k`-th non-positive candidate of `user` in index order (`k < n_candidates`).
     fn kth_candidate(&self, user: u32, k: usize) -> u32 {
-        // Positives are sorted: skip past each positive <= the running answer.
-        let mut ans = k as u32;
-        for &p in self.positives.row(user as usize) {
-            if p <= ans {
-                ans += 1;
-            } else {
-                break;
+        // Positives are sorted: skip past each positive (its position among the candidates)
+        // <= the running answer.
+        let row = self.positives.row(user as usize);
+        let mut ans = k;
+        match &self.candidates {
+            None => {
+                for &p in row {
+                    if p as usize <= ans {
+                        ans += 1;
+                    } else {
+                        break;
+                    }
+                }
+                ans as u32
+            }
+            Some(c) => {
+                for &p in row {
+                    let at = c.binary_search(&p).expect("every positive is a candidate");
+                    if at <= ans {
+                        ans += 1;
+                    } else {
+                        break;
+                    }
+                }
+                c[ans]
             }
         }
-        ans
     }
 
     /// One uniform negative for `user`.
@@ -79,7 +116,10 @@ impl NegativeSampler {
         }
         // Rejection sampling is fast when positives are sparse; fall back to an exact draw.
         for _ in 0..32 {
-            let i = rng.random_range(0..self.n_items as u32);
+            let i = match &self.candidates {
+                None => rng.random_range(0..self.n_items as u32),
+                Some(c) => c[rng.random_range(0..c.len())],
+            };
             if !self.is_positive(user, i) {
                 return Ok(i);
             }
@@ -112,6 +152,28 @@ mod tests {
 
     fn data(cells: &[(u32, u32)], nu: usize, ni: usize) -> Interactions {
         Interactions::new(cells.iter().map(|&(user, item)| Rating { user, item, rating: 1.0, timestamp: None }).collect(), nu, ni).unwrap()
+    }
+
+    #[test]
+    fn among_positive_items_never_draws_an_untrained_item() {
+        // Items 1, 4, 6 have no positive (as cold items); user 0 has 0 and 2, user 1 has 3, 5.
+        let s = NegativeSampler::among_positive_items(&data(&[(0, 0), (0, 2), (1, 3), (1, 5)], 2, 7));
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut drawn = [0usize; 7];
+        for _ in 0..2000 {
+            drawn[s.sample(0, &mut rng).unwrap() as usize] += 1;
+        }
+        // User 0's only candidates are 3 and 5, each about half the time.
+        assert_eq!((drawn[0], drawn[1], drawn[2], drawn[4], drawn[6]), (0, 0, 0, 0, 0));
+        assert!(drawn[3] > 900 && drawn[5] > 900, "{drawn:?}");
+        // The exact draw walks the candidates: user 1's k-th non-positive is 0, then 2.
+        assert_eq!((s.kth_candidate(1, 0), s.kth_candidate(1, 1)), (0, 2));
+        let d = s.sample_distinct(1, 5, Shortfall::Cap, &mut rng).unwrap();
+        let mut items = d.items.clone();
+        items.sort_unstable();
+        assert_eq!((items, d.capped), (vec![0, 2], true));
+        // Without the restriction every non-positive item can be drawn.
+        assert_eq!(NegativeSampler::new(&data(&[(0, 0), (0, 2), (1, 3), (1, 5)], 2, 7)).n_candidates(0), 5);
     }
 
     #[test]

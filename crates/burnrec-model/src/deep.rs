@@ -19,12 +19,23 @@
 //! `m_u`, `m_i` are Bernoulli(1 − `id_dropout`) masks drawn per sample while training (1 in
 //! evaluation). Trained on implicit feedback by the one loop, with BCE and sampled negatives
 //! or BPR.
+//!
+//! **Item text** (`deep-hybrid-text`): with item text embeddings `x_i` (frozen sentence-encoder
+//! vectors, e.g. all-MiniLM-L6-v2's 384-d, [`burnrec_data::text::ItemEmbeddings`]) the item side
+//! gains a trainable projection `t_i = P x_i` (`P`: `[text_dim, dim]`, no bias): it is added
+//! to the item's representation in the GMF part (`e_i + f_i + t_i`) and concatenated into the
+//! tower's input (`[e_u; f_u; e_i; f_i; t_i]`). The encoder is not fine-tuned (the embeddings
+//! are a constant of the model, saved with its weights): only `P` learns how text maps to
+//! taste, so a cold item is scored from its text as well as its genres — the frozen
+//! pretrained-feature setting of e.g. Hou et al., "Towards Universal Sequence Representation
+//! Learning for Recommender Systems" (UniSRec, KDD 2022), here on NeuMF.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use burnrec_data::batch::padded_features;
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, Feedback, Interactions, KnownSet, Prediction, RatingPredictor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -125,13 +136,51 @@ impl FeatureBag {
     }
 }
 
+/// The item-text side of the deep hybrid: frozen item embeddings and their trainable
+/// projection into the model's space (see the module docs).
+#[derive(Module, Debug)]
+pub struct TextProjection {
+    /// `[n_items, text_dim]` frozen embeddings (no gradient: not trained, but saved with the
+    /// weights so that a loaded model scores items without the encoder). Rows of items that
+    /// had no text are zero.
+    pub frozen: Param<Tensor<2>>,
+    /// `[text_dim, dim]` trainable projection, no bias.
+    pub proj: Linear,
+}
+
+impl TextProjection {
+    /// `n_items` rows of `text` (rows past its end are zero; rows past `n_items` are left out)
+    /// and a projection to `dim` drawn `U(±1/√text_dim)` from `rng`.
+    fn new(text: &ItemEmbeddings, n_items: usize, dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> Self {
+        let t = text.dim();
+        let mut values = vec![0f32; n_items * t];
+        let rows = text.n_rows().min(n_items);
+        values[..rows * t].copy_from_slice(&text.values()[..rows * t]);
+        let frozen = Param::from_data(TensorData::new(values, [n_items, t]), device).set_require_grad(false);
+        let mut proj = crate::init::uniform_linear(t, dim, rng, device);
+        proj.bias = None;
+        Self { frozen, proj }
+    }
+
+    /// `[batch]` global item indices → `[batch, dim]` projected text embeddings.
+    fn forward(&self, items: Tensor<1, Int>) -> Tensor<2> {
+        self.proj.forward(self.frozen.val().select(0, items))
+    }
+
+    /// The width of the frozen embeddings.
+    pub fn text_dim(&self) -> usize {
+        self.frozen.dims()[1]
+    }
+}
+
 /// The deep hybrid network (see the module docs for the model).
 ///
 /// # Shapes
 /// - `user_id`: `[n_users, dim]`, `item_id`: `[n_items, dim]`
 /// - `user_features` / `item_features`: `[n_features + 1, dim]` tables
-/// - `tower[0]`: `[4 · dim, layers[0]]` (`2 · dim` per side without features: `dim` each
-///   missing bag is left out), `tower[k]`: `[layers[k − 1], layers[k]]`
+/// - `item_text`: `[n_items, text_dim]` frozen embeddings and a `[text_dim, dim]` projection
+/// - `tower[0]`: `[(2 + bags + text) · dim, layers[0]]` (one `dim` per id embedding, per
+///   feature bag and for the text projection), `tower[k]`: `[layers[k − 1], layers[k]]`
 /// - `out`: `[dim + layers.last(), 1]`
 #[derive(Module, Debug)]
 pub struct DeepHybridModule {
@@ -143,6 +192,8 @@ pub struct DeepHybridModule {
     pub user_features: Option<FeatureBag>,
     /// Item side-feature embeddings.
     pub item_features: Option<FeatureBag>,
+    /// Item text embeddings and their projection (`deep-hybrid-text`).
+    pub item_text: Option<TextProjection>,
     /// MLP tower (ReLU, then dropout, after every layer).
     pub tower: Vec<Linear>,
     /// Dropout after each tower layer while training.
@@ -164,9 +215,11 @@ pub struct DeepHybridModule {
 
 impl DeepHybridModule {
     /// A module for `known`'s users and items, with the feature tables given (rows by user /
-    /// item index; `None` leaves that side without features), all weights drawn by a ChaCha8
+    /// item index; `None` leaves that side without features) and, with `item_text`, the
+    /// frozen item text embeddings (rows by item index), all weights drawn by a ChaCha8
     /// generator seeded with `seed` (embeddings `N(0, 0.01²)`, linear layers
-    /// `U(±1/√fan_in)`).
+    /// `U(±1/√fan_in)`; the text projection is drawn after every other weight, so a model
+    /// without text draws the same weights as before).
     ///
     /// # Panics
     /// If `dropout` is outside `[0, 1)` or `layers` is empty (checked by [`DeepParams::fit`]).
@@ -177,6 +230,7 @@ impl DeepHybridModule {
         n_items: usize,
         user_features: Option<&FeatureTable>,
         item_features: Option<&FeatureTable>,
+        item_text: Option<&ItemEmbeddings>,
         params: &DeepParams,
         device: &Device,
     ) -> Self {
@@ -186,7 +240,7 @@ impl DeepHybridModule {
         let item_id = crate::init::normal_embedding(n_items, d, 0.01, &mut rng, device);
         let user_features = user_features.map(|t| FeatureBag::new(t, n_users, d, &mut rng, device));
         let item_features = item_features.map(|t| FeatureBag::new(t, n_items, d, &mut rng, device));
-        let width = d * (2 + usize::from(user_features.is_some()) + usize::from(item_features.is_some()));
+        let width = d * (2 + usize::from(user_features.is_some()) + usize::from(item_features.is_some()) + usize::from(item_text.is_some()));
         let mut tower = Vec::new();
         let mut prev = width;
         for &w in &params.layers {
@@ -194,6 +248,7 @@ impl DeepHybridModule {
             prev = w;
         }
         let out = crate::init::uniform_linear(d + prev, 1, &mut rng, device);
+        let item_text = item_text.map(|t| TextProjection::new(t, n_items, d, &mut rng, device));
         let mask = |n: usize, f: &dyn Fn(u32) -> bool| {
             let v: Vec<f32> = (0..n as u32).map(|x| if f(x) { 1.0 } else { 0.0 }).collect();
             Tensor::from_data(TensorData::new(v, [n, 1]), device)
@@ -203,6 +258,7 @@ impl DeepHybridModule {
             item_id,
             user_features,
             item_features,
+            item_text,
             tower,
             dropout: DropoutConfig::new(params.dropout).init(),
             out,
@@ -248,6 +304,7 @@ impl DeepHybridModule {
             item_id,
             user_features,
             item_features,
+            item_text: self.item_text.clone(),
             tower: self.tower.clone(),
             dropout: self.dropout.clone(),
             out: self.out.clone(),
@@ -293,23 +350,56 @@ impl DeepHybridModule {
         self.forward_parts(eu, fu, items)
     }
 
+    /// `[users.len()]` logits of training users `users` for an item that is not in the model,
+    /// known only by its text embedding `text` (`[text_dim]`, from the encoder the model was
+    /// trained with): its id embedding is zero and it has no side features, as for any item
+    /// without training data, so its score comes from the projection of its text alone.
+    ///
+    /// # Errors
+    /// A message if the model has no text projection or `text` has the wrong width.
+    pub fn forward_new_item(&self, users: Tensor<1, Int>, text: &[f32]) -> Result<Tensor<1>, String> {
+        let proj = self.item_text.as_ref().ok_or("this model was trained without item text: scoring an item by its text needs `deep-hybrid-text`")?;
+        if text.len() != proj.text_dim() {
+            return Err(format!("a text embedding of width {}, expected {} (the encoder the model was trained with)", text.len(), proj.text_dim()));
+        }
+        let [b] = users.dims();
+        let device = users.device();
+        let [_, d] = self.item_id.weight.dims();
+        let gu = Self::global(&self.user_rows, users.clone());
+        let fu = self.user_features.as_ref().map(|f| f.forward(if self.user_rows.is_some() { users.clone() } else { gu.clone() }));
+        let eu = self.ids(&self.user_id, &self.user_known, users, gu);
+        let x = Tensor::<2>::from_data(TensorData::new(text.to_vec(), [1, text.len()]), &device);
+        let ti = proj.proj.forward(x).repeat_dim(0, b);
+        let fi = self.item_features.as_ref().map(|_| Tensor::<2>::zeros([b, d], &device));
+        Ok(self.head(eu, fu, Tensor::zeros([b, d], &device), fi, Some(ti)))
+    }
+
     /// The item side and the network on top of the user side `eu` (`[b, d]` id embeddings)
     /// and `fu` (`[b, d]` feature embeddings, when the model has user features).
     fn forward_parts(&self, eu: Tensor<2>, fu: Option<Tensor<2>>, items: Tensor<1, Int>) -> Tensor<1> {
-        let [b] = items.dims();
         let gi = Self::global(&self.item_rows, items.clone());
         // A step's feature bags are indexed by the step's local rows, like its id tables.
         let fi = self.item_features.as_ref().map(|f| f.forward(if self.item_rows.is_some() { items.clone() } else { gi.clone() }));
+        // The text projection reads the frozen rows at global item indices.
+        let ti = self.item_text.as_ref().map(|t| t.forward(gi.clone()));
         let ei = self.ids(&self.item_id, &self.item_known, items, gi);
+        self.head(eu, fu, ei, fi, ti)
+    }
+
+    /// The network on top of both sides' `[b, d]` parts: user id and feature embeddings, item
+    /// id, feature and text embeddings (`None`: the model has no such part) → `[b]` logits.
+    fn head(&self, eu: Tensor<2>, fu: Option<Tensor<2>>, ei: Tensor<2>, fi: Option<Tensor<2>>, ti: Option<Tensor<2>>) -> Tensor<1> {
+        let [b, _] = eu.dims();
         let side = |e: Tensor<2>, f: &Option<Tensor<2>>| match f {
             Some(f) => e + f.clone(),
             None => e,
         };
-        let gmf = side(eu.clone(), &fu) * side(ei.clone(), &fi);
+        let gmf = side(eu.clone(), &fu) * side(side(ei.clone(), &fi), &ti);
         let mut parts = vec![eu];
         parts.extend(fu);
         parts.push(ei);
         parts.extend(fi);
+        parts.extend(ti);
         let mut h = Tensor::cat(parts, 1);
         for layer in &self.tower {
             h = self.dropout.forward(relu(layer.forward(h)));
@@ -368,7 +458,8 @@ impl RatingModule for DeepHybridModule {
     }
 }
 
-/// Parameters of the deep hybrid (`deep-hybrid` in reports).
+/// Parameters of the deep hybrid (`deep-hybrid` in reports; `deep-hybrid-text` with item text
+/// embeddings, same parameters).
 ///
 /// | name | default | meaning |
 /// | --- | --- | --- |
@@ -449,19 +540,22 @@ impl DeepParams {
         item_features: Option<&FeatureTable>,
         device: &Device,
     ) -> Result<DeepHybrid, TrainError> {
-        self.fit_validated(train, user_features, item_features, None, device)
+        self.fit_validated(train, user_features, item_features, None, None, device)
     }
 
-    /// [`DeepParams::fit`] with a per-epoch [`Validation`] (and early stopping when
-    /// `train.early_stopping` is set).
+    /// [`DeepParams::fit`] with item text embeddings `item_text` (`[n_items × text_dim]`,
+    /// rows by item index; see the module docs) and a per-epoch [`Validation`] (and early
+    /// stopping when `train.early_stopping` is set).
     ///
     /// # Errors
-    /// As [`DeepParams::fit`].
+    /// As [`DeepParams::fit`]; [`TrainError::Param`] (`item_text`) for embeddings with fewer
+    /// rows than the training data has items.
     pub fn fit_validated(
         &self,
         train: &Interactions,
         user_features: Option<&FeatureTable>,
         item_features: Option<&FeatureTable>,
+        item_text: Option<&ItemEmbeddings>,
         validation: Option<&Validation<'_>>,
         device: &Device,
     ) -> Result<DeepHybrid, TrainError> {
@@ -469,9 +563,18 @@ impl DeepParams {
         if train.is_empty() {
             return Err(TrainError::EmptyTrainSet);
         }
+        if let Some(t) = item_text
+            && t.n_rows() < train.n_items()
+        {
+            return Err(TrainError::Param {
+                name: "item_text",
+                value: format!("{} rows", t.n_rows()),
+                expected: "one embedding row per item of the training data",
+            });
+        }
         let ad = device.clone().autodiff();
         let known = KnownSet::from_train(train);
-        let module = DeepHybridModule::new(&known, train.n_users(), train.n_items(), user_features, item_features, self, &ad);
+        let module = DeepHybridModule::new(&known, train.n_users(), train.n_items(), user_features, item_features, item_text, self, &ad);
         let wrap = |m: DeepHybridModule| DeepHybrid {
             module: m,
             known: known.clone(),
@@ -581,6 +684,27 @@ impl DeepHybrid {
             out.extend(t.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
         }
         Ok(out)
+    }
+}
+
+impl DeepHybrid {
+    /// Scores (logits, `[users.len()]`) of an item that is not in the model, known only by its
+    /// text embedding `text` (`[text_dim]`, L2-normalised output of the encoder the model was
+    /// trained with), for training users `users` ([`DeepHybridModule::forward_new_item`]).
+    /// Users outside the tables score `f32::MIN`.
+    ///
+    /// # Errors
+    /// A message if the model has no item text or `text` has the wrong width.
+    pub fn score_new_item(&self, users: &[u32], text: &[f32]) -> Result<Vec<f32>, String> {
+        let [n_users, _] = self.module.user_id.weight.dims();
+        let inside: Vec<u32> = users.iter().copied().filter(|&u| (u as usize) < n_users).collect();
+        let mut scores = Vec::with_capacity(inside.len());
+        for block in inside.chunks(65_536) {
+            let t = self.module.forward_new_item(burnrec_data::batch::index_tensor(block, &self.device), text)?;
+            scores.extend(t.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+        }
+        let mut scores = scores.into_iter();
+        Ok(users.iter().map(|&u| if (u as usize) < n_users { scores.next().unwrap_or(f32::MIN) } else { f32::MIN }).collect())
     }
 }
 
@@ -711,6 +835,61 @@ mod tests {
         assert_eq!(p_fit(&p_params(), &train, &uf, &itf).score_block(&[0, 37], &[3, 18]), again.score_block(&[0, 37], &[3, 18]));
     }
 
+    /// Item text that says each item's kind: `[1, 0, ε]` for kind x, `[0, 1, ε]` for kind y
+    /// (ε a small per-item value), one row per item of [`world`].
+    fn kind_text() -> ItemEmbeddings {
+        ItemEmbeddings::new((0..20).flat_map(|i| [if i % 2 == 0 { 1.0 } else { 0.0 }, if i % 2 == 0 { 0.0 } else { 1.0 }, 0.01 * i as f32]).collect(), 3)
+            .unwrap()
+    }
+
+    #[test]
+    fn item_text_alone_lets_cold_items_rank() {
+        let _rng = crate::backend_rng_lock();
+        let (train, uf, _) = world();
+        let text = kind_text();
+        let p = DeepParams { dim: 8, layers: vec![16, 8], train: quiet(25), ..Default::default() };
+        // No item features: only the text tells a cold item's kind.
+        let m = p.fit_validated(&train, Some(&uf), None, Some(&text), None, &Device::flex()).unwrap();
+        let proj = m.module().item_text.as_ref().unwrap();
+        assert_eq!((proj.text_dim(), proj.frozen.dims(), proj.proj.weight.dims()), (3, [20, 3], [3, 8]));
+        assert!(proj.proj.bias.is_none());
+        // The frozen rows are the embeddings, untouched by training.
+        assert_eq!(proj.frozen.val().into_data().try_to_vec::<f32>().unwrap(), text.values());
+        let cold_items: Vec<u32> = (16..20).collect();
+        let wins = |m: &DeepHybrid| {
+            (0..40u32)
+                .filter(|&u| {
+                    let s = m.score_block(&[u], &cold_items);
+                    let (mine, other): (Vec<usize>, Vec<usize>) = (0..4).partition(|&k| cold_items[k] % 2 == u % 2);
+                    let mean = |ks: &[usize]| ks.iter().map(|&k| s[k]).sum::<f32>() / ks.len() as f32;
+                    mean(&mine) > mean(&other)
+                })
+                .count()
+        };
+        let with_text = wins(&m);
+        assert!(with_text >= 38, "{with_text} of 40 users prefer cold items of their group's kind");
+        // Without text (nor features) every cold item gets the same score for a user: no user
+        // prefers either kind.
+        let plain = p.fit(&train, Some(&uf), None, &Device::flex()).unwrap();
+        assert_eq!(wins(&plain), 0);
+        // An item known only by its text scores as the cold item with that text (item 16: no
+        // id row, no features).
+        let users: Vec<u32> = (0..40).collect();
+        let by_text = m.score_new_item(&users, text.row(16)).unwrap();
+        let cold: Vec<f32> = users.iter().map(|&u| m.predict(u, 16).rating).collect();
+        for (a, b) in by_text.iter().zip(&cold) {
+            assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
+        }
+        assert_eq!(m.score_new_item(&[99], text.row(16)).unwrap(), vec![f32::MIN]);
+        let e = m.score_new_item(&[0], &[1.0, 0.0]).unwrap_err();
+        assert!(e.contains("width 2, expected 3"), "{e}");
+        assert!(plain.score_new_item(&[0], text.row(16)).unwrap_err().contains("deep-hybrid-text"));
+        // Too few text rows for the items: a clear error.
+        let short = ItemEmbeddings::new(vec![0.5; 3 * 10], 3).unwrap();
+        let e = p.fit_validated(&train, Some(&uf), None, Some(&short), None, &Device::flex()).unwrap_err();
+        assert!(e.to_string().contains("item_text") && e.to_string().contains("10 rows"), "{e}");
+    }
+
     fn p_params() -> DeepParams {
         DeepParams { dim: 4, layers: vec![8], train: quiet(2), ..Default::default() }
     }
@@ -747,6 +926,7 @@ mod tests {
                 20,
                 Some(&uf),
                 Some(&itf),
+                None,
                 &DeepParams { dim: 4, layers: vec![8, 4], ..Default::default() },
                 &Device::flex(),
             );

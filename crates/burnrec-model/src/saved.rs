@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, IdMap, KnownSet, RatingPredictor};
 use serde::{Deserialize, Serialize};
 
@@ -41,10 +42,29 @@ pub enum BurnModel {
 #[serde(tag = "model", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant)]
 enum Config {
-    BurnMf { params: MfParams, mu: f32 },
-    Ncf { params: NcfParams, popularity: Vec<f32> },
-    DeepHybrid { params: DeepParams, user_features: Option<FeatureTable>, item_features: Option<FeatureTable> },
+    BurnMf {
+        params: MfParams,
+        mu: f32,
+    },
+    Ncf {
+        params: NcfParams,
+        popularity: Vec<f32>,
+    },
+    DeepHybrid {
+        params: DeepParams,
+        user_features: Option<FeatureTable>,
+        item_features: Option<FeatureTable>,
+        /// Width of the frozen item text embeddings (saved among the weights), when the model
+        /// has them (`deep-hybrid-text`); absent in files of models without text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text_dim: Option<usize>,
+    },
 }
+
+/// The widest item text embedding a saved model may declare (sentence encoders give 384–4096).
+const MAX_TEXT_DIM: usize = 65_536;
+/// The most frozen text values (`n_items × text_dim`) a saved model may declare: 16 GiB of f32.
+const MAX_TEXT_VALUES: usize = 1 << 32;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ModelJson {
@@ -147,7 +167,12 @@ impl BurnModel {
             BurnModel::Deep(m) => {
                 let [nu, _] = m.module().user_id.weight.dims();
                 let [ni, _] = m.module().item_id.weight.dims();
-                let config = Config::DeepHybrid { params: m.params.clone(), user_features: m.user_features.clone(), item_features: m.item_features.clone() };
+                let config = Config::DeepHybrid {
+                    params: m.params.clone(),
+                    user_features: m.user_features.clone(),
+                    item_features: m.item_features.clone(),
+                    text_dim: m.module().item_text.as_ref().map(|t| t.text_dim()),
+                };
                 (config, nu, ni, &m.known, &m.history, m.best_epoch)
             }
         };
@@ -208,8 +233,13 @@ impl BurnModel {
                     return Err(bad(format!("{} popularity values for {} items", popularity.len(), j.n_items)));
                 }
             }
-            Config::DeepHybrid { params, user_features, item_features } => {
+            Config::DeepHybrid { params, user_features, item_features, text_dim } => {
                 params.check().map_err(|e| bad(e.to_string()))?;
+                if let Some(t) = *text_dim
+                    && !((1..=MAX_TEXT_DIM).contains(&t) && j.n_items.checked_mul(t).is_some_and(|n| n <= MAX_TEXT_VALUES))
+                {
+                    return Err(bad(format!("text_dim {t} for {} items, expected 1 to {MAX_TEXT_DIM} and at most {MAX_TEXT_VALUES} values", j.n_items)));
+                }
                 for (t, n, what) in [(user_features, j.n_users, "user"), (item_features, j.n_items, "item")] {
                     if let Some(t) = t {
                         t.rebuild_index();
@@ -253,8 +283,10 @@ impl BurnModel {
                 debug_assert!(kind != NcfKind::Mf || module.out.is_none());
                 BurnModel::Ncf(BurnNcf { module, known: j.known, popularity, device: device.clone(), history: j.history, best_epoch: j.best_epoch, params })
             }
-            Config::DeepHybrid { params, user_features, item_features } => {
-                let module = DeepHybridModule::new(&j.known, nu, ni, user_features.as_ref(), item_features.as_ref(), &params, device);
+            Config::DeepHybrid { params, user_features, item_features, text_dim } => {
+                // The frozen text rows are read from the weights; zeros stand in until then.
+                let text = text_dim.map(|t| ItemEmbeddings::new(vec![0.0; ni * t], t).expect("a width checked above"));
+                let module = DeepHybridModule::new(&j.known, nu, ni, user_features.as_ref(), item_features.as_ref(), text.as_ref(), &params, device);
                 let module = read(module, &mut store).map_err(weights_err)?;
                 BurnModel::Deep(DeepHybrid {
                     module,
@@ -331,6 +363,9 @@ mod tests {
         let p = DeepParams { dim: 4, layers: vec![8], train: quiet(), ..Default::default() };
         models.push(BurnModel::Deep(p.fit(&train, Some(&uf), Some(&itf), &device).unwrap()));
         models.push(BurnModel::Deep(p.fit(&train, None, None, &device).unwrap()));
+        // With item text embeddings (3-d, one row per item).
+        let text = ItemEmbeddings::new((0..30).map(|v| ((v * 7) % 11) as f32 / 11.0 - 0.5).collect(), 3).unwrap();
+        models.push(BurnModel::Deep(p.fit_validated(&train, None, Some(&itf), Some(&text), None, &device).unwrap()));
         for (k, m) in models.iter().enumerate() {
             let dir = tempfile::tempdir().unwrap();
             m.save(dir.path(), &users, &items).unwrap();

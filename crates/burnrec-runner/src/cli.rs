@@ -167,6 +167,15 @@ pub struct RecommendArgs {
     /// as long as one known id remains.
     #[arg(long, requires = "history")]
     pub skip_unknown: bool,
+    /// With `--user`: one more candidate, an item known only by this text (e.g. a film added
+    /// after training: `"Paddington 3 (2025). Genres: Animation, Comedy."`), scored by the
+    /// model's own rule (text-knn, deep-hybrid-text); listed as `(new item)` if it ranks in the
+    /// top k, and its rank printed either way.
+    #[arg(long, value_name = "TEXT", requires = "user")]
+    pub item_text: Option<String>,
+    /// Sentence-encoder folder for `--item-text` (default: the one the model was trained with).
+    #[arg(long, value_name = "PATH")]
+    pub encoder: Option<PathBuf>,
     /// Burn backend to load neural models on.
     #[arg(long, default_value = "flex", value_parser = parse_backend)]
     pub backend: Backend,
@@ -182,8 +191,16 @@ pub struct SimilarArgs {
     #[arg(long, value_name = "DIR")]
     pub model_dir: PathBuf,
     /// Raw item id.
-    #[arg(long)]
-    pub item: String,
+    #[arg(long, required_unless_present = "item_text", conflicts_with = "item_text")]
+    pub item: Option<String>,
+    /// An item known only by its text instead (e.g. one added after training): the items whose
+    /// text embeddings are closest by cosine (models over item text: text-knn,
+    /// deep-hybrid-text).
+    #[arg(long, value_name = "TEXT")]
+    pub item_text: Option<String>,
+    /// Sentence-encoder folder for `--item-text` (default: the one the model was trained with).
+    #[arg(long, value_name = "PATH")]
+    pub encoder: Option<PathBuf>,
     /// How many items (1 to 1000).
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
@@ -201,6 +218,10 @@ pub struct ServeArgs {
     /// Model directory written by `burnrec train`.
     #[arg(long, value_name = "DIR")]
     pub model_dir: PathBuf,
+    /// Sentence-encoder folder for queries by text (models over item text; default: the one
+    /// the model was trained with).
+    #[arg(long, value_name = "PATH")]
+    pub encoder: Option<PathBuf>,
     /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
@@ -648,11 +669,17 @@ pub struct CompareArgs {
     pub epochs: Option<usize>,
     /// Comma-separated models to run: classic `global-mean, normal, baseline, baseline-sgd,
     /// svd, pmf, svdpp, nmf, slope-one, knn-basic, knn-means, knn-zscore, knn-baseline,
-    /// popularity, pure-svd, als, bpr, item-knn, ease, content, hybrid`, neural `burn-mf`,
-    /// `mf`, `gmf`, `mlp`, `neumf`, `deep-hybrid` (on `--backend`), or the groups
-    /// `all-classic`, `all-rating`, `all-top-n`. Default: global-mean, baseline, svd, burn-mf.
+    /// popularity, pure-svd, als, bpr, item-knn, ease, content, text-knn, hybrid`, neural
+    /// `burn-mf`, `mf`, `gmf`, `mlp`, `neumf`, `deep-hybrid`, `deep-hybrid-text` (on
+    /// `--backend`), or the groups `all-classic`, `all-rating`, `all-top-n`
+    /// (`burnrec models` lists them). Default: global-mean, baseline, svd, burn-mf.
     #[arg(long, value_delimiter = ',', value_parser = parse_model)]
     pub models: Option<Vec<String>>,
+    /// Full ranking: paired bootstrap of per-user NDCG@K for these pairs `A:B` of models run
+    /// (comma-separated or repeated; prints A − B with its 95 % interval, 2000 resamples over
+    /// users). Without it: the best model against the runner-up.
+    #[arg(long, value_name = "A:B", value_delimiter = ',', value_parser = parse_pair)]
+    pub bootstrap: Vec<(String, String)>,
     /// Set a model parameter, `MODEL.PARAM=VALUE` (repeatable; PARAM may be dotted, e.g.
     /// `knn-baseline.sim.name=pearson_baseline`, `als.factors=64`, `neumf.train.lr=0.002`,
     /// `burn-mf.dim=128`). The names are the fields of each model's params documented in
@@ -682,6 +709,17 @@ pub struct CompareArgs {
 
 fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse()
+}
+
+/// `A:B`, two catalogue names (`--bootstrap`).
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    let (a, b) = s.split_once(':').ok_or_else(|| format!("`{s}`: expected two models as A:B, e.g. deep-hybrid-text:deep-hybrid"))?;
+    let name = |m: &str| burnrec_zoo::entry(m).map(|e| e.name.to_string()).map_err(|e| e.to_string());
+    let (a, b) = (name(a)?, name(b)?);
+    if a == b {
+        return Err(format!("`{s}`: a model against itself"));
+    }
+    Ok((a, b))
 }
 
 /// A catalogue row's name or a group's (`--model`, `--models`).

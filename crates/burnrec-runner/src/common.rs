@@ -2,7 +2,8 @@
 //! (`burnrec_data`): the checks of the training flags, the held-out metrics' columns, and the
 //! item text embeddings of the sentence encoder (with its cache).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use burnrec_data::text::{ItemEmbeddings, ItemText};
@@ -77,9 +78,18 @@ pub const ENCODER_ENV: &str = "BURNREC_ENCODER";
 /// # Errors
 /// None of them is there.
 pub fn encoder_dir(text: &TextArgs) -> anyhow::Result<PathBuf> {
-    if let Some(p) = &text.encoder {
-        return Ok(p.clone());
+    match &text.encoder {
+        Some(p) => Ok(p.clone()),
+        None => default_encoder_dir(),
     }
+}
+
+/// The encoder folder without `--encoder`: `$BURNREC_ENCODER`, else the copy `burnrec fetch
+/// all-MiniLM-L6-v2` put in the data cache.
+///
+/// # Errors
+/// Neither is there.
+pub fn default_encoder_dir() -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os(ENCODER_ENV) {
         return Ok(PathBuf::from(p));
     }
@@ -115,16 +125,92 @@ pub fn embed_texts(text: &TextArgs, device: &burn::tensor::Device, texts: &[&str
     Ok((v, d, n, fingerprint))
 }
 
+/// Every item's text embedding and what made it.
+pub struct ItemTextVectors {
+    /// `[n_items × d]`, rows by item index.
+    pub embeddings: ItemEmbeddings,
+    /// The encoder's fingerprint ([`burnrec_text::EncoderFolder::fingerprint`]).
+    pub fingerprint: String,
+    /// The encoder folder.
+    pub encoder: PathBuf,
+    /// The item texts, by item index.
+    pub texts: Vec<String>,
+}
+
 /// The text embeddings of every item of `data` ([`ItemText`] with `--max-tags`), `[n_items × d]`.
 ///
 /// # Errors
 /// Those of [`embed_texts`].
-pub fn item_text_embeddings(text: &TextArgs, data: &Dataset, device: &burn::tensor::Device) -> anyhow::Result<ItemEmbeddings> {
+pub fn item_text_embeddings(text: &TextArgs, data: &Dataset, device: &burn::tensor::Device) -> anyhow::Result<ItemTextVectors> {
     let texts = ItemText { max_tags: text.max_tags }.texts(data);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let (v, d, encoded, _) = embed_texts(text, device, &refs)?;
+    let (v, d, encoded, fingerprint) = embed_texts(text, device, &refs)?;
     if encoded > 0 {
         eprintln!("encoded {encoded} of {} item texts (the rest from the embedding cache)", texts.len());
     }
-    ItemEmbeddings::new(v, d).map_err(|e| anyhow::anyhow!("the encoder's item embeddings: {e}"))
+    let embeddings = ItemEmbeddings::new(v, d).map_err(|e| anyhow::anyhow!("the encoder's item embeddings: {e}"))?;
+    Ok(ItemTextVectors { embeddings, fingerprint, encoder: encoder_dir(text)?, texts })
+}
+
+/// Writes item vectors (`[ids.len() × d]`) as `.safetensors` (tensor `embeddings`, metadata
+/// `item_ids`, `texts` as JSON arrays and `encoder`, the fingerprint) or `.tsv` (`id<TAB>v…`),
+/// by extension.
+///
+/// # Errors
+/// Another extension, or a write error naming the file.
+pub fn write_embeddings(out: &Path, ids: &[String], vectors: &[f32], d: usize, fingerprint: &str, texts: &[String]) -> anyhow::Result<()> {
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "tsv" => {
+            let mut s = String::with_capacity(ids.len() * d * 12);
+            for (k, id) in ids.iter().enumerate() {
+                s.push_str(id);
+                for v in &vectors[k * d..(k + 1) * d] {
+                    s.push('\t');
+                    s.push_str(&v.to_string());
+                }
+                s.push('\n');
+            }
+            std::fs::write(out, s).with_context(|| format!("writing {}", out.display()))
+        }
+        "safetensors" => {
+            let bytes: Vec<u8> = vectors.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![ids.len(), d], &bytes)?;
+            let meta = HashMap::from([
+                ("item_ids".to_string(), serde_json::to_string(ids)?),
+                ("texts".to_string(), serde_json::to_string(texts)?),
+                ("encoder".to_string(), fingerprint.to_string()),
+            ]);
+            safetensors::serialize_to_file([("embeddings", view)], Some(meta), out).with_context(|| format!("writing {}", out.display()))
+        }
+        _ => bail!("--out {}: expected a .safetensors or .tsv file", out.display()),
+    }
+}
+
+/// Reads a `.safetensors` file of [`write_embeddings`]: `(item ids, embeddings, encoder
+/// fingerprint)`.
+///
+/// # Errors
+/// An unreadable file, or one without the `embeddings` F32 `[n, d]` tensor and the metadata,
+/// or whose ids and rows disagree — naming the file and what is wrong.
+pub fn read_embeddings(path: &Path) -> anyhow::Result<(Vec<String>, ItemEmbeddings, String)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bad = |what: String| anyhow::anyhow!("`{}` is not a burnrec item-embeddings file: {what}", path.display());
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let t = st.tensor("embeddings").map_err(|_| bad("no tensor `embeddings`".into()))?;
+    let [n, d] = <[usize; 2]>::try_from(t.shape().to_vec()).map_err(|s| bad(format!("`embeddings` has shape {s:?}, expected [items, dim]")))?;
+    if t.dtype() != safetensors::Dtype::F32 {
+        return Err(bad(format!("`embeddings` is {:?}, expected F32", t.dtype())));
+    }
+    let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let meta = meta.metadata().clone().unwrap_or_default();
+    let ids: Vec<String> =
+        serde_json::from_str(meta.get("item_ids").ok_or_else(|| bad("no `item_ids` metadata".into()))?).map_err(|e| bad(format!("item_ids: {e}")))?;
+    let encoder = meta.get("encoder").ok_or_else(|| bad("no `encoder` metadata".into()))?.clone();
+    if ids.len() != n {
+        return Err(bad(format!("{} item ids for {n} rows", ids.len())));
+    }
+    let embeddings = ItemEmbeddings::new(values, d).map_err(bad)?;
+    Ok((ids, embeddings, encoder))
 }

@@ -102,6 +102,15 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let settings = args.settings();
     let maybe = select(args.models.as_deref(), true)?;
     check_sets(&args.set, &maybe)?;
+    for (a, b) in &args.bootstrap {
+        if let Some(m) = [a, b].into_iter().find(|m| !maybe.iter().any(|e| &e.name == m)) {
+            let names: Vec<&str> = maybe.iter().map(|e| e.name).collect();
+            bail!("--bootstrap {a}:{b}: `{m}` is not among the models run ({})", names.join(", "));
+        }
+    }
+    if !args.bootstrap.is_empty() && !args.protocol.iter().any(|p| matches!(p, Protocol::Full | Protocol::All)) {
+        bail!("--bootstrap compares per-user NDCG@K of the full protocol: add --protocol full");
+    }
     for e in &maybe {
         e.recipe(&settings)?;
     }
@@ -243,8 +252,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         bail!("--patience stops the neural models early, and none is selected ({})", neural.join(", "));
     }
     // Item text embeddings, once for every fold (and cached on disk per encoder and text).
-    let text: Option<ItemEmbeddings> =
-        if selected.iter().any(|e| e.needs.item_text != Need::No) { Some(item_text_embeddings(&args.text, &data, &args.backend.device())?) } else { None };
+    let text: Option<ItemEmbeddings> = if selected.iter().any(|e| e.needs.item_text != Need::No) {
+        Some(item_text_embeddings(&args.text, &data, &args.backend.device())?.embeddings)
+    } else {
+        None
+    };
     let folds = given_folds.unwrap_or_else(|| vec![split]);
     let mut rows = Vec::new();
     let mut fallback_note = None;
@@ -319,7 +331,16 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             if folds.len() > 1 { "first fold: " } else { "" },
             data.n_users() - evaluated
         );
-        significance(&per_user_ndcg, args.k);
+        if args.bootstrap.is_empty() {
+            significance(&per_user_ndcg, args.k);
+        } else {
+            for (a, b) in &args.bootstrap {
+                let find = |m: &str| per_user_ndcg.iter().find(|(n, _)| n == m);
+                if let (Some(a), Some(b)) = (find(a), find(b)) {
+                    paired(a, b, args.k);
+                }
+            }
+        }
     }
     let write = |path: &Option<std::path::PathBuf>, text: String| -> anyhow::Result<()> {
         if let Some(p) = path {
@@ -443,12 +464,16 @@ fn significance(per_user: &[(String, Vec<f64>)], k: usize) {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut order: Vec<usize> = (0..per_user.len()).collect();
     order.sort_by(|&a, &b| mean(&per_user[b].1).total_cmp(&mean(&per_user[a].1)));
-    let (a, b) = (&per_user[order[0]], &per_user[order[1]]);
+    paired(&per_user[order[0]], &per_user[order[1]], k);
+}
+
+/// Prints the paired bootstrap of per-user NDCG@K of model `a` minus model `b`.
+fn paired(a: &(String, Vec<f64>), b: &(String, Vec<f64>), k: usize) {
     if a.1.is_empty() || a.1.len() != b.1.len() {
         return;
     }
     let (d, lo, hi) = paired_bootstrap(&a.1, &b.1, 2000, 0);
-    let verdict = if lo > 0.0 { "a real difference" } else { "not distinguishable at 95 %" };
+    let verdict = if lo > 0.0 || hi < 0.0 { "a real difference" } else { "not distinguishable at 95 %" };
     println!("ndcg@{k}: {} − {} = {d:+.4} (95% CI {lo:+.4} .. {hi:+.4}, paired bootstrap over {} users): {verdict}", a.0, b.0, a.1.len());
 }
 

@@ -19,6 +19,13 @@
 //!   with the hybrid's weight and score scales, as for a training user;
 //! - the rest (KNN on users, slope-one, NCF towers, …) answer with a clear error.
 //!
+//! Items known only by their text (`similar --item-text`, `recommend --item-text`, `POST
+//! /similar {"text"}`), for models over item text (`text-knn`, `deep-hybrid-text`), whose
+//! directory keeps every item's text embedding: the text is embedded by the encoder the model
+//! was trained with (checked by fingerprint); `similar` ranks the catalogue by cosine to it,
+//! and `recommend` scores it for the user by the model's own rule
+//! ([`burnrec_zoo::FittedModel::score_new_item`]) beside the catalogue's items.
+//!
 //! Only items with training interactions are answered: an item that is in the id map but was
 //! never trained (all its interactions held out) has no learned factors or neighbours, so it
 //! is never recommended, `similar` on it is an unknown-item error, and fold-in leaves it out of
@@ -60,6 +67,8 @@ pub enum EngineError {
     BadFeatures(String),
     /// The model cannot answer this kind of request.
     Unsupported(String),
+    /// A query text that cannot be embedded (empty, or the encoder failed).
+    BadText(String),
 }
 
 impl fmt::Display for EngineError {
@@ -76,7 +85,7 @@ impl fmt::Display for EngineError {
             ),
             EngineError::BadK(k) => write!(f, "k = {k}: expected 1 to {MAX_K}"),
             EngineError::EmptyHistory => write!(f, "the history is empty: give at least one item id"),
-            EngineError::BadFeatures(m) | EngineError::Unsupported(m) => write!(f, "{m}"),
+            EngineError::BadFeatures(m) | EngineError::Unsupported(m) | EngineError::BadText(m) => write!(f, "{m}"),
         }
     }
 }
@@ -109,12 +118,28 @@ pub struct Answer {
     /// them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// `recommend` with an item known by its text: its score and its rank among every
+    /// candidate (1 = first); it is in `items` (as [`NEW_ITEM`]) when the rank is at most `k`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_item: Option<NewItem>,
+}
+
+/// The id under which an item known only by its text appears in an answer.
+pub const NEW_ITEM: &str = "(new item)";
+
+/// Where an item known only by its text ranks for a user.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NewItem {
+    /// The model's score of it for the user.
+    pub score: f32,
+    /// 1 + the number of candidates scored higher.
+    pub rank: usize,
 }
 
 impl Answer {
     /// A plain answer: `items`, no fallback, nothing skipped.
     fn of(items: Vec<Scored>) -> Self {
-        Self { items, fallback: None, skipped: Vec::new() }
+        Self { items, fallback: None, skipped: Vec::new(), new_item: None }
     }
 
     /// Prints the answer on stdout: the service's JSON (`json`, with `context`: what was
@@ -163,6 +188,8 @@ pub struct Engine {
     /// Training interactions per item (0: never trained, never answered).
     popularity: Vec<u32>,
     all_items: Vec<u32>,
+    /// The sentence encoder for queries by text ([`Engine::load_encoder`]).
+    encoder: Option<burnrec_text::SentenceEncoder>,
 }
 
 impl Engine {
@@ -177,7 +204,107 @@ impl Engine {
         }
         let n_users = dir.users.len();
         let serving = dir.model.serving(n_users, n_items);
-        Self { dir, serving, popularity, all_items: (0..n_items as u32).collect() }
+        Self { dir, serving, popularity, all_items: (0..n_items as u32).collect(), encoder: None }
+    }
+
+    /// Loads the sentence encoder that answers queries by text: `folder`, else the one the
+    /// model was trained with (its manifest), else the default ([`crate::common::encoder_dir`]).
+    ///
+    /// # Errors
+    /// The model has no item text ([`EngineError::Unsupported`]); the encoder cannot be loaded,
+    /// or is not the one that embedded the model's items (another fingerprint).
+    pub fn load_encoder(&mut self, folder: Option<&std::path::Path>, device: &burn::tensor::Device) -> anyhow::Result<()> {
+        let stored = self.item_text()?;
+        let dir = match (folder, &self.dir.manifest.encoder) {
+            (Some(f), _) => f.to_path_buf(),
+            (None, Some(m)) => std::path::PathBuf::from(m),
+            (None, None) => crate::common::default_encoder_dir()?,
+        };
+        let encoder =
+            burnrec_text::SentenceEncoder::from_folder(&dir, device).map_err(|e| anyhow::anyhow!("loading the sentence encoder in {}: {e}", dir.display()))?;
+        let fingerprint = encoder.folder().fingerprint()?;
+        if fingerprint != stored.fingerprint {
+            anyhow::bail!(
+                "the encoder in {} (fingerprint {}…) is not the one that embedded this model's items ({}…): pass --encoder with that folder",
+                dir.display(),
+                &fingerprint[..fingerprint.len().min(16)],
+                &stored.fingerprint[..stored.fingerprint.len().min(16)]
+            );
+        }
+        self.encoder = Some(encoder);
+        Ok(())
+    }
+
+    /// The model's stored item text embeddings.
+    fn item_text(&self) -> Result<&crate::modeldir::StoredText, EngineError> {
+        self.dir.item_text.as_ref().ok_or_else(|| {
+            EngineError::Unsupported(format!(
+                "`{}` was not trained on item text: queries by text need a model over item text (text-knn, deep-hybrid-text)",
+                self.dir.manifest.model
+            ))
+        })
+    }
+
+    /// The text's embedding by the loaded encoder.
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EngineError> {
+        self.item_text()?;
+        let encoder = self.encoder.as_ref().ok_or_else(|| EngineError::Unsupported("no sentence encoder was loaded to embed query texts".into()))?;
+        if text.trim().is_empty() {
+            return Err(EngineError::BadText("the item text is empty: describe the item (e.g. its title and genres)".into()));
+        }
+        encoder.encode(&[text], 1).map_err(|e| EngineError::BadText(format!("embedding the item text: {e}")))
+    }
+
+    /// The `k` items (with training interactions) whose text embeddings have the highest
+    /// cosine with that of `text` — "more like this" for an item added after training.
+    ///
+    /// # Errors
+    /// [`EngineError::BadK`], [`EngineError::BadText`], [`EngineError::Unsupported`] (no item
+    /// text, or no encoder loaded).
+    pub fn similar_text(&self, text: &str, k: usize) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let q = self.embed_query(text)?;
+        let e = &self.item_text()?.embeddings;
+        let norm = |v: &[f32]| dot(v, v).sqrt();
+        let qn = norm(&q);
+        let scores: Vec<f32> = (0..e.n_rows())
+            .map(|i| {
+                let row = e.row(i);
+                let n = norm(row);
+                if n == 0.0 || qn == 0.0 || row.len() != q.len() { f32::NAN } else { dot(row, &q) / (n * qn) }
+            })
+            .collect();
+        Ok(Answer::of(self.answer(&scores, &[], k)))
+    }
+
+    /// [`Engine::recommend`] for training user `raw` with one more candidate: an item known
+    /// only by `text`, scored by the model's own rule; it appears in the list as [`NEW_ITEM`]
+    /// (titled with the text) if it ranks in the top `k`, and [`Answer::new_item`] gives its
+    /// score and rank either way.
+    ///
+    /// # Errors
+    /// Those of [`Engine::recommend`] (no popularity fallback) and of the text
+    /// ([`EngineError::BadText`], [`EngineError::Unsupported`]).
+    pub fn recommend_text(&self, raw: &str, text: &str, k: usize, include_seen: bool) -> Result<Answer, EngineError> {
+        Self::check_k(k)?;
+        let u = self.user_index(raw).ok_or_else(|| EngineError::UnknownUser(raw.to_string()))?;
+        let q = self.embed_query(text)?;
+        let stored = self.item_text()?;
+        let new = self.dir.model.score_new_item(&[u], &q, &stored.embeddings, &self.dir.manifest.model).map_err(Self::unanswerable)?[0];
+        let scores = match &self.serving.factors {
+            Some(fx) => fx.user_scores(u),
+            None => self.dir.predictor().score_block(&[u], &self.all_items),
+        };
+        let exclude = if include_seen { &[][..] } else { self.dir.seen.row(u as usize) };
+        // The new item's rank among every candidate the catalogue answer would consider.
+        let above = scores.iter().enumerate().filter(|&(i, &s)| s > new && self.popularity[i] > 0 && exclude.binary_search(&(i as u32)).is_err()).count();
+        let rank = above + 1;
+        let mut items = self.answer(&scores, exclude, k);
+        if rank <= k {
+            items.insert(rank - 1, Scored { item: NEW_ITEM.to_string(), score: new, title: Some(text.to_string()) });
+            items.truncate(k);
+        }
+        Ok(Answer { new_item: Some(NewItem { score: new, rank }), ..Answer::of(items) })
     }
 
     /// Whether the fast factor path is in use.
@@ -401,6 +528,7 @@ mod tests {
             n_items: train.n_items(),
             n_train: train.len(),
             metrics: Default::default(),
+            encoder: None,
         }
     }
 
@@ -426,6 +554,7 @@ mod tests {
             items: items.clone(),
             titles: Vec::new(),
             seen: Csr::by_user(train),
+            item_text: None,
         })
     }
 
@@ -460,7 +589,15 @@ mod tests {
         ] {
             let before = engine(model, &set, &train, &users, &items);
             let path = dir.path().join(model);
-            let what = ToSave { manifest: &before.dir.manifest, model: &before.dir.model, users: &users, items: &items, titles: &[], seen: &before.dir.seen };
+            let what = ToSave {
+                manifest: &before.dir.manifest,
+                model: &before.dir.model,
+                users: &users,
+                items: &items,
+                titles: &[],
+                seen: &before.dir.seen,
+                item_text: None,
+            };
             modeldir::save(&path, &what, false).unwrap();
             let after = Engine::new(modeldir::load(&path, Backend::Flex).unwrap());
             assert_eq!(before.is_factor_model(), after.is_factor_model(), "{model}");
@@ -487,7 +624,15 @@ mod tests {
         std::fs::create_dir(&other).unwrap();
         std::fs::write(other.join("keep.txt"), "mine").unwrap();
         let before = engine("item-knn", &[], &train, &users, &items);
-        let what = ToSave { manifest: &before.dir.manifest, model: &before.dir.model, users: &users, items: &items, titles: &[], seen: &before.dir.seen };
+        let what = ToSave {
+            manifest: &before.dir.manifest,
+            model: &before.dir.model,
+            users: &users,
+            items: &items,
+            titles: &[],
+            seen: &before.dir.seen,
+            item_text: None,
+        };
         let e = modeldir::save(&other, &what, true).unwrap_err().to_string();
         assert!(e.contains("not a burnrec model directory"), "{e}");
         assert_eq!(std::fs::read_to_string(other.join("keep.txt")).unwrap(), "mine");

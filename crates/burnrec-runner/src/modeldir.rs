@@ -8,6 +8,9 @@
 //!   burn/                Burn models: model.json (config, id maps, history) + weights.bpk
 //!   catalog.json         item titles by item index (empty when the dataset has none)
 //!   seen.json            the training interactions by user (CSR), to exclude seen items
+//!   item_text.safetensors models over item text (text-knn, deep-hybrid-text): every item's
+//!                        text embedding, ids, texts and the encoder's fingerprint (the
+//!                        layout of `burnrec embed --out`), to answer queries by text
 //! ```
 //!
 //! [`save`] writes everything into a fresh sibling folder and renames it into place, so a
@@ -20,10 +23,13 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use burnrec_data::csr::Csr;
 use burnrec_data::split::leave_one_out_of;
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{Dataset, IdMap, Interactions, RatingPredictor, Split, random_split};
 use burnrec_model::Backend;
 use burnrec_zoo::FittedModel;
 use serde::{Deserialize, Serialize};
+
+use crate::common::{ItemTextVectors, read_embeddings, write_embeddings};
 
 /// File name of the manifest.
 pub const MANIFEST: &str = "burnrec-model.json";
@@ -63,6 +69,10 @@ pub struct Manifest {
     pub n_train: usize,
     /// Metrics on the held-out part (empty when trained on everything).
     pub metrics: BTreeMap<String, f64>,
+    /// The sentence-encoder folder the item texts were embedded with (models over item
+    /// text): queries by text are encoded with it unless `--encoder` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
 }
 
 /// The split used by `train`: `none` (every interaction trains), `random` or `leave-one-out`.
@@ -120,7 +130,20 @@ pub struct ModelDir {
     pub titles: Vec<Option<String>>,
     /// Training interactions by user (`[n_users × n_items]`, `Csr::by_user` of the training part).
     pub seen: Csr,
+    /// Models over item text: every item's embedding and the encoder's fingerprint.
+    pub item_text: Option<StoredText>,
 }
+
+/// The item text embeddings of a model directory (`item_text.safetensors`).
+pub struct StoredText {
+    /// `[n_items × d]`, rows by item index.
+    pub embeddings: ItemEmbeddings,
+    /// Fingerprint of the encoder that made them ([`burnrec_text::EncoderFolder::fingerprint`]).
+    pub fingerprint: String,
+}
+
+/// File name of the item text embeddings.
+pub const ITEM_TEXT: &str = "item_text.safetensors";
 
 impl ModelDir {
     /// The model as the one scoring trait.
@@ -143,6 +166,8 @@ pub struct ToSave<'a> {
     pub titles: &'a [Option<String>],
     /// Training interactions by user (`Csr::by_user`).
     pub seen: &'a Csr,
+    /// Models over item text: the embeddings they were trained with.
+    pub item_text: Option<&'a ItemTextVectors>,
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
@@ -197,6 +222,10 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
         what.model.save(&tmp, &what.manifest.dataset_name, what.users, what.items)?;
         write_json(&tmp.join("catalog.json"), &Catalog { titles: what.titles.to_vec() })?;
         write_json(&tmp.join("seen.json"), what.seen)?;
+        if let Some(t) = what.item_text {
+            let e = &t.embeddings;
+            write_embeddings(&tmp.join(ITEM_TEXT), what.items.raw_ids(), e.values(), e.dim(), &t.fingerprint, &t.texts)?;
+        }
         // The manifest last: a folder with a manifest is complete.
         write_json(&tmp.join(MANIFEST), what.manifest)?;
         sync_tree(&tmp).with_context(|| format!("flushing `{}`", tmp.display()))
@@ -268,5 +297,14 @@ fn load_once(dir: &Path, backend: Backend) -> anyhow::Result<ModelDir> {
     if !catalog.titles.is_empty() && catalog.titles.len() != items.len() {
         return Err(bad(format!("catalog.json has {} titles for {} items", catalog.titles.len(), items.len())));
     }
-    Ok(ModelDir { manifest, model, users, items, titles: catalog.titles, seen })
+    let item_text = if dir.join(ITEM_TEXT).is_file() {
+        let (ids, embeddings, fingerprint) = read_embeddings(&dir.join(ITEM_TEXT))?;
+        if ids.len() != items.len() || ids.iter().zip(items.raw_ids()).any(|(a, b)| a != b) {
+            return Err(bad(format!("{ITEM_TEXT} lists {} items, not those of the id map ({})", ids.len(), items.len())));
+        }
+        Some(StoredText { embeddings, fingerprint })
+    } else {
+        None
+    };
+    Ok(ModelDir { manifest, model, users, items, titles: catalog.titles, seen, item_text })
 }

@@ -12,7 +12,15 @@ use crate::modeldir;
 /// # Errors
 /// Model directory errors; unknown ids, bad `-k`, models without fold-in.
 pub fn recommend(args: &RecommendArgs) -> anyhow::Result<()> {
-    let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
+    let mut engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
+    if let (Some(u), Some(text)) = (&args.user, &args.item_text) {
+        engine.load_encoder(args.encoder.as_deref(), &args.backend.device())?;
+        let answer = engine.recommend_text(u, text, args.k, args.include_seen)?;
+        if let (Some(n), false) = (&answer.new_item, args.json) {
+            eprintln!("the item known by its text ranks {} for user {u} (score {:.4})", n.rank, n.score);
+        }
+        return answer.print(args.json, serde_json::json!({ "user": u, "text": text }));
+    }
     // `--history "1, 260"`: ids are trimmed, empty ones dropped.
     let clean = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
     let (history, features) = (clean(&args.history), clean(&args.user_features));

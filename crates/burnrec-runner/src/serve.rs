@@ -4,8 +4,9 @@
 //! | endpoint | answer |
 //! | --- | --- |
 //! | `GET /recommend?user=U&k=10[&include_seen=true][&fallback=popular]` | top-K for a training user |
-//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false, "skip_unknown": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid) | top-K for a new user by fold-in (or from side features) |
+//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false, "skip_unknown": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid; `{"user": "U", "item_text": "…"}` adds an item known only by its text as a candidate) | top-K for a new user by fold-in (or from side features) |
 //! | `GET /similar?item=I&k=10` | the K most similar items |
+//! | `POST /similar` `{"item": "I", "k": 10}` or `{"text": "A new film (2026). Genres: …", "k": 10}` | the K most similar items to an item, or to one known only by its text (models over item text) |
 //! | `GET /health` | `{"status": "ok", model, users, items, …}` |
 //! | `GET /metrics` | request counts by endpoint and status class, latency quantiles |
 //! | `POST /admin/reload` `{"model_dir": "…"}` (body optional) | swap in a model directory; loopback clients only |
@@ -113,6 +114,8 @@ struct AppState {
     engine: RwLock<Arc<Engine>>,
     model_dir: RwLock<PathBuf>,
     backend: Backend,
+    /// `--encoder` (queries by text).
+    encoder: Option<PathBuf>,
     started: Instant,
     stats: Vec<EndpointStats>,
     reloads: AtomicU64,
@@ -134,7 +137,7 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 fn engine_error(e: &EngineError) -> Response {
     let status = match e {
         EngineError::UnknownUser(_) | EngineError::UnknownItems(_) => StatusCode::NOT_FOUND,
-        EngineError::BadK(_) | EngineError::EmptyHistory | EngineError::BadFeatures(_) => StatusCode::BAD_REQUEST,
+        EngineError::BadK(_) | EngineError::EmptyHistory | EngineError::BadFeatures(_) | EngineError::BadText(_) => StatusCode::BAD_REQUEST,
         EngineError::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     error(status, e.to_string())
@@ -234,6 +237,8 @@ struct RecommendBody {
     /// Leave history ids the model does not know out (listed as `skipped`) instead of a 404.
     #[serde(default)]
     skip_unknown: bool,
+    /// With `user`: one more candidate, an item known only by this text.
+    item_text: Option<String>,
 }
 
 /// The POST body as a [`RecommendBody`]: a JSON object only (serde would also fill a struct
@@ -274,6 +279,13 @@ async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonR
         Some("popular") => true,
         Some(v) => return error(StatusCode::BAD_REQUEST, format!("fallback = `{v}`: the only fallback is `popular`")),
     };
+    if let (Some(user), Some(text)) = (&b.user, &b.item_text) {
+        let (user, text) = (user.clone(), text.clone());
+        return answer(s.engine(), move |e| Ok((e.recommend_text(&user, &text, b.k, b.include_seen)?, json!({ "user": user, "text": text })))).await;
+    }
+    if b.item_text.is_some() {
+        return error(StatusCode::BAD_REQUEST, "`item_text` goes with `user` (a training user's raw id)");
+    }
     match (b.user, b.history, b.user_features) {
         (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,
         (None, Some(history), None) => {
@@ -300,6 +312,51 @@ async fn get_similar(State(s): State<Shared>, q: Result<Query<Vec<(String, Strin
         (Err(r), _) | (_, Err(r)) => return r,
     };
     answer(s.engine(), move |e| Ok((e.similar(&item, k)?, json!({ "item": item })))).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimilarBody {
+    item: Option<Value>,
+    text: Option<String>,
+    #[serde(default = "ten")]
+    k: usize,
+}
+
+async fn post_similar(State(s): State<Shared>, body: Result<Json<Value>, JsonRejection>) -> Response {
+    let b: SimilarBody = match body.map(|Json(v)| serde_json::from_value::<SimilarBody>(v)) {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            return error(StatusCode::BAD_REQUEST, format!("request body: {e} (expected {{\"item\": \"I\"}} or {{\"text\": \"…\"}}, and optionally \"k\")"));
+        }
+        Err(r) => return error(r.status(), r.body_text()),
+    };
+    let k = b.k;
+    match (b.item, b.text) {
+        (Some(item), None) => {
+            let item = match item {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                other => return error(StatusCode::BAD_REQUEST, format!("`item` = {other}: expected a raw item id")),
+            };
+            answer(s.engine(), move |e| Ok((e.similar(&item, k)?, json!({ "item": item })))).await
+        }
+        (None, Some(text)) => answer(s.engine(), move |e| Ok((e.similar_text(&text, k)?, json!({ "text": text })))).await,
+        _ => error(StatusCode::BAD_REQUEST, "give exactly one of `item` (a raw item id) or `text` (an item known only by its text)"),
+    }
+}
+
+/// A model directory loaded for serving; models over item text also get their sentence
+/// encoder (`encoder`, else the one they were trained with). An encoder that cannot be loaded
+/// is reported on stderr and leaves text queries unanswerable (422), the rest served.
+fn ready_engine(dir: &std::path::Path, backend: Backend, encoder: Option<&std::path::Path>) -> anyhow::Result<Engine> {
+    let mut engine = Engine::new(modeldir::load(dir, backend)?);
+    if engine.dir.item_text.is_some()
+        && let Err(e) = engine.load_encoder(encoder, &backend.device())
+    {
+        eprintln!("warning: queries by text will be refused: {e:#}");
+    }
+    Ok(engine)
 }
 
 async fn health(State(s): State<Shared>) -> Response {
@@ -352,7 +409,8 @@ async fn reload(State(s): State<Shared>, ConnectInfo(peer): ConnectInfo<SocketAd
     let dir = body.model_dir.unwrap_or_else(|| s.model_dir.read().unwrap_or_else(|e| e.into_inner()).clone());
     let backend = s.backend;
     let load_dir = dir.clone();
-    let loaded = tokio::task::spawn_blocking(move || modeldir::load(&load_dir, backend).map(Engine::new)).await;
+    let encoder = s.encoder.clone();
+    let loaded = tokio::task::spawn_blocking(move || ready_engine(&load_dir, backend, encoder.as_deref())).await;
     match loaded {
         Ok(Ok(engine)) => {
             let model = engine.dir.manifest.model.clone();
@@ -372,7 +430,7 @@ async fn not_found() -> Response {
 }
 
 async fn wrong_method() -> Response {
-    error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: GET or POST /recommend, GET /similar, /health, /metrics, POST /admin/reload")
+    error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: GET or POST /recommend, GET or POST /similar, /health, /metrics, POST /admin/reload")
 }
 
 async fn track(State(s): State<Shared>, req: Request, next: Next) -> Response {
@@ -393,7 +451,7 @@ async fn track(State(s): State<Shared>, req: Request, next: Next) -> Response {
 fn router(state: Shared, max_body: usize) -> Router {
     Router::new()
         .route("/recommend", get(get_recommend).post(post_recommend))
-        .route("/similar", get(get_similar))
+        .route("/similar", get(get_similar).post(post_similar))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/admin/reload", post(reload))
@@ -439,7 +497,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if !(args.shutdown_timeout.is_finite() && args.shutdown_timeout >= 0.0) {
         anyhow::bail!("--shutdown-timeout must be a number of seconds >= 0");
     }
-    let engine = Engine::new(modeldir::load(&args.model_dir, args.backend)?);
+    let engine = ready_engine(&args.model_dir, args.backend, args.encoder.as_deref())?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(t) = args.threads {
         rt.worker_threads(t.max(1));
@@ -449,6 +507,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         engine: RwLock::new(Arc::new(engine)),
         model_dir: RwLock::new(args.model_dir.clone()),
         backend: args.backend,
+        encoder: args.encoder.clone(),
         started: Instant::now(),
         stats: ENDPOINTS.iter().map(|_| EndpointStats::new()).collect(),
         reloads: AtomicU64::new(0),

@@ -57,7 +57,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         valid: (!split.valid.is_empty()).then_some(&split.valid),
         user_features: data.user_features.as_ref(),
         item_features: data.item_features.as_ref(),
-        item_text: text.as_ref(),
+        item_text: text.as_ref().map(|t| &t.embeddings),
     };
     let start = Instant::now();
     let model = recipe.fit(&training, &settings).with_context(|| format!("fitting `{}`", args.model))?.model;
@@ -78,9 +78,11 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         n_items: data.n_items(),
         n_train: split.train.len(),
         metrics,
+        encoder: text.as_ref().map(|t| t.encoder.display().to_string()),
     };
     let seen = burnrec_data::csr::Csr::by_user(&split.train);
-    let what = ToSave { manifest: &manifest, model: &model, users: &data.users, items: &data.items, titles: &data.item_titles, seen: &seen };
+    let what =
+        ToSave { manifest: &manifest, model: &model, users: &data.users, items: &data.items, titles: &data.item_titles, seen: &seen, item_text: text.as_ref() };
     modeldir::save(&args.out, &what, args.force)?;
     eprintln!(
         "trained `{}` on {} ({} users, {} items, {} training interactions{}) in {fit_s:.2} s; saved to `{}`",

@@ -215,6 +215,13 @@ fn train_recommend_and_serve() {
     assert_eq!(c.post("/recommend", r#"{"user": "nobody", "fallback": "popular", "k": 2}"#).0, 200);
     let (s, r) = c.get("/similar?item=i7&k=3");
     assert_eq!((s, items_of(&r).len()), (200, 3));
+    // POST /similar by id answers as GET does; by text, a model without item text says which can.
+    let (s, by_post) = c.post("/similar", r#"{"item": "i7", "k": 3}"#);
+    assert_eq!((s, items_of(&by_post)), (200, items_of(&r)));
+    let (s, v) = c.post("/similar", r#"{"text": "A film about toys. Genres: Animation."}"#);
+    assert!(s == 422 && v["error"].as_str().unwrap().contains("not trained on item text"), "{s} {v}");
+    let (s, v) = c.post("/recommend", r#"{"user": "u5", "item_text": "A film about toys."}"#);
+    assert_eq!(s, 422, "{v}");
     let (s, r) = c.get("/recommend?user=nobody&fallback=popular&k=2");
     assert_eq!((s, r["fallback"].as_str()), (200, Some("popularity")));
 
@@ -235,7 +242,7 @@ fn train_recommend_and_serve() {
             }
         })
     };
-    let malformed: [(&str, &str, Option<&str>, u16); 19] = [
+    let malformed: [(&str, &str, Option<&str>, u16); 22] = [
         ("GET", "/recommend", None, 400),
         ("GET", "/recommend?user=u1&k=0", None, 400),
         ("GET", "/recommend?user=u1&k=100000", None, 400),
@@ -255,6 +262,9 @@ fn train_recommend_and_serve() {
         ("POST", "/recommend", Some(r#"["u1", null, null, 2]"#), 400),
         ("POST", "/recommend", Some(r#"{"history": [true]}"#), 400),
         ("POST", "/recommend", Some(r#"{"history": ["i1"], "colour": "red"}"#), 400),
+        ("POST", "/similar", Some(r#"{"item": "i7", "text": "both"}"#), 400),
+        ("POST", "/similar", Some(r#"{"k": 3}"#), 400),
+        ("POST", "/recommend", Some(r#"{"history": ["i1"], "item_text": "no user"}"#), 400),
     ];
     for (method, path, body, want) in malformed {
         let (s, v) = if method == "GET" { c.get(path) } else { c.post(path, body.unwrap()) };

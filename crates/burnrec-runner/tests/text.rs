@@ -83,4 +83,55 @@ fn text_knn_ranks_cold_items_better_than_genre_tf_idf() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().filter(|l| l.contains("(19")).count(), 10, "{stdout}");
     assert!(!stdout.lines().any(|l| l.contains("Toy Story (1995)") && !l.starts_with('#')), "the item itself is not its own neighbour: {stdout}");
+
+    // An item known only by its text: Toy Story's own text finds Toy Story first (cosine 1),
+    // with the encoder the model directory recorded.
+    let toy_text = "Toy Story (1995). Genres: Animation, Children's, Comedy.";
+    let out = burnrec(&["similar", "--model-dir", md, "--item-text", toy_text, "-k", "5", "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"][0]["item"], "1", "{v}");
+    assert!((v["items"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-5, "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 5);
+    // The same text as a new item for user 1: scored by text-knn's rule (the cosines of its
+    // 50 nearest items that the user has), ranked among the catalogue.
+    let text = "A Toy Story spin-off (2026). Genres: Animation, Children's, Comedy.";
+    let out = burnrec(&["recommend", "--model-dir", md, "--user", "1", "--item-text", text, "-k", "10", "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (rank, score) = (v["new_item"]["rank"].as_u64().unwrap(), v["new_item"]["score"].as_f64().unwrap());
+    assert!(score > 1.0 && rank >= 1, "user 1 has rated many animated comedies: {v}");
+    let listed = v["items"].as_array().unwrap().iter().position(|i| i["item"] == "(new item)");
+    assert_eq!(listed.map(|p| p as u64 + 1), (rank <= 10).then_some(rank), "{v}");
+    // Another encoder folder than the one that embedded the items is refused by fingerprint.
+    // (Links to every file of the encoder but a config.json that differs in one setting.)
+    let other = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(&enc).unwrap() {
+        let p = std::fs::canonicalize(f.unwrap().path()).unwrap();
+        if p.file_name().unwrap() != "config.json" {
+            std::os::unix::fs::symlink(&p, other.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let text_cfg = std::fs::read_to_string(Path::new(&enc).join("config.json")).unwrap();
+    std::fs::write(other.path().join("config.json"), text_cfg.replace("\"layer_norm_eps\": 1e-12", "\"layer_norm_eps\": 1e-11")).unwrap();
+    let out = burnrec(&["similar", "--model-dir", md, "--item-text", toy_text, "--encoder", other.path().to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("is not the one that embedded this model's items"), "{err}");
+
+    // The deep hybrid with text features (1 epoch: the path, not the accuracy — that is in
+    // docs/benchmarks.md): trains, saves its text projection, and scores a new item by text.
+    let deep_dir = tmp.path().join("deep-text");
+    let dd = deep_dir.to_str().unwrap();
+    let args = ["train", "--model", "deep-hybrid-text", "--dataset", &dataset, "--encoder", &enc, "--embedding-cache", &cache, "--epochs", "1"];
+    ok(&burnrec(&[&args[..], &["--out", dd, "--quiet"]].concat()));
+    let out = burnrec(&["recommend", "--model-dir", dd, "--user", "1", "--item-text", text, "-k", "5", "--json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["new_item"]["score"].as_f64().unwrap().is_finite() && v["new_item"]["rank"].as_u64().unwrap() >= 1, "{v}");
+    // A model without item text says what would answer.
+    let pop_dir = tmp.path().join("pop");
+    ok(&burnrec(&["train", "--model", "popularity", "--dataset", &dataset, "--out", pop_dir.to_str().unwrap(), "--quiet"]));
+    let out = burnrec(&["similar", "--model-dir", pop_dir.to_str().unwrap(), "--item-text", toy_text]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("was not trained on item text") && err.contains("deep-hybrid-text"), "{err}");
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::bert::{Bert, pool};
@@ -70,9 +71,13 @@ impl SentenceEncoder {
     }
 
     /// Embeds `texts`: `[texts.len() × dim]` row-major, row `k` the vector of `texts[k]`
-    /// (unit L2 norm when the folder normalises). Texts are sorted by token count and cut into
-    /// batches of `batch_size`, each padded to its longest text, so the cost follows the real
-    /// lengths; the order of the output is that of `texts`.
+    /// (unit L2 norm when the folder normalises). Texts are tokenised in parallel, sorted by
+    /// token count and cut into batches of `batch_size`, each padded to its longest text, so
+    /// the cost follows the real lengths; on the CPU backends (flex, ndarray), whose kernels
+    /// use one core per operation at these sizes, the batches run in parallel on rayon's
+    /// threads (`RAYON_NUM_THREADS`), one batch per thread. A text's vector does not depend on
+    /// the threads or on the other texts of its batch beyond the last bits (padding is masked).
+    /// The order of the output is that of `texts`.
     ///
     /// # Errors
     /// [`TextError::Argument`] for `batch_size == 0`; [`TextError::Tokenizer`] naming the text
@@ -82,19 +87,25 @@ impl SentenceEncoder {
             return Err(TextError::Argument("the batch size must be at least 1".into()));
         }
         let ids = texts
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(k, t)| self.token_ids(t).map_err(|e| TextError::Tokenizer { path: self.folder.tokenizer.clone(), message: format!("text {k}: {e}") }))
             .collect::<Result<Vec<_>, _>>()?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&k| std::cmp::Reverse(ids[k].len()));
         let d = self.dim();
-        let mut out = vec![0f32; texts.len() * d];
-        for chunk in order.chunks(batch_size) {
+        let chunks: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let run = |chunk: &&[usize]| {
             let rows: Vec<&[u32]> = chunk.iter().map(|&k| ids[k].as_slice()).collect();
-            let vectors = self.encode_ids(&rows);
+            self.encode_ids(&rows)
+        };
+        #[allow(deprecated)] // burn-ndarray is deprecated upstream; kept because users ask for it
+        let cpu = self.device == Device::flex() || self.device == Device::ndarray();
+        let vectors: Vec<Vec<f32>> = if cpu && chunks.len() > 1 { chunks.par_iter().map(run).collect() } else { chunks.iter().map(run).collect() };
+        let mut out = vec![0f32; texts.len() * d];
+        for (chunk, v) in chunks.iter().zip(&vectors) {
             for (r, &k) in chunk.iter().enumerate() {
-                out[k * d..(k + 1) * d].copy_from_slice(&vectors[r * d..(r + 1) * d]);
+                out[k * d..(k + 1) * d].copy_from_slice(&v[r * d..(r + 1) * d]);
             }
         }
         Ok(out)

@@ -397,6 +397,21 @@ pub static CATALOGUE: &[ModelEntry] = &[
             }))
         },
     ),
+    neural(
+        "deep-hybrid-text",
+        Implicit,
+        Needs { item_features: Need::Optional, user_features: Need::Optional, timestamps: Need::No, item_text: Need::Required },
+        Serves { user_features: true, ..PLAIN },
+        "the deep hybrid with a trainable projection of frozen sentence-encoder item embeddings",
+        "Kula 2015; He et al. 2017; Reimers & Gurevych 2019",
+        |e, s| {
+            Ok(Box::new(BurnRecipe {
+                name: e.name,
+                params: BurnParams::DeepText(burn_params(e, s, DeepParams::default(), |p| &mut p.train, DeepParams::check, &[])?),
+                hidden: &[],
+            }))
+        },
+    ),
 ];
 
 /// Every `--set MODEL.PARAM=VALUE` must name a selected model (or a part of one, as the

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use burnrec_classic::registry::{ClassicModel, ClassicParams};
 use burnrec_classic::saved::ModelFile;
+use burnrec_classic::text_knn::neighbours_of;
+use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{IdMap, RatingPredictor};
 use burnrec_model::{Backend, BurnModel};
 
@@ -118,6 +120,33 @@ impl FittedModel {
         match self {
             FittedModel::Burn(BurnModel::Deep(m)) => m.score_new_user(features).map_err(Unanswerable::BadInput),
             _ => Err(Unanswerable::Unsupported(format!("`{name}` has no side features: recommending from user features needs `deep-hybrid`"))),
+        }
+    }
+
+    /// Scores (`[users.len()]`) of an item that is not in the model, known only by its text
+    /// embedding `query` (`[d]`, by the encoder that made `item_text`, the model's item
+    /// embeddings `[n_items × d]`), for training users `users` — an item added to the
+    /// catalogue after training, recommended by the model's own rule: `text-knn` keeps the
+    /// new item's `k` nearest items by cosine ([`burnrec_classic::text_knn::neighbours_of`],
+    /// `k` the fit's neighbourhood size) and sums those the user has; `deep-hybrid-text`
+    /// scores the projection of its text with no id or feature embedding
+    /// ([`burnrec_model::DeepHybrid::score_new_item`]).
+    ///
+    /// # Errors
+    /// [`Unanswerable::BadInput`] for a query of the wrong width (or all zeros),
+    /// [`Unanswerable::Unsupported`] for models without item text.
+    pub fn score_new_item(&self, users: &[u32], query: &[f32], item_text: &ItemEmbeddings, name: &str) -> Result<Vec<f32>, Unanswerable> {
+        match self {
+            FittedModel::Burn(BurnModel::Deep(m)) => m
+                .score_new_item(users, query)
+                .map_err(|e| if e.contains("without item text") { Unanswerable::Unsupported(format!("`{name}`: {e}")) } else { Unanswerable::BadInput(e) }),
+            FittedModel::Classic { model: ClassicModel::Content(c), .. } => {
+                let row = neighbours_of(query, item_text, c.neighbourhood_size()).map_err(|e| Unanswerable::BadInput(e.to_string()))?;
+                Ok(users.iter().map(|&u| c.score_new_item(u, &row)).collect())
+            }
+            _ => Err(Unanswerable::Unsupported(format!(
+                "`{name}` does not read item text: scoring a new item by its text needs `text-knn` or `deep-hybrid-text`"
+            ))),
         }
     }
 

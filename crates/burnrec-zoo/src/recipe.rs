@@ -198,6 +198,8 @@ pub(crate) enum BurnParams {
     Mf(MfParams),
     Ncf(NcfParams),
     Deep(DeepParams),
+    /// The deep hybrid with item text embeddings (`deep-hybrid-text`).
+    DeepText(DeepParams),
 }
 
 /// A neural model (burnrec-model), fitted on the settings' backend.
@@ -215,7 +217,7 @@ impl Recipe for BurnRecipe {
         let mut v = match &self.params {
             BurnParams::Mf(p) => serde_json::to_value(p),
             BurnParams::Ncf(p) => serde_json::to_value(p),
-            BurnParams::Deep(p) => serde_json::to_value(p),
+            BurnParams::Deep(p) | BurnParams::DeepText(p) => serde_json::to_value(p),
         }
         .expect("params serialise");
         if let Some(o) = v.as_object_mut() {
@@ -238,9 +240,14 @@ impl Recipe for BurnRecipe {
             BurnParams::Mf(p) => (BurnModel::Mf(fit_burn(s.backend, || p.fit_with_valid(train, data.valid, &device))?), "rmse"),
             BurnParams::Ncf(p) => (BurnModel::Ncf(fit_burn(s.backend, || p.fit_validated(train, ndcg.as_ref(), &device))?), ndcg_name.as_str()),
             BurnParams::Deep(p) => (
-                BurnModel::Deep(fit_burn(s.backend, || p.fit_validated(train, data.user_features, data.item_features, ndcg.as_ref(), &device))?),
+                BurnModel::Deep(fit_burn(s.backend, || p.fit_validated(train, data.user_features, data.item_features, None, ndcg.as_ref(), &device))?),
                 ndcg_name.as_str(),
             ),
+            BurnParams::DeepText(p) => {
+                let text = item_text(self.name, data)?;
+                let fit = || p.fit_validated(train, data.user_features, data.item_features, Some(text), ndcg.as_ref(), &device);
+                (BurnModel::Deep(fit_burn(s.backend, fit)?), ndcg_name.as_str())
+            }
         };
         let (history, best) = model.history();
         // Early stopping says where it stopped and which epoch it kept.

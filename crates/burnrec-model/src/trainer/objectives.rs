@@ -105,7 +105,7 @@ pub fn train_pairwise<M: RatingModule>(
     device: &Device,
     metric: Option<ModuleMetric<'_, M>>,
 ) -> Result<Trained<M>, TrainError> {
-    let sampler = Arc::new(NegativeSampler::new(train));
+    let sampler = Arc::new(NegativeSampler::among_positive_items(train));
     let batcher = PairwiseBatcher::new(sampler, cfg.seed.wrapping_add(1));
     // The negatives are drawn before the step (`expand`: positive, negative, positive, …), so
     // the samples can be remapped to the batch's rows for row-sparse updates.
@@ -195,7 +195,7 @@ pub(super) fn sampled_batcher(train: &Interactions, negatives: usize, cfg: &Trai
     if negatives == 0 {
         return Err(TrainError::Param { name: "negatives", value: "0".into(), expected: ">= 1" });
     }
-    let sampler = Arc::new(NegativeSampler::new(train));
+    let sampler = Arc::new(NegativeSampler::among_positive_items(train));
     let batcher = PointwiseBatcher::new(sampler, negatives, cfg.seed.wrapping_add(1));
     Ok((batcher, (cfg.batch_size / (1 + negatives)).max(1)))
 }
