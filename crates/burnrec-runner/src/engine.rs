@@ -532,6 +532,11 @@ mod tests {
         }
     }
 
+    /// What saving `e`'s model directory (with the id maps `users`, `items`) writes.
+    fn to_save<'a>(e: &'a Engine, users: &'a IdMap, items: &'a IdMap) -> ToSave<'a> {
+        ToSave { manifest: &e.dir.manifest, model: &e.dir.model, users, items, titles: &[], seen: &e.dir.seen, item_text: None }
+    }
+
     fn engine(model: &str, set: &[String], train: &Interactions, users: &IdMap, items: &IdMap) -> Engine {
         engine_with(model, set, train, users, items, None)
     }
@@ -589,15 +594,7 @@ mod tests {
         ] {
             let before = engine(model, &set, &train, &users, &items);
             let path = dir.path().join(model);
-            let what = ToSave {
-                manifest: &before.dir.manifest,
-                model: &before.dir.model,
-                users: &users,
-                items: &items,
-                titles: &[],
-                seen: &before.dir.seen,
-                item_text: None,
-            };
+            let what = to_save(&before, &users, &items);
             modeldir::save(&path, &what, false).unwrap();
             let after = Engine::new(modeldir::load(&path, Backend::Flex).unwrap());
             assert_eq!(before.is_factor_model(), after.is_factor_model(), "{model}");
@@ -624,15 +621,7 @@ mod tests {
         std::fs::create_dir(&other).unwrap();
         std::fs::write(other.join("keep.txt"), "mine").unwrap();
         let before = engine("item-knn", &[], &train, &users, &items);
-        let what = ToSave {
-            manifest: &before.dir.manifest,
-            model: &before.dir.model,
-            users: &users,
-            items: &items,
-            titles: &[],
-            seen: &before.dir.seen,
-            item_text: None,
-        };
+        let what = to_save(&before, &users, &items);
         let e = modeldir::save(&other, &what, true).unwrap_err().to_string();
         assert!(e.contains("not a burnrec model directory"), "{e}");
         assert_eq!(std::fs::read_to_string(other.join("keep.txt")).unwrap(), "mine");

@@ -259,6 +259,11 @@ const fn row(name: &'static str, feedback: Feedback, serves: Serves, summary: &'
     ModelEntry { name, family: Family::Classic, feedback, needs: INTERACTIONS, serves, parts: &[], summary, source, build }
 }
 
+/// The deep hybrid's params (`deep-hybrid` and `deep-hybrid-text` share them).
+fn deep_params(e: &ModelEntry, s: &FitSettings<'_>) -> Result<DeepParams, ZooError> {
+    burn_params(e, s, DeepParams::default(), |p| &mut p.train, DeepParams::check, &[])
+}
+
 const fn neural(name: &'static str, feedback: Feedback, needs: Needs, serves: Serves, summary: &'static str, source: &'static str, build: Build) -> ModelEntry {
     ModelEntry { name, family: Family::Neural, feedback, needs, serves, parts: &[], summary, source, build }
 }
@@ -389,13 +394,7 @@ pub static CATALOGUE: &[ModelEntry] = &[
         Serves { user_features: true, ..PLAIN },
         "NeuMF over id + side-feature embeddings with id dropout: scores cold-start users and items",
         "Kula 2015; He et al. 2017",
-        |e, s| {
-            Ok(Box::new(BurnRecipe {
-                name: e.name,
-                params: BurnParams::Deep(burn_params(e, s, DeepParams::default(), |p| &mut p.train, DeepParams::check, &[])?),
-                hidden: &[],
-            }))
-        },
+        |e, s| Ok(Box::new(BurnRecipe { name: e.name, params: BurnParams::Deep(deep_params(e, s)?), hidden: &[] })),
     ),
     neural(
         "deep-hybrid-text",
@@ -404,13 +403,7 @@ pub static CATALOGUE: &[ModelEntry] = &[
         Serves { user_features: true, ..PLAIN },
         "the deep hybrid with a trainable projection of frozen sentence-encoder item embeddings",
         "Kula 2015; He et al. 2017; Reimers & Gurevych 2019",
-        |e, s| {
-            Ok(Box::new(BurnRecipe {
-                name: e.name,
-                params: BurnParams::DeepText(burn_params(e, s, DeepParams::default(), |p| &mut p.train, DeepParams::check, &[])?),
-                hidden: &[],
-            }))
-        },
+        |e, s| Ok(Box::new(BurnRecipe { name: e.name, params: BurnParams::DeepText(deep_params(e, s)?), hidden: &[] })),
     ),
 ];
 
