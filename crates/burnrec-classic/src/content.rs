@@ -221,7 +221,8 @@ impl ContentKnn {
     /// has — the rule every stored item is scored by (0 for a user outside the model).
     pub fn score_new_item(&self, user: u32, row: &[(u32, f32)]) -> f32 {
         let seen = if (user as usize) < self.user_items.n_rows() { self.user_items.row(user as usize) } else { &[] };
-        row.iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum()
+        // `+ 0.0`: an empty sum is −0.0, printed "-0.0000".
+        row.iter().filter(|(j, _)| seen.binary_search(j).is_ok()).map(|(_, s)| s).sum::<f32>() + 0.0
     }
 
     /// The number of neighbours the fit kept per item: its longest stored row (the `k` of the

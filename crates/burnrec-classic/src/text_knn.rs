@@ -182,7 +182,7 @@ mod tests {
         // User 1 has items 2 and 3: a new item along (0, 1) scores cos with 2 (1) — 3 is at 90°.
         let row = neighbours_of(&[0.0, 3.0], &e, 50).unwrap();
         assert!((m.score_new_item(1, &row) - 1.0).abs() < 1e-6);
-        assert_eq!(m.score_new_item(0, &row), 0.0);
+        assert_eq!(m.score_new_item(0, &row).to_bits(), 0.0f32.to_bits(), "+0, not −0");
         assert!(neighbours_of(&[1.0], &e, 5).unwrap_err().to_string().contains("width 1, expected 2"));
         assert!(neighbours_of(&[0.0, 0.0], &e, 5).unwrap_err().to_string().contains("all zeros"));
     }
