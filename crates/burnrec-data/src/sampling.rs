@@ -112,7 +112,11 @@ impl NegativeSampler {
     pub fn sample(&self, user: u32, rng: &mut impl Rng) -> Result<u32, DataError> {
         let n = self.n_candidates(user);
         if n == 0 {
-            return Err(DataError::Split(format!("user index {user} has interacted with all {} items: no negative to sample", self.n_items)));
+            let what = match &self.candidates {
+                None => format!("all {} items", self.n_items),
+                Some(c) => format!("all {} items that have training interactions", c.len()),
+            };
+            return Err(DataError::Split(format!("user index {user} has interacted with {what}: no negative to sample")));
         }
         // Rejection sampling is fast when positives are sparse; fall back to an exact draw.
         for _ in 0..32 {

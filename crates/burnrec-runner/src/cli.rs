@@ -171,7 +171,7 @@ pub struct RecommendArgs {
     /// after training: `"Paddington 3 (2025). Genres: Animation, Comedy."`), scored by the
     /// model's own rule (text-knn, deep-hybrid-text); listed as `(new item)` if it ranks in the
     /// top k, and its rank printed either way.
-    #[arg(long, value_name = "TEXT", requires = "user")]
+    #[arg(long, value_name = "TEXT", requires = "user", conflicts_with_all = ["history", "user_features", "popular_fallback"])]
     pub item_text: Option<String>,
     /// Sentence-encoder folder for `--item-text` (default: the one the model was trained with).
     #[arg(long, value_name = "PATH")]

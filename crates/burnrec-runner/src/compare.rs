@@ -111,6 +111,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if !args.bootstrap.is_empty() && !args.protocol.iter().any(|p| matches!(p, Protocol::Full | Protocol::All)) {
         bail!("--bootstrap compares per-user NDCG@K of the full protocol: add --protocol full");
     }
+    if !args.bootstrap.is_empty() && (fixed_folds || args.folds.is_some()) {
+        bail!("--bootstrap pairs the users of one split: it cannot be combined with --folds or a split of several folds (official-5fold, folds-file)");
+    }
     for e in &maybe {
         e.recipe(&settings)?;
     }
@@ -336,8 +339,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         } else {
             for (a, b) in &args.bootstrap {
                 let find = |m: &str| per_user_ndcg.iter().find(|(n, _)| n == m);
-                if let (Some(a), Some(b)) = (find(a), find(b)) {
-                    paired(a, b, args.k);
+                match (find(a), find(b)) {
+                    (Some(a), Some(b)) => paired(a, b, args.k),
+                    _ => println!("ndcg@{}: {a} − {b}: no paired bootstrap (a model of the pair was left out or failed)", args.k),
                 }
             }
         }

@@ -227,8 +227,8 @@ impl Engine {
             anyhow::bail!(
                 "the encoder in {} (fingerprint {}…) is not the one that embedded this model's items ({}…): pass --encoder with that folder",
                 dir.display(),
-                &fingerprint[..fingerprint.len().min(16)],
-                &stored.fingerprint[..stored.fingerprint.len().min(16)]
+                fingerprint.chars().take(16).collect::<String>(),
+                stored.fingerprint.chars().take(16).collect::<String>()
             );
         }
         self.encoder = Some(encoder);
@@ -238,10 +238,13 @@ impl Engine {
     /// The model's stored item text embeddings.
     fn item_text(&self) -> Result<&crate::modeldir::StoredText, EngineError> {
         self.dir.item_text.as_ref().ok_or_else(|| {
-            EngineError::Unsupported(format!(
-                "`{}` was not trained on item text: queries by text need a model over item text (text-knn, deep-hybrid-text)",
-                self.dir.manifest.model
-            ))
+            let model = &self.dir.manifest.model;
+            let reads_text = burnrec_zoo::entry(model).is_ok_and(|e| e.needs.item_text != burnrec_zoo::Need::No);
+            EngineError::Unsupported(if reads_text {
+                format!("this `{model}` directory has no {} (saved by an older burnrec): train it again to answer queries by text", crate::modeldir::ITEM_TEXT)
+            } else {
+                format!("`{model}` was not trained on item text: queries by text need a model over item text (text-knn, deep-hybrid-text)")
+            })
         })
     }
 

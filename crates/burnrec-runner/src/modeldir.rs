@@ -224,7 +224,8 @@ pub fn save(dir: &Path, what: &ToSave<'_>, force: bool) -> anyhow::Result<()> {
         write_json(&tmp.join("seen.json"), what.seen)?;
         if let Some(t) = what.item_text {
             let e = &t.embeddings;
-            write_embeddings(&tmp.join(ITEM_TEXT), what.items.raw_ids(), e.values(), e.dim(), &t.fingerprint, &t.texts)?;
+            // No texts in the header (safetensors caps it at 100 MB; serving never reads them).
+            write_embeddings(&tmp.join(ITEM_TEXT), what.items.raw_ids(), e.values(), e.dim(), &t.fingerprint, &[])?;
         }
         // The manifest last: a folder with a manifest is complete.
         write_json(&tmp.join(MANIFEST), what.manifest)?;

@@ -279,12 +279,16 @@ async fn post_recommend(State(s): State<Shared>, body: Result<Json<Value>, JsonR
         Some("popular") => true,
         Some(v) => return error(StatusCode::BAD_REQUEST, format!("fallback = `{v}`: the only fallback is `popular`")),
     };
-    if let (Some(user), Some(text)) = (&b.user, &b.item_text) {
+    let alone = b.history.is_none() && b.user_features.is_none() && b.fallback.is_none() && !b.skip_unknown;
+    if let (Some(user), Some(text), true) = (&b.user, &b.item_text, alone) {
         let (user, text) = (user.clone(), text.clone());
         return answer(s.engine(), move |e| Ok((e.recommend_text(&user, &text, b.k, b.include_seen)?, json!({ "user": user, "text": text })))).await;
     }
     if b.item_text.is_some() {
-        return error(StatusCode::BAD_REQUEST, "`item_text` goes with `user` (a training user's raw id)");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "`item_text` goes with `user` (a training user's raw id) alone, without `history`, `user_features`, `fallback` or `skip_unknown`",
+        );
     }
     match (b.user, b.history, b.user_features) {
         (Some(user), None, None) => answer(s.engine(), move |e| Ok((e.recommend(&user, b.k, b.include_seen, popular)?, json!({ "user": user })))).await,

@@ -78,7 +78,8 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         n_items: data.n_items(),
         n_train: split.train.len(),
         metrics,
-        encoder: text.as_ref().map(|t| t.encoder.display().to_string()),
+        // Absolute, so that serving from another folder finds it.
+        encoder: text.as_ref().map(|t| std::fs::canonicalize(&t.encoder).unwrap_or_else(|_| t.encoder.clone()).display().to_string()),
     };
     let seen = burnrec_data::csr::Csr::by_user(&split.train);
     let what =

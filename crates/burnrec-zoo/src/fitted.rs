@@ -140,7 +140,7 @@ impl FittedModel {
             FittedModel::Burn(BurnModel::Deep(m)) => m
                 .score_new_item(users, query)
                 .map_err(|e| if e.contains("without item text") { Unanswerable::Unsupported(format!("`{name}`: {e}")) } else { Unanswerable::BadInput(e) }),
-            FittedModel::Classic { model: ClassicModel::Content(c), .. } => {
+            FittedModel::Classic { model: ClassicModel::Content(c), .. } if name == "text-knn" => {
                 let row = neighbours_of(query, item_text, c.neighbourhood_size()).map_err(|e| Unanswerable::BadInput(e.to_string()))?;
                 Ok(users.iter().map(|&u| c.score_new_item(u, &row)).collect())
             }
