@@ -139,6 +139,25 @@ fn bench_burn_mf(c: &mut Criterion) {
         g.bench_function(format!("deep_hybrid_text_epoch/{backend}/{u}u-{i}i-{n}r"), |b| {
             b.iter(|| deep.fit_validated(black_box(&data), None, None, Some(&text), None, &device).unwrap())
         });
+        // One SASRec epoch (RecBole's defaults: hidden 64, 2 blocks, 2 heads, max_len 50,
+        // full-softmax cross-entropy, 128 users a step) over an ML-100K-sized sequence set.
+        let (su, si, sn) = (943, 1682, 100_000);
+        let seq_data = random_ratings(su, si, sn, 42);
+        let seqs: Vec<Vec<u32>> = {
+            let mut v = vec![Vec::new(); su];
+            seq_data.iter().for_each(|r| v[r.user as usize].push(r.item));
+            v
+        };
+        let seqs = burnrec::data::sequence::UserSequences::from_ordered(seqs, si).unwrap();
+        let mut sasrec = burnrec::model::SasRecParams::default();
+        sasrec.train.epochs = 1;
+        sasrec.train.progress = false;
+        g.throughput(Throughput::Elements(seqs.trainable_users().len() as u64));
+        g.bench_function(format!("sasrec_epoch/{backend}/{su}u-{si}i-{sn}r"), |b| b.iter(|| sasrec.fit(black_box(&seq_data), &seqs, None, &device).unwrap()));
+        let mut gru = burnrec::model::Gru4RecParams::default();
+        gru.train.epochs = 1;
+        gru.train.progress = false;
+        g.bench_function(format!("gru4rec_epoch/{backend}/{su}u-{si}i-{sn}r"), |b| b.iter(|| gru.fit(black_box(&seq_data), &seqs, None, &device).unwrap()));
         // Forward pass of a 4096 batch (inference).
         let module = BiasedMfModule::new(u, i, 64, 0.05, 1, &device);
         let ids: Vec<i64> = (0..4096).collect();

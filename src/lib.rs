@@ -39,6 +39,6 @@ pub mod prelude {
     };
     pub use burnrec_data::{Dataset, DatasetSpec, DelimitedFormat, Feedback, Interactions, LoadOptions, Prediction, RatingPredictor, random_split};
     pub use burnrec_eval::{RankingReport, RatingReport, evaluate_full, evaluate_ratings, mae, rmse};
-    pub use burnrec_model::{Backend, BurnModel, DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, Validation};
+    pub use burnrec_model::{Backend, BurnModel, DeepParams, Gru4RecParams, MfParams, NcfKind, NcfParams, SasRecParams, TrainConfig, Validation};
     pub use burnrec_zoo::{FitSettings, FittedModel, Recipe, TrainingData};
 }

@@ -29,6 +29,7 @@ pub mod listed;
 pub mod loader;
 pub mod predict;
 pub mod sampling;
+pub mod sequence;
 pub mod shared;
 pub mod side;
 pub mod spec;

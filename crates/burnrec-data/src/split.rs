@@ -67,6 +67,19 @@ impl Split {
         self.test.items().iter().filter(|&&i| counts[i as usize] == 0).count()
     }
 
+    /// The training and validation parts together: each user's known history before the test
+    /// part (what the sequential models read, in time order).
+    ///
+    /// # Errors
+    /// [`DataError::Spec`] if one part has timestamps and the other not (never for parts of
+    /// one split).
+    pub fn train_and_valid(&self) -> Result<Interactions, DataError> {
+        if self.valid.is_empty() {
+            return Ok(self.train.clone());
+        }
+        Interactions::new(self.train.iter().chain(self.valid.iter()).collect(), self.train.n_users(), self.train.n_items())
+    }
+
     /// Sizes and cold-start counts (users or items that appear only in test).
     pub fn report(&self) -> SplitReport {
         let (cu, ci) = (self.train.user_counts(), self.train.item_counts());
@@ -249,10 +262,8 @@ pub fn temporal_split(data: &Interactions, cutoff: Cutoff) -> Result<Split, Data
 /// [`DataError::Split`] if the data has no timestamps or no user has 2 ratings.
 pub fn leave_one_out(data: &Interactions, items: &IdMap) -> Result<Split, DataError> {
     let ts = timestamps(data, "leave-one-out")?;
-    let key = |k: usize| {
-        let raw = items.raw(data.items()[k]).unwrap_or_default();
-        (ts[k], raw.parse::<i128>().ok(), raw.to_string())
-    };
+    // The one time order (shared with the sequential models' sequences).
+    let key = |k: usize| crate::sequence::time_order_key(ts[k], items.raw(data.items()[k]).unwrap_or_default());
     let mut part = vec![0u8; data.len()];
     for rows in by_user(data) {
         if rows.len() >= 2 {
@@ -310,6 +321,21 @@ pub fn leave_one_out_of(data: &Dataset, seed: u64) -> Result<(Split, LeaveOneOut
     } else {
         Ok((random_leave_one_out(&data.interactions, seed)?, LeaveOneOutRule::Random))
     }
+}
+
+/// `split` with a validation part made of each user's latest *training* interaction — a
+/// leave-one-out of the training part by the rule of [`leave_one_out_of`] (latest by time,
+/// ties to the larger raw id; one drawn with `seed + 1` when there are no timestamps). After
+/// a leave-one-out split that is each user's second-latest interaction, the validation of the
+/// sequential-recommendation literature (RecBole, SASRec); users with fewer than 2 training
+/// interactions keep them in train. The test part is never looked at.
+///
+/// # Errors
+/// [`DataError::Split`] if no user has 2 training interactions.
+pub fn carve_latest(split: Split, items: &IdMap, seed: u64) -> Result<Split, DataError> {
+    let inner =
+        if split.train.timestamps().is_some() { leave_one_out(&split.train, items)? } else { random_leave_one_out(&split.train, seed.wrapping_add(1))? };
+    Ok(Split { train: inner.train, valid: inner.test, test: split.test })
 }
 
 /// `split` with a validation part of `ratio` carved from its training part by a random split
@@ -557,6 +583,21 @@ mod tests {
             }
         }
         assert!(kfold(&d, 1, false, 0).is_err());
+    }
+
+    #[test]
+    fn carving_the_latest_training_interaction_validates_on_the_second_latest() {
+        let r = |user, item, t| Rating { user, item, rating: 1.0, timestamp: Some(t) };
+        // User 0: items 0 (t 1), 1 (t 2), 2 (t 3); user 1: 0 (t 5), 3 (t 4); user 2: 1 only.
+        let data = Interactions::new(vec![r(0, 0, 1), r(0, 1, 2), r(0, 2, 3), r(1, 0, 5), r(1, 3, 4), r(2, 1, 9)], 3, 4).unwrap();
+        let items = IdMap::from_raw((0..4).map(|k| k.to_string()));
+        let split = carve_latest(leave_one_out(&data, &items).unwrap(), &items, 0).unwrap();
+        let pairs = |p: &Interactions| p.iter().map(|x| (x.user, x.item)).collect::<Vec<_>>();
+        assert_eq!(pairs(&split.test), vec![(0, 2), (1, 0)]);
+        // Only user 0 has 2 training interactions left: its second-latest (item 1) validates.
+        assert_eq!(pairs(&split.valid), vec![(0, 1)]);
+        assert_eq!(pairs(&split.train), vec![(0, 0), (1, 3), (2, 1)]);
+        assert_eq!(pairs(&split.train_and_valid().unwrap()), vec![(0, 0), (1, 3), (2, 1), (0, 1)]);
     }
 
     #[test]

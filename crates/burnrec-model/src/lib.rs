@@ -18,10 +18,13 @@
 
 pub mod backend;
 pub mod deep;
+pub mod gru4rec;
 mod init;
 pub mod mf;
 pub mod ncf;
+pub mod sasrec;
 pub mod saved;
+pub mod sequential;
 pub mod sparse;
 pub mod trainer;
 
@@ -36,12 +39,15 @@ pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 pub use deep::{DeepHybrid, DeepHybridModule, DeepParams};
+pub use gru4rec::{Gru4Rec, Gru4RecModule, Gru4RecParams};
 pub use mf::{BiasedMfModule, BurnMf, MfParams};
 pub use ncf::{BurnNcf, ImplicitObjective, NcfKind, NcfModule, NcfParams};
+pub use sasrec::{SasRec, SasRecModule, SasRecParams};
 pub use saved::{BURN_MODEL_FORMAT, BurnModel, SaveError};
+pub use sequential::{SequenceNet, SequenceParams, Sequential, fit_sequential};
 pub use sparse::{EmbeddingUpdate, RowOptimizer};
 pub use trainer::{
-    EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, StepRows, TableSide, TrainConfig, TrainError, Trained, Validation,
-    bce_with_logits, bpr_loss, forward_pairs, peak_rss_mib, sampled_softmax_loss, train_explicit, train_implicit, train_pairwise, train_pointwise,
-    train_softmax,
+    EarlyStopping, EpochLog, LrSchedule, ModuleMetric, OptimizerKind, RatingModule, SequenceModule, SequenceObjective, SequentialLoss, StepRows, TableSide,
+    TrainConfig, TrainError, Trained, Validation, bce_with_logits, bpr_loss, forward_pairs, gbce_beta, peak_rss_mib, sampled_softmax_loss, sequence_loss,
+    train_explicit, train_implicit, train_pairwise, train_pointwise, train_sequential, train_softmax,
 };

@@ -18,9 +18,13 @@ use burnrec_data::{FeatureTable, IdMap, KnownSet, RatingPredictor};
 use serde::{Deserialize, Serialize};
 
 use crate::deep::{DeepHybrid, DeepHybridModule, DeepParams};
+use crate::gru4rec::{Gru4Rec, Gru4RecModule, Gru4RecParams};
 use crate::mf::{BiasedMfModule, BurnMf, MfParams};
 use crate::ncf::{BurnNcf, NcfKind, NcfModule, NcfParams};
+use crate::sasrec::{SasRec, SasRecModule, SasRecParams};
+use crate::sequential::{SequenceNet, SequenceState, Sequential};
 use crate::trainer::EpochLog;
+use burnrec_data::sequence::UserSequences;
 
 /// Version of the `model.json` layout written by this build.
 pub const BURN_MODEL_FORMAT: u32 = 1;
@@ -35,6 +39,10 @@ pub enum BurnModel {
     Ncf(BurnNcf),
     /// The feature-aware deep hybrid.
     Deep(DeepHybrid),
+    /// SASRec, the self-attentive sequential model.
+    SasRec(SasRec),
+    /// GRU4Rec, the recurrent sequential model.
+    Gru4Rec(Gru4Rec),
 }
 
 /// The non-weight part of a saved model.
@@ -59,6 +67,28 @@ enum Config {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text_dim: Option<usize>,
     },
+    SasRec {
+        params: SasRecParams,
+        popularity: Vec<f32>,
+        /// Every user's latest `max_len` known items, oldest first.
+        sequences: UserSequences,
+    },
+    Gru4Rec {
+        params: Gru4RecParams,
+        popularity: Vec<f32>,
+        sequences: UserSequences,
+    },
+}
+
+/// The checks of a sequential model's saved state against the model's sizes.
+fn check_sequential(popularity: &[f32], sequences: &UserSequences, n_users: usize, n_items: usize) -> Result<(), String> {
+    if popularity.len() != n_items {
+        return Err(format!("{} popularity values for {n_items} items", popularity.len()));
+    }
+    if sequences.n_users() != n_users || sequences.n_items() != n_items {
+        return Err(format!("sequences of {} users × {} items for a model of {n_users} × {n_items}", sequences.n_users(), sequences.n_items()));
+    }
+    sequences.check().map_err(|e| e.to_string())
 }
 
 /// The widest item text embedding a saved model may declare (sentence encoders give 384–4096).
@@ -134,6 +164,8 @@ impl BurnModel {
             BurnModel::Mf(m) => m,
             BurnModel::Ncf(m) => m,
             BurnModel::Deep(m) => m,
+            BurnModel::SasRec(m) => m,
+            BurnModel::Gru4Rec(m) => m,
         }
     }
 
@@ -144,6 +176,8 @@ impl BurnModel {
             BurnModel::Mf(m) => (&m.history, m.best_epoch),
             BurnModel::Ncf(m) => (&m.history, m.best_epoch),
             BurnModel::Deep(m) => (&m.history, m.best_epoch),
+            BurnModel::SasRec(m) => (&m.history, m.best_epoch),
+            BurnModel::Gru4Rec(m) => (&m.history, m.best_epoch),
         }
     }
 
@@ -175,6 +209,14 @@ impl BurnModel {
                 };
                 (config, nu, ni, &m.known, &m.history, m.best_epoch)
             }
+            BurnModel::SasRec(m) => {
+                let config = Config::SasRec { params: m.params.clone(), popularity: m.popularity.clone(), sequences: m.sequences.clone() };
+                (config, m.known.n_users(), m.known.n_items(), &m.known, &m.history, m.best_epoch)
+            }
+            BurnModel::Gru4Rec(m) => {
+                let config = Config::Gru4Rec { params: m.params.clone(), popularity: m.popularity.clone(), sequences: m.sequences.clone() };
+                (config, m.known.n_users(), m.known.n_items(), &m.known, &m.history, m.best_epoch)
+            }
         };
         if users.len() > n_users || items.len() > n_items {
             return Err(SaveError::IdMaps { users: users.len(), items: items.len(), n_users, n_items });
@@ -203,6 +245,8 @@ impl BurnModel {
             BurnModel::Mf(m) => m.module().save_into(&mut store),
             BurnModel::Ncf(m) => m.module().save_into(&mut store),
             BurnModel::Deep(m) => m.module().save_into(&mut store),
+            BurnModel::SasRec(m) => m.module().save_into(&mut store),
+            BurnModel::Gru4Rec(m) => m.module().save_into(&mut store),
         };
         res.map_err(|e| SaveError::Weights { path: wpath.clone(), msg: e.to_string() })?;
         std::fs::rename(&tmp, &wpath).map_err(|source| SaveError::Io { action: "write", path: wpath.clone(), source })?;
@@ -249,6 +293,14 @@ impl BurnModel {
                         }
                     }
                 }
+            }
+            Config::SasRec { params, popularity, sequences } => {
+                params.check().map_err(|e| bad(e.to_string()))?;
+                check_sequential(popularity, sequences, j.n_users, j.n_items).map_err(bad)?;
+            }
+            Config::Gru4Rec { params, popularity, sequences } => {
+                params.check().map_err(|e| bad(e.to_string()))?;
+                check_sequential(popularity, sequences, j.n_users, j.n_items).map_err(bad)?;
             }
         }
         if j.format != BURN_MODEL_FORMAT {
@@ -298,6 +350,16 @@ impl BurnModel {
                     user_features,
                     item_features,
                 })
+            }
+            Config::SasRec { params, popularity, sequences } => {
+                let module = read(SasRecModule::build(ni, &sequences, &params, device), &mut store).map_err(weights_err)?;
+                let state = SequenceState { sequences, known: j.known, popularity };
+                BurnModel::SasRec(Sequential::new(module, params, state, device.clone(), j.history, j.best_epoch))
+            }
+            Config::Gru4Rec { params, popularity, sequences } => {
+                let module = read(Gru4RecModule::build(ni, &sequences, &params, device), &mut store).map_err(weights_err)?;
+                let state = SequenceState { sequences, known: j.known, popularity };
+                BurnModel::Gru4Rec(Sequential::new(module, params, state, device.clone(), j.history, j.best_epoch))
             }
         };
         Ok((model, j.users, j.items))
@@ -366,6 +428,13 @@ mod tests {
         // With item text embeddings (3-d, one row per item).
         let text = ItemEmbeddings::new((0..30).map(|v| ((v * 7) % 11) as f32 / 11.0 - 0.5).collect(), 3).unwrap();
         models.push(BurnModel::Deep(p.fit_validated(&train, None, Some(&itf), Some(&text), None, &device).unwrap()));
+        // SASRec, over the data's users in index order of their items (no timestamps here).
+        let seqs: Vec<Vec<u32>> = (0..12u32).map(|u| train.iter().filter(|r| r.user == u).map(|r| r.item).collect()).collect();
+        let seqs = UserSequences::from_ordered(seqs, 10).unwrap();
+        let p = SasRecParams { hidden: 8, layers: 1, heads: 2, inner: 8, max_len: 3, dropout: 0.2, train: quiet(), ..Default::default() };
+        models.push(BurnModel::SasRec(p.fit(&train, &seqs, None, &device).unwrap()));
+        let p = Gru4RecParams { embedding: 6, hidden: 5, max_len: 3, dropout: 0.2, train: quiet(), ..Default::default() };
+        models.push(BurnModel::Gru4Rec(p.fit(&train, &seqs, None, &device).unwrap()));
         for (k, m) in models.iter().enumerate() {
             let dir = tempfile::tempdir().unwrap();
             m.save(dir.path(), &users, &items).unwrap();

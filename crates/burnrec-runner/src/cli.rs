@@ -147,7 +147,8 @@ pub struct RecommendArgs {
     /// Raw id of a user in the training data.
     #[arg(long)]
     pub user: Option<String>,
-    /// Raw item ids of a new user's history, comma-separated (fold-in).
+    /// Raw item ids of a new user's history, comma-separated (fold-in), oldest first: the
+    /// sequential models (sasrec) read the order, the others only the set.
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub history: Option<Vec<String>>,
     /// A new user's side features, comma-separated `field=value` (deep-hybrid only), e.g.
@@ -645,8 +646,15 @@ pub struct CompareArgs {
     /// `--plots`).
     #[arg(long, value_name = "F")]
     pub valid_ratio: Option<f64>,
+    /// With `--split leave-one-out`: the validation part is each user's latest *training*
+    /// interaction (their second-latest overall, by the split's own rule), the validation of
+    /// the sequential-recommendation literature (RecBole, SASRec); the test items are never
+    /// looked at for tuning.
+    #[arg(long, conflicts_with = "valid_ratio")]
+    pub valid_latest: bool,
     /// Early stopping for the neural models: stop after N epochs without improvement of the
-    /// validation metric and keep the best epoch's weights (needs `--valid-ratio`).
+    /// validation metric and keep the best epoch's weights (needs `--valid-ratio` or
+    /// `--valid-latest`).
     #[arg(long, value_name = "N")]
     pub patience: Option<usize>,
     /// Cut-off K of the top-N metrics.

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burnrec_data::sampling::{NegativeSampler, Shortfall};
-use burnrec_data::split::{carve_validation, cold_item_split, kfold, leave_one_out_of, ml100k_official};
+use burnrec_data::sequence::UserSequences;
+use burnrec_data::split::{carve_latest, carve_validation, cold_item_split, kfold, leave_one_out_of, ml100k_official};
 use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{Dataset, DatasetSpec, Feedback, Interactions, Split, random_split};
 use burnrec_eval::{evaluate_full, evaluate_full_among, evaluate_ratings, evaluate_sampled, paired_bootstrap};
@@ -69,18 +70,22 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     if proto.sampled && args.negatives == 0 && args.negatives_file.is_none() {
         bail!("--negatives must be at least 1: the sampled protocol ranks the held-out item among them");
     }
-    if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some()) {
-        bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio or the sampled protocol", args.split.name());
+    if fixed_folds && (proto.sampled || args.folds.is_some() || args.valid_ratio.is_some() || args.valid_latest) {
+        bail!("--split {} brings its own folds: it cannot be combined with --folds, --valid-ratio, --valid-latest or the sampled protocol", args.split.name());
     }
+    if args.valid_latest && !loo {
+        bail!("--valid-latest holds out each user's latest training interaction: it goes with --split leave-one-out (use --valid-ratio F otherwise)");
+    }
+    let has_valid = args.valid_ratio.is_some() || args.valid_latest;
     if cold && (proto.sampled || args.folds.is_some()) {
         bail!("--split cold-items cannot be combined with --folds or the sampled protocol");
     }
-    if args.patience.is_some() && args.valid_ratio.is_none() {
-        bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1)");
+    if args.patience.is_some() && !has_valid {
+        bail!("--patience stops on the validation part: add --valid-ratio F (e.g. 0.1), or --valid-latest with --split leave-one-out");
     }
     check_training_flags(args.epochs, args.patience, args.valid_ratio)?;
     if let Some(s) = args.set.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.ends_with(".train.early_stopping")))
-        && args.valid_ratio.is_none()
+        && !has_valid
     {
         bail!("--set `{s}`: early stopping needs a validation part: add --valid-ratio F (e.g. 0.1), or use --patience N with it");
     }
@@ -170,6 +175,8 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     };
     if let Some(v) = args.valid_ratio {
         split = carve_validation(split, v, args.seed).context("carving the validation part")?;
+    } else if args.valid_latest {
+        split = carve_latest(split, &data.items, args.seed).context("carving each user's latest training interaction for validation")?;
     }
     let rep = split.report();
     eprintln!(
@@ -261,6 +268,13 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         None
     };
     let folds = given_folds.unwrap_or_else(|| vec![split]);
+    // Each user's training history in time order, for the sequential models.
+    let sequential: Vec<&str> = selected.iter().filter(|e| e.needs.timestamps == Need::Required).map(|e| e.name).collect();
+    let fold_sequences: Vec<Option<UserSequences>> = folds
+        .iter()
+        .map(|s| (!sequential.is_empty()).then(|| UserSequences::from_interactions(&s.train_and_valid()?, &data.items)).transpose())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} read each user's history in time order", sequential.join(", ")))?;
     let mut rows = Vec::new();
     let mut fallback_note = None;
     let mut per_user_ndcg: Vec<(String, Vec<f64>)> = Vec::new();
@@ -281,6 +295,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                 user_features: data.user_features.as_ref(),
                 item_features: data.item_features.as_ref(),
                 item_text: text.as_ref(),
+                sequences: fold_sequences[f].as_ref(),
             };
             let run = match evaluate_model(entry, args, &proto, &training, &split.test, negatives.as_ref(), clip) {
                 Ok(run) => run,
@@ -329,10 +344,11 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     }
     if proto.full {
         println!(
-            "{}full ranking: {evaluated} users evaluated, {} without test items excluded; training items excluded; \
+            "{}full ranking: {evaluated} users evaluated, {} without test items excluded; {} excluded; \
              relevant = the user's test items; ties in a fixed pseudo-random item order",
             if folds.len() > 1 { "first fold: " } else { "" },
-            data.n_users() - evaluated
+            data.n_users() - evaluated,
+            if folds[0].valid.is_empty() { "training items" } else { "training and validation items" }
         );
         if args.bootstrap.is_empty() {
             significance(&per_user_ndcg, args.k);
@@ -401,6 +417,13 @@ fn evaluate_model(
     let fit_s = start.elapsed().as_secs_f64();
     let mut run = Run { values: Vec::new(), fallbacks: None, per_user_ndcg: None, history: fitted.curves };
     let mut eval_s = 0.0;
+    // The items a user is known to have — training and validation parts — are never
+    // candidates of the ranking protocols (as in RecBole).
+    let known_owned = match training.valid {
+        Some(v) => Some(Interactions::new(train.iter().chain(v.iter()).collect(), train.n_users(), train.n_items())?),
+        None => None,
+    };
+    let known = known_owned.as_ref().unwrap_or(train);
     if proto.rating && model.feedback() == Feedback::Explicit {
         let r = evaluate_ratings(model, test, clip).context("the test part is empty")?;
         run.fallbacks = Some((r.n, r.n_unknown_user, r.n_unknown_item));
@@ -410,15 +433,15 @@ fn evaluate_model(
     }
     if proto.full {
         let r = match &proto.among {
-            Some(items) => evaluate_full_among(model, train, test, items, k, args.block_users),
-            None => evaluate_full(model, train, test, k, args.block_users),
+            Some(items) => evaluate_full_among(model, known, test, items, k, args.block_users),
+            None => evaluate_full(model, known, test, k, args.block_users),
         };
         eval_s += r.eval_s;
         run.per_user_ndcg = Some(r.per_user.iter().map(|m| m.ndcg).collect());
         push_ranking(&mut run.values, "", &r, true);
     }
     if let Some(neg) = negatives {
-        let r = evaluate_sampled(model, train, test, neg, k);
+        let r = evaluate_sampled(model, known, test, neg, k);
         eval_s += r.eval_s;
         push_ranking(&mut run.values, "sampled_", &r, false);
     }

@@ -10,7 +10,9 @@
 //!
 //! Fold-in (a user not in the training data, known by the items of their history):
 //! - models with their own rule ([`RatingPredictor::history_scores`]): item-knn (`Σ_j s_ji`),
-//!   EASE (`Σ_j B_ji`), PureSVD (`Σ_j v_jᵀ v_i`, Cremonesi et al. 2010);
+//!   EASE (`Σ_j B_ji`), PureSVD (`Σ_j v_jᵀ v_i`, Cremonesi et al. 2010), and the sequential
+//!   models (sasrec), which read the history **in the order given, oldest first** (its latest
+//!   `max_len` items) — every other model reads only the set of items;
 //! - other factor models: one implicit-ALS user solve against the fixed item matrix (Hu, Koren
 //!   & Volinsky 2008; [`burnrec_classic::als::FoldIn`]) solved to convergence — for `als` with
 //!   its own regularisation and confidence, i.e. the converged ALS user step of a binary ALS;

@@ -4,7 +4,7 @@
 //! | endpoint | answer |
 //! | --- | --- |
 //! | `GET /recommend?user=U&k=10[&include_seen=true][&fallback=popular]` | top-K for a training user |
-//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false, "skip_unknown": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid; `{"user": "U", "item_text": "…"}` adds an item known only by its text as a candidate) | top-K for a new user by fold-in (or from side features) |
+//! | `POST /recommend` `{"history": ["i1", …], "k": 10, "include_seen": false, "skip_unknown": false}` (or `{"user": "U", …}`, or `{"user_features": ["gender=F", "age=31"], …}` for the deep hybrid; `{"user": "U", "item_text": "…"}` adds an item known only by its text as a candidate) | top-K for a new user by fold-in (or from side features); `history` is oldest first, and the sequential models (sasrec) read its order |
 //! | `GET /similar?item=I&k=10` | the K most similar items |
 //! | `POST /similar` `{"item": "I", "k": 10}` or `{"text": "A new film (2026). Genres: …", "k": 10}` | the K most similar items to an item, or to one known only by its text (models over item text) |
 //! | `GET /health` | `{"status": "ok", model, users, items, …}` |

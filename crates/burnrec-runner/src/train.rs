@@ -1,5 +1,6 @@
 //! `burnrec train`: one catalogue model fitted on a split and saved as a model directory.
 
+use burnrec_data::sequence::UserSequences;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -52,12 +53,21 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     burnrec_zoo::catalogue::check_sets(&args.set, &[entry])?;
     let recipe = entry.recipe(&settings)?;
     let text = if entry.needs.item_text == Need::No { None } else { Some(item_text_embeddings(&args.text, &data, &args.backend.device())?) };
+    let sequences = if entry.needs.timestamps == Need::Required {
+        Some(
+            UserSequences::from_interactions(&split.train_and_valid()?, &data.items)
+                .with_context(|| format!("`{}` reads each user's history in time order", args.model))?,
+        )
+    } else {
+        None
+    };
     let training = TrainingData {
         train: &split.train,
         valid: (!split.valid.is_empty()).then_some(&split.valid),
         user_features: data.user_features.as_ref(),
         item_features: data.item_features.as_ref(),
         item_text: text.as_ref().map(|t| &t.embeddings),
+        sequences: sequences.as_ref(),
     };
     let start = Instant::now();
     let model = recipe.fit(&training, &settings).with_context(|| format!("fitting `{}`", args.model))?.model;

@@ -11,7 +11,7 @@ use burnrec_classic::{
     NormalPredictorParams, PopularityParams, PureSvdParams, SlopeOneParams, SvdParams, SvdPpParams, TextKnnParams,
 };
 use burnrec_data::Feedback;
-use burnrec_model::{DeepParams, MfParams, NcfKind, NcfParams, TrainConfig, TrainError};
+use burnrec_model::{DeepParams, Gru4RecParams, MfParams, NcfKind, NcfParams, SasRecParams, TrainConfig, TrainError};
 
 use crate::recipe::{BurnParams, BurnRecipe, ClassicRecipe, ContentRecipe, HybridRecipe, TextKnnRecipe};
 use crate::settings::apply_sets;
@@ -404,6 +404,31 @@ pub static CATALOGUE: &[ModelEntry] = &[
         "the deep hybrid with a trainable projection of frozen sentence-encoder item embeddings",
         "Kula 2015; He et al. 2017; Reimers & Gurevych 2019",
         |e, s| Ok(Box::new(BurnRecipe { name: e.name, params: BurnParams::DeepText(deep_params(e, s)?), hidden: &[] })),
+    ),
+    // Sequential models (Burn): they read each user's history in time order.
+    neural(
+        "sasrec",
+        Implicit,
+        Needs { timestamps: Need::Required, ..INTERACTIONS },
+        FACTORS,
+        "SASRec: causal self-attention over the ordered history (RecBole's defaults, full-softmax cross-entropy)",
+        "Kang & McAuley, ICDM 2018",
+        |e, s| {
+            let p = burn_params(e, s, SasRecParams::default(), |p| &mut p.train, SasRecParams::check, &[])?;
+            Ok(Box::new(BurnRecipe { name: e.name, params: BurnParams::SasRec(p), hidden: &[] }))
+        },
+    ),
+    neural(
+        "gru4rec",
+        Implicit,
+        Needs { timestamps: Need::Required, ..INTERACTIONS },
+        FACTORS,
+        "GRU4Rec: a GRU over the ordered history (RecBole's defaults, full-softmax cross-entropy)",
+        "Hidasi et al., ICLR 2016",
+        |e, s| {
+            let p = burn_params(e, s, Gru4RecParams::default(), |p| &mut p.train, Gru4RecParams::check, &[])?;
+            Ok(Box::new(BurnRecipe { name: e.name, params: BurnParams::Gru4Rec(p), hidden: &[] }))
+        },
     ),
 ];
 

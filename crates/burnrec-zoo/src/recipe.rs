@@ -10,17 +10,17 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use burnrec_classic::registry::{ClassicModel, ClassicParams};
 use burnrec_classic::{ContentKnnParams, Hybrid, TextKnnParams};
+use burnrec_data::sequence::UserSequences;
 use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, Interactions, RatingPredictor, random_split};
 use burnrec_eval::evaluate_full;
-use burnrec_model::{Backend, BurnModel, DeepParams, EpochLog, MfParams, NcfParams, TrainError, Validation};
+use burnrec_model::{Backend, BurnModel, DeepParams, EpochLog, Gru4RecParams, MfParams, NcfParams, SasRecParams, TrainError, Validation};
 
 use crate::{FitSettings, FittedModel, ZooError};
 
 /// What a model is fitted on. Every part is over one index space (`train.n_users()` ×
 /// `train.n_items()`); feature tables have rows by user / item index. Models read the parts
-/// their catalogue row says they need ([`crate::Needs`]) and ignore the rest. (Ordered
-/// per-user sequences and item text embeddings join here when the models that need them land.)
+/// their catalogue row says they need ([`crate::Needs`]) and ignore the rest.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainingData<'a> {
     /// The training interactions.
@@ -35,12 +35,18 @@ pub struct TrainingData<'a> {
     /// Text embeddings of the items (a sentence encoder over each item's title, genres and
     /// tags, `burnrec_data::text::ItemText`), `[n_items × d]`, when computed.
     pub item_text: Option<&'a ItemEmbeddings>,
+    /// Every user's known history in time order, oldest first
+    /// ([`UserSequences::from_interactions`] of `train` and `valid` together), for the
+    /// sequential models: they train on the pairs of `train` only and score each user from
+    /// the whole history (the validation item, the latest known, is the input that predicts
+    /// the test item).
+    pub sequences: Option<&'a UserSequences>,
 }
 
 impl<'a> TrainingData<'a> {
     /// Interactions only: no validation part, no side features.
     pub fn of(train: &'a Interactions) -> Self {
-        Self { train, valid: None, user_features: None, item_features: None, item_text: None }
+        Self { train, valid: None, user_features: None, item_features: None, item_text: None, sequences: None }
     }
 }
 
@@ -123,6 +129,10 @@ fn item_text<'a>(name: &str, data: &TrainingData<'a>) -> Result<&'a ItemEmbeddin
     data.item_text.ok_or_else(|| ZooError::NeedsData { model: name.to_string(), what: "item text embeddings (a sentence encoder: --encoder PATH)" })
 }
 
+fn sequences<'a>(name: &str, data: &TrainingData<'a>) -> Result<&'a UserSequences, ZooError> {
+    data.sequences.ok_or_else(|| ZooError::NeedsData { model: name.to_string(), what: "each user's history in time order (a dataset with timestamps)" })
+}
+
 /// Item KNN over text embeddings.
 #[derive(Debug)]
 pub(crate) struct TextKnnRecipe(pub(crate) TextKnnParams);
@@ -200,6 +210,10 @@ pub(crate) enum BurnParams {
     Deep(DeepParams),
     /// The deep hybrid with item text embeddings (`deep-hybrid-text`).
     DeepText(DeepParams),
+    /// SASRec.
+    SasRec(SasRecParams),
+    /// GRU4Rec.
+    Gru4Rec(Gru4RecParams),
 }
 
 /// A neural model (burnrec-model), fitted on the settings' backend.
@@ -218,6 +232,8 @@ impl Recipe for BurnRecipe {
             BurnParams::Mf(p) => serde_json::to_value(p),
             BurnParams::Ncf(p) => serde_json::to_value(p),
             BurnParams::Deep(p) | BurnParams::DeepText(p) => serde_json::to_value(p),
+            BurnParams::SasRec(p) => serde_json::to_value(p),
+            BurnParams::Gru4Rec(p) => serde_json::to_value(p),
         }
         .expect("params serialise");
         if let Some(o) = v.as_object_mut() {
@@ -247,6 +263,14 @@ impl Recipe for BurnRecipe {
                 let text = item_text(self.name, data)?;
                 let fit = || p.fit_validated(train, data.user_features, data.item_features, Some(text), ndcg.as_ref(), &device);
                 (BurnModel::Deep(fit_burn(s.backend, fit)?), ndcg_name.as_str())
+            }
+            BurnParams::SasRec(p) => {
+                let seqs = sequences(self.name, data)?;
+                (BurnModel::SasRec(fit_burn(s.backend, || p.fit(train, seqs, ndcg.as_ref(), &device))?), ndcg_name.as_str())
+            }
+            BurnParams::Gru4Rec(p) => {
+                let seqs = sequences(self.name, data)?;
+                (BurnModel::Gru4Rec(fit_burn(s.backend, || p.fit(train, seqs, ndcg.as_ref(), &device))?), ndcg_name.as_str())
             }
         };
         let (history, best) = model.history();

@@ -14,6 +14,7 @@
 //! - the row's feedback and serving capabilities are what the fitted model does.
 
 use burnrec_data::features::FeatureBuilder;
+use burnrec_data::sequence::UserSequences;
 use burnrec_data::text::ItemEmbeddings;
 use burnrec_data::{FeatureTable, Feedback, IdMap, Interactions, Rating};
 use burnrec_zoo::fitted::Unanswerable;
@@ -67,10 +68,23 @@ fn sets(e: &ModelEntry) -> Vec<String> {
     }
 }
 
+/// Fits one at a time: the Burn models seed and draw from the backend's generator (dropout),
+/// which is process-wide on flex, and the tests run in parallel threads — two fits at once
+/// would change each other's dropout masks (found by `the_same_seed_gives_the_same_scores`).
 fn fit(e: &ModelEntry, d: &Data, seed: u64) -> FittedModel {
+    static BACKEND_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BACKEND_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let set = sets(e);
     let s = FitSettings { seed, epochs: Some(2), quiet: true, set: &set, ..FitSettings::default() };
-    let training = TrainingData { train: &d.train, valid: None, user_features: Some(&d.users), item_features: Some(&d.items), item_text: Some(&d.text) };
+    let seqs = UserSequences::from_interactions(&d.train, &IdMap::from_raw((0..N_ITEMS).map(|k| k.to_string()))).unwrap();
+    let training = TrainingData {
+        train: &d.train,
+        valid: None,
+        user_features: Some(&d.users),
+        item_features: Some(&d.items),
+        item_text: Some(&d.text),
+        sequences: Some(&seqs),
+    };
     let recipe = e.recipe(&s).unwrap_or_else(|err| panic!("{}: {err}", e.name));
     recipe.fit(&training, &s).unwrap_or_else(|err| panic!("{}: {err}", e.name)).model
 }

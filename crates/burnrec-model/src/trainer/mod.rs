@@ -47,6 +47,7 @@ mod config;
 mod fit_loop;
 mod objectives;
 mod progress;
+mod sequential;
 mod sparse_step;
 #[cfg(test)]
 mod tests;
@@ -55,6 +56,7 @@ pub use config::*;
 use fit_loop::*;
 pub use objectives::*;
 pub use progress::*;
+pub use sequential::*;
 #[cfg(test)]
 pub(crate) use sparse_step::FORCE_DEVICE_ROWS;
 use sparse_step::*;
