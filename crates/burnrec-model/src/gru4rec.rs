@@ -18,14 +18,13 @@ use burn::module::Module;
 use burn::nn::gru::{Gru, GruConfig};
 use burn::nn::{Dropout, DropoutConfig, Embedding, Linear};
 use burn::tensor::{Device, Int, Tensor};
-use burnrec_data::Interactions;
 use burnrec_data::sequence::UserSequences;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::sequential::{SequenceNet, SequenceParams, Sequential, fit_sequential, forward_stored, output_penalty, sequence_tensor};
-use crate::trainer::{RatingModule, SequenceModule, SequenceObjective, SequentialLoss, TrainConfig, TrainError, Validation};
+use crate::sequential::{SequenceParams, Sequential, check_common, sequence_net, sequence_params, sequence_tensor, shared_output};
+use crate::trainer::{SequenceModule, SequentialLoss, TrainConfig, TrainError};
 
 /// GRU4Rec's settings (`--set gru4rec.KEY=VALUE`).
 ///
@@ -138,38 +137,11 @@ impl SequenceModule for Gru4RecModule {
     }
 
     fn output_items(&self) -> Tensor<2> {
-        let [rows, _] = self.item.weight.dims();
-        self.item.weight.val().narrow(0, 1, rows - 1)
+        shared_output(&self.item)
     }
 }
 
-impl RatingModule for Gru4RecModule {
-    /// `h_last(sequence of u) · e_i`: the user's stored sequence through the network.
-    fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
-        forward_stored(self, users, items)
-    }
-
-    /// Mean squared norm of the items' output rows.
-    fn penalty(&self, _users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
-        output_penalty(self, items)
-    }
-}
-
-impl SequenceNet for Gru4RecModule {
-    type Params = Gru4RecParams;
-
-    fn build(n_items: usize, seqs: &UserSequences, params: &Gru4RecParams, device: &Device) -> Self {
-        Self::new(n_items, seqs, params, device)
-    }
-
-    fn stored(&self) -> Tensor<2, Int> {
-        self.sequences.clone()
-    }
-
-    fn set_stored(&mut self, sequences: Tensor<2, Int>) {
-        self.sequences = sequences;
-    }
-}
+sequence_net!(Gru4RecModule, Gru4RecParams);
 
 /// A trained GRU4Rec ([`Sequential`]).
 pub type Gru4Rec = Sequential<Gru4RecModule>;
@@ -187,60 +159,18 @@ impl Gru4RecParams {
         if self.hidden == 0 {
             return bad("hidden", "0".into(), ">= 1");
         }
-        if self.max_len == 0 || self.max_len > 4096 {
-            return bad("max_len", self.max_len.to_string(), "1 to 4096");
-        }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        if self.loss.samples() && self.negatives == 0 {
-            return bad("negatives", "0".into(), ">= 1 for the sampling losses (bce, sampled_softmax, gbce)");
-        }
-        if !(self.gbce_t.is_finite() && (0.0..=1.0).contains(&self.gbce_t)) {
-            return bad("gbce_t", self.gbce_t.to_string(), "in [0, 1]");
-        }
-        if !(self.init_std.is_finite() && self.init_std > 0.0) {
-            return bad("init_std", self.init_std.to_string(), "> 0 and finite");
-        }
+        check_common(self.max_len, self.dropout, SequenceParams::objective(self), self.init_std)?;
         self.train.check()
     }
-
-    /// Trains on `train` in the order of `seqs` (each user's known history, oldest first):
-    /// [`fit_sequential`], which says what is trained on and what is served from.
-    ///
-    /// # Errors
-    /// As [`fit_sequential`].
-    pub fn fit(&self, train: &Interactions, seqs: &UserSequences, validation: Option<&Validation<'_>>, device: &Device) -> Result<Gru4Rec, TrainError> {
-        fit_sequential::<Gru4RecModule>(self, train, seqs, validation, device)
-    }
 }
 
-impl SequenceParams for Gru4RecParams {
-    fn check(&self) -> Result<(), TrainError> {
-        Gru4RecParams::check(self)
-    }
-
-    fn max_len(&self) -> usize {
-        self.max_len
-    }
-
-    fn dim(&self) -> usize {
-        self.embedding
-    }
-
-    fn objective(&self) -> SequenceObjective {
-        SequenceObjective { loss: self.loss, negatives: self.negatives, max_len: self.max_len, gbce_t: self.gbce_t }
-    }
-
-    fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-}
+sequence_params!(Gru4RecParams, Gru4RecModule, Gru4Rec, embedding);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use burn::tensor::TensorData;
+    use burnrec_data::Interactions;
     use burnrec_data::{Rating, RatingPredictor};
 
     fn params(epochs: usize) -> Gru4RecParams {

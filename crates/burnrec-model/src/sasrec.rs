@@ -32,14 +32,13 @@ use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
 use burn::nn::{Dropout, DropoutConfig, Embedding, Initializer, LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Int, Tensor};
-use burnrec_data::Interactions;
 use burnrec_data::sequence::UserSequences;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::sequential::{SequenceNet, SequenceParams, Sequential, fit_sequential, forward_stored, output_penalty, sequence_tensor};
-use crate::trainer::{RatingModule, SequenceModule, SequenceObjective, SequentialLoss, TrainConfig, TrainError, Validation};
+use crate::sequential::{SequenceParams, Sequential, check_common, sequence_net, sequence_params, sequence_tensor, shared_output};
+use crate::trainer::{SequenceModule, SequentialLoss, TrainConfig, TrainError};
 
 /// SASRec's settings (`--set sasrec.KEY=VALUE`).
 ///
@@ -165,38 +164,11 @@ impl SequenceModule for SasRecModule {
     }
 
     fn output_items(&self) -> Tensor<2> {
-        let [rows, _] = self.item.weight.dims();
-        self.item.weight.val().narrow(0, 1, rows - 1)
+        shared_output(&self.item)
     }
 }
 
-impl RatingModule for SasRecModule {
-    /// `h_last(sequence of u) · e_i`: the user's stored sequence through the network.
-    fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
-        forward_stored(self, users, items)
-    }
-
-    /// Mean squared norm of the items' output rows.
-    fn penalty(&self, _users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
-        output_penalty(self, items)
-    }
-}
-
-impl SequenceNet for SasRecModule {
-    type Params = SasRecParams;
-
-    fn build(n_items: usize, seqs: &UserSequences, params: &SasRecParams, device: &Device) -> Self {
-        Self::new(n_items, seqs, params, device)
-    }
-
-    fn stored(&self) -> Tensor<2, Int> {
-        self.sequences.clone()
-    }
-
-    fn set_stored(&mut self, sequences: Tensor<2, Int>) {
-        self.sequences = sequences;
-    }
-}
+sequence_net!(SasRecModule, SasRecParams);
 
 /// A trained SASRec ([`Sequential`]: `h_u · e_i`, `h_u` the state after the user's latest
 /// known item; an ordered history at serving time goes through the network).
@@ -218,60 +190,18 @@ impl SasRecParams {
         if self.inner == 0 {
             return bad("inner", "0".into(), ">= 1");
         }
-        if self.max_len == 0 || self.max_len > 4096 {
-            return bad("max_len", self.max_len.to_string(), "1 to 4096");
-        }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
-        }
-        if self.loss.samples() && self.negatives == 0 {
-            return bad("negatives", "0".into(), ">= 1 for the sampling losses (bce, sampled_softmax, gbce)");
-        }
-        if !(self.gbce_t.is_finite() && (0.0..=1.0).contains(&self.gbce_t)) {
-            return bad("gbce_t", self.gbce_t.to_string(), "in [0, 1]");
-        }
-        if !(self.init_std.is_finite() && self.init_std > 0.0) {
-            return bad("init_std", self.init_std.to_string(), "> 0 and finite");
-        }
+        check_common(self.max_len, self.dropout, SequenceParams::objective(self), self.init_std)?;
         self.train.check()
     }
-
-    /// Trains on `train` in the order of `seqs` (each user's known history, oldest first):
-    /// [`fit_sequential`], which says what is trained on and what is served from.
-    ///
-    /// # Errors
-    /// As [`fit_sequential`].
-    pub fn fit(&self, train: &Interactions, seqs: &UserSequences, validation: Option<&Validation<'_>>, device: &Device) -> Result<SasRec, TrainError> {
-        fit_sequential::<SasRecModule>(self, train, seqs, validation, device)
-    }
 }
 
-impl SequenceParams for SasRecParams {
-    fn check(&self) -> Result<(), TrainError> {
-        SasRecParams::check(self)
-    }
-
-    fn max_len(&self) -> usize {
-        self.max_len
-    }
-
-    fn dim(&self) -> usize {
-        self.hidden
-    }
-
-    fn objective(&self) -> SequenceObjective {
-        SequenceObjective { loss: self.loss, negatives: self.negatives, max_len: self.max_len, gbce_t: self.gbce_t }
-    }
-
-    fn train_config(&self) -> &TrainConfig {
-        &self.train
-    }
-}
+sequence_params!(SasRecParams, SasRecModule, SasRec, hidden);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use burn::tensor::TensorData;
+    use burnrec_data::Interactions;
     use burnrec_data::sequence::padded_row;
     use burnrec_data::{Rating, RatingPredictor};
 

@@ -55,6 +55,123 @@ pub trait SequenceParams: Clone + std::fmt::Debug + PartialEq {
     fn train_config(&self) -> &TrainConfig;
 }
 
+/// The checks every sequential model's settings share: `max_len` in 1..=4096, `dropout` in
+/// `[0, 1)`, a sampling loss with at least one negative, gBCE's `t` in `[0, 1]`, a positive
+/// finite `init_std`.
+///
+/// # Errors
+/// [`TrainError::Param`] naming the first setting out of range.
+pub(crate) fn check_common(max_len: usize, dropout: f64, objective: SequenceObjective, init_std: f32) -> Result<(), TrainError> {
+    let bad = |name, value: String, expected| Err(TrainError::Param { name, value, expected });
+    if max_len == 0 || max_len > 4096 {
+        return bad("max_len", max_len.to_string(), "1 to 4096");
+    }
+    if !(dropout.is_finite() && (0.0..1.0).contains(&dropout)) {
+        return bad("dropout", dropout.to_string(), "in [0, 1)");
+    }
+    if objective.loss.samples() && objective.negatives == 0 {
+        return bad("negatives", "0".into(), ">= 1 for the sampling losses (bce, sampled_softmax, gbce)");
+    }
+    if !(objective.gbce_t.is_finite() && (0.0..=1.0).contains(&objective.gbce_t)) {
+        return bad("gbce_t", objective.gbce_t.to_string(), "in [0, 1]");
+    }
+    if !(init_std.is_finite() && init_std > 0.0) {
+        return bad("init_std", init_std.to_string(), "> 0 and finite");
+    }
+    Ok(())
+}
+
+/// A sequential model's settings type `$params` (with an inherent `check`, `max_len`,
+/// `loss`, `negatives`, `gbce_t` and `train` fields, and its output width in `$dim`): its
+/// [`SequenceParams`] and its `fit`, training network `$net` into model `$model`.
+macro_rules! sequence_params {
+    ($params:ty, $net:ty, $model:ty, $dim:ident) => {
+        impl $params {
+            /// Trains on `train` in the order of `seqs` (each user's known history, oldest
+            /// first): [`fit_sequential`](crate::sequential::fit_sequential), which says what is
+            /// trained on and what is served from.
+            ///
+            /// # Errors
+            /// As [`fit_sequential`](crate::sequential::fit_sequential).
+            pub fn fit(
+                &self,
+                train: &burnrec_data::Interactions,
+                seqs: &burnrec_data::sequence::UserSequences,
+                validation: Option<&crate::trainer::Validation<'_>>,
+                device: &burn::tensor::Device,
+            ) -> Result<$model, crate::trainer::TrainError> {
+                crate::sequential::fit_sequential::<$net>(self, train, seqs, validation, device)
+            }
+        }
+
+        impl crate::sequential::SequenceParams for $params {
+            fn check(&self) -> Result<(), crate::trainer::TrainError> {
+                <$params>::check(self)
+            }
+
+            fn max_len(&self) -> usize {
+                self.max_len
+            }
+
+            fn dim(&self) -> usize {
+                self.$dim
+            }
+
+            fn objective(&self) -> crate::trainer::SequenceObjective {
+                crate::trainer::SequenceObjective { loss: self.loss, negatives: self.negatives, max_len: self.max_len, gbce_t: self.gbce_t }
+            }
+
+            fn train_config(&self) -> &crate::trainer::TrainConfig {
+                &self.train
+            }
+        }
+    };
+}
+pub(crate) use sequence_params;
+
+/// A sequential network `$net` (with an `item` table, a `sequences` field and
+/// `new(n_items, seqs, params, device)`) as a [`crate::RatingModule`] and a [`SequenceNet`]
+/// with settings `$params`.
+macro_rules! sequence_net {
+    ($net:ty, $params:ty) => {
+        impl crate::trainer::RatingModule for $net {
+            /// `h_last(sequence of u) · e_i`: the user's stored sequence through the network.
+            fn forward(&self, users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
+                crate::sequential::forward_stored(self, users, items)
+            }
+
+            /// Mean squared norm of the items' output rows.
+            fn penalty(&self, _users: Tensor<1, Int>, items: Tensor<1, Int>) -> Tensor<1> {
+                crate::sequential::output_penalty(self, items)
+            }
+        }
+
+        impl crate::sequential::SequenceNet for $net {
+            type Params = $params;
+
+            fn build(n_items: usize, seqs: &UserSequences, params: &$params, device: &Device) -> Self {
+                Self::new(n_items, seqs, params, device)
+            }
+
+            fn stored(&self) -> Tensor<2, Int> {
+                self.sequences.clone()
+            }
+
+            fn set_stored(&mut self, sequences: Tensor<2, Int>) {
+                self.sequences = sequences;
+            }
+        }
+    };
+}
+pub(crate) use sequence_net;
+
+/// Rows `1..` of a table whose row 0 is padding and row `i + 1` item `i`: the `[n_items, d]`
+/// output embeddings of a model that shares its input table.
+pub(crate) fn shared_output(table: &burn::nn::Embedding) -> Tensor<2> {
+    let [rows, _] = table.weight.dims();
+    table.weight.val().narrow(0, 1, rows - 1)
+}
+
 /// The `[n_users, max_len]` tensor of `seqs` (each row [`padded_row`]).
 pub(crate) fn sequence_tensor(seqs: &UserSequences, max_len: usize, device: &Device) -> Tensor<2, Int> {
     let n = seqs.n_users();
