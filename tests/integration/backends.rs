@@ -119,3 +119,58 @@ fn sparse_tables_on_wgpu_agree_with_host_tables_on_flex() {
     let worst = flex.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(worst < 1e-3, "flex (host tables) vs wgpu (device tables): largest logit difference {worst}");
 }
+
+/// The sequential models trained on flex (dropout off), saved, and loaded onto `backend`: the
+/// scores of every user × item, recomputed there by the network (the user states come from
+/// the stored sequences through the attention blocks / the GRU on the loading device).
+/// Training itself is not compared across backends: the attention blocks' and the GRU's
+/// initial weights (burn-nn's initialisers) and dropout masks come from each backend's own
+/// generator.
+fn sequential_scores_after_reload(backend: Backend) -> Vec<Vec<f32>> {
+    use burnrec::data::sequence::UserSequences;
+    use burnrec::model::{Gru4RecParams, SasRecParams};
+    let seqs: Vec<Vec<u32>> = (0..20u32).map(|u| (0..6).map(|k| if u < 10 { (u + k) % 9 } else { (u + 54 - k) % 9 }).collect()).collect();
+    let r: Vec<burnrec::data::Rating> = seqs
+        .iter()
+        .enumerate()
+        .flat_map(|(u, s)| s.iter().map(move |&i| burnrec::data::Rating { user: u as u32, item: i, rating: 1.0, timestamp: None }))
+        .collect();
+    let data = Interactions::new(r, 20, 9).unwrap();
+    let seqs = UserSequences::from_ordered(seqs, 9).unwrap();
+    let train = TrainConfig { epochs: 5, batch_size: 8, lr: 0.01, l2: 0.0, seed: 3, progress: false, ..Default::default() };
+    let flex = Backend::Flex.device();
+    let sasrec = SasRecParams { hidden: 16, layers: 2, heads: 2, inner: 32, max_len: 8, dropout: 0.0, train: train.clone(), ..Default::default() };
+    let gru = Gru4RecParams { embedding: 16, hidden: 12, max_len: 8, dropout: 0.0, train, ..Default::default() };
+    let models = [BurnModel::SasRec(sasrec.fit(&data, &seqs, None, &flex).unwrap()), BurnModel::Gru4Rec(gru.fit(&data, &seqs, None, &flex).unwrap())];
+    let ids = |n: usize| burnrec::data::IdMap::from_raw((0..n).map(|k| k.to_string()));
+    let users: Vec<u32> = (0..20).collect();
+    let items: Vec<u32> = (0..9).collect();
+    models
+        .iter()
+        .map(|m| {
+            let dir = tempfile::tempdir().unwrap();
+            m.save(dir.path(), &ids(20), &ids(9)).unwrap();
+            let (back, _, _) = BurnModel::load(dir.path(), &backend.device()).unwrap();
+            let mut s = back.predictor().score_block(&users, &items);
+            s.extend(back.predictor().history_scores(&[4, 3, 2]).unwrap());
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn sequential_models_score_alike_on_every_backend() {
+    let _rng = crate::burn_rng_lock();
+    let flex = sequential_scores_after_reload(Backend::Flex);
+    let mut others = vec![("ndarray", sequential_scores_after_reload(Backend::Ndarray))];
+    if !skip_without_vulkan("sequential_models_score_alike_on_every_backend (wgpu)") {
+        others.push(("wgpu", sequential_scores_after_reload(Backend::Wgpu)));
+    }
+    for (name, other) in others {
+        for (model, (a, b)) in ["sasrec", "gru4rec"].iter().zip(flex.iter().zip(&other)) {
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            // Tolerance: 1e-4 in logits (the same weights; float summation order differs).
+            assert!(worst < 1e-4, "{model}: flex vs {name}: largest logit difference {worst}");
+        }
+    }
+}
