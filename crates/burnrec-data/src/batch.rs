@@ -123,16 +123,16 @@ pub struct PointwiseBatch {
     pub item_features: Option<Tensor<2, Int>>,
 }
 
-/// Shared negative-drawing state.
+/// Shared negative-drawing state (also the sequence batcher's, `crate::sequence`).
 #[derive(Debug)]
-struct Draws {
-    sampler: Arc<NegativeSampler>,
+pub(crate) struct Draws {
+    pub(crate) sampler: Arc<NegativeSampler>,
     seed: u64,
-    rng: Mutex<ChaCha8Rng>,
+    pub(crate) rng: Mutex<ChaCha8Rng>,
 }
 
 impl Draws {
-    fn new(sampler: Arc<NegativeSampler>, seed: u64) -> Self {
+    pub(crate) fn new(sampler: Arc<NegativeSampler>, seed: u64) -> Self {
         Self { sampler, seed, rng: Mutex::new(Self::rng_for(seed, 0)) }
     }
 
@@ -142,7 +142,7 @@ impl Draws {
         r
     }
 
-    fn set_epoch(&self, epoch: u64) {
+    pub(crate) fn set_epoch(&self, epoch: u64) {
         *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = Self::rng_for(self.seed, epoch);
     }
 }

@@ -139,6 +139,16 @@ impl Interactions {
         self.timestamps.as_deref()
     }
 
+    /// `self` followed by `other`, over `self`'s index space (e.g. a split's training and
+    /// validation parts: a user's known history).
+    ///
+    /// # Errors
+    /// [`DataError::Spec`] if one has timestamps and the other not, or `other` indexes past
+    /// `self`'s users or items.
+    pub fn concat(&self, other: &Interactions) -> Result<Interactions, DataError> {
+        Interactions::new(self.iter().chain(other.iter()).collect(), self.n_users, self.n_items)
+    }
+
     /// Number of ratings.
     pub fn len(&self) -> usize {
         self.users.len()

@@ -145,15 +145,13 @@ pub use batcher::{SequenceBatch, SequenceBatcher};
 
 #[cfg(feature = "burn")]
 mod batcher {
-    use std::sync::{Arc, Mutex};
-
-    use burn::data::dataloader::batcher::Batcher;
-    use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
+    use std::sync::Arc;
 
     use super::{UserSequences, padded_row};
+    use crate::batch::Draws;
     use crate::sampling::NegativeSampler;
+    use burn::data::dataloader::batcher::Batcher;
+    use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
     /// A batch of next-item training sequences.
     ///
@@ -193,38 +191,30 @@ mod batcher {
     #[derive(Debug)]
     pub struct SequenceBatcher {
         seqs: Arc<UserSequences>,
-        sampler: Arc<NegativeSampler>,
+        draws: Draws,
         /// Positions per sequence (`L`).
         pub max_len: usize,
         /// Negatives per target position (0: none, for the full softmax).
         pub n_neg: usize,
-        seed: u64,
-        rng: Mutex<ChaCha8Rng>,
-    }
-
-    fn rng_for(seed: u64, epoch: u64) -> ChaCha8Rng {
-        let mut r = ChaCha8Rng::seed_from_u64(seed);
-        r.set_stream(epoch);
-        r
     }
 
     impl SequenceBatcher {
         /// Batches of `seqs` (the training sequences), negatives from `sampler` (built on the
         /// same training interactions).
         pub fn new(seqs: Arc<UserSequences>, sampler: Arc<NegativeSampler>, max_len: usize, n_neg: usize, seed: u64) -> Self {
-            Self { seqs, sampler, max_len, n_neg, seed, rng: Mutex::new(rng_for(seed, 0)) }
+            Self { seqs, draws: Draws::new(sampler, seed), max_len, n_neg }
         }
 
         /// Reseeds the negative draws for `epoch` (call before each epoch).
         pub fn set_epoch(&self, epoch: u64) {
-            *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = rng_for(self.seed, epoch);
+            self.draws.set_epoch(epoch);
         }
     }
 
     impl Batcher<u32, SequenceBatch> for SequenceBatcher {
         fn batch(&self, users: Vec<u32>, device: &Device) -> SequenceBatch {
             let (b, l, k) = (users.len(), self.max_len, self.n_neg);
-            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+            let mut rng = self.draws.rng.lock().unwrap_or_else(|e| e.into_inner());
             let mut inputs = Vec::with_capacity(b * l);
             let mut targets = vec![0i64; b * l];
             let mut weights = vec![0f32; b * l];
@@ -240,7 +230,7 @@ mod batcher {
                     for j in 0..k {
                         // A user with no possible negative keeps the target's own item as a
                         // stand-in and weight 0, so the position drops out of the loss.
-                        match self.sampler.sample(u, &mut *rng) {
+                        match self.draws.sampler.sample(u, &mut *rng) {
                             Ok(neg) => negatives[at * k + j] = i64::from(neg),
                             Err(_) => weights[at] = 0.0,
                         }

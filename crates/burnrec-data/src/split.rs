@@ -77,7 +77,7 @@ impl Split {
         if self.valid.is_empty() {
             return Ok(self.train.clone());
         }
-        Interactions::new(self.train.iter().chain(self.valid.iter()).collect(), self.train.n_users(), self.train.n_items())
+        self.train.concat(&self.valid)
     }
 
     /// Sizes and cold-start counts (users or items that appear only in test).

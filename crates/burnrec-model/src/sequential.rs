@@ -220,13 +220,14 @@ pub(crate) struct SequenceState {
     pub(crate) popularity: Vec<f32>,
 }
 
-/// Users scored per forward pass when the user states are computed.
-const STATE_BLOCK: usize = 512;
-
-/// `Σ a_k b_k`, summed in one fixed order (so a block and a single pair agree bit for bit).
+/// `Σ a_k b_k`, summed in one fixed order (so a block and a single pair agree bit for bit;
+/// burnrec-classic's SIMD `dot` is a dev-dependency of this crate only).
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
+
+/// Users scored per forward pass when the user states are computed.
+const STATE_BLOCK: usize = 512;
 
 impl<M: SequenceNet> Sequential<M> {
     /// The model over `module` (in evaluation mode, on `device`): computes every user's state

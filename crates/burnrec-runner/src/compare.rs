@@ -420,7 +420,7 @@ fn evaluate_model(
     // The items a user is known to have — training and validation parts — are never
     // candidates of the ranking protocols (as in RecBole).
     let known_owned = match training.valid {
-        Some(v) => Some(Interactions::new(train.iter().chain(v.iter()).collect(), train.n_users(), train.n_items())?),
+        Some(v) => Some(train.concat(v)?),
         None => None,
     };
     let known = known_owned.as_ref().unwrap_or(train);
